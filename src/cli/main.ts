@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// The `spnego` command.
+import { VERSION } from '../version.js';
+
+const USAGE = `usage: spnego <command> [options]
+
+commands:
+  klist [-c CCACHE] [--json]     list the credentials in a ccache
+  kdestroy [-c CCACHE]           destroy a ccache
+  kinit [-k] [-t KEYTAB] [-c CCACHE] [PRINCIPAL]
+  curl [-v] [...] URL            fetch a URL with HTTP Negotiate
+  demo                           run the self-contained demo
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd] = argv;
+  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    process.stdout.write(`spnego ${VERSION}\n`);
+    return 0;
+  }
+  process.stderr.write(`spnego: unknown or not yet available command '${cmd}'\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`spnego: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

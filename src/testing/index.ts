@@ -1,0 +1,2 @@
+// spnego/testing — test helpers (MiniKdc).
+export { SpnegoError } from '../errors.js';
