@@ -1,2 +1,3 @@
 export * from './env.js';
 export * from './fs.js';
+export * from './net.js';

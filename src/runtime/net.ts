@@ -1,0 +1,103 @@
+// Sockets for talking to KDCs. Kept minimal and byte-oriented: framing and retries are protocol
+// concerns and live in src/krb5/transport.ts.
+import { createSocket } from 'node:dgram';
+import { isIP } from 'node:net';
+import { Socket } from 'node:net';
+
+export interface ByteStream {
+  write(data: Uint8Array): Promise<void>;
+  /** Next chunk, or null at end of stream. Rejects on socket error or when the deadline passes. */
+  read(): Promise<Uint8Array | null>;
+  close(): void;
+}
+
+/** Opens a TCP connection; every operation fails once `deadline` (ms since epoch) passes. */
+export function connectTcp(host: string, port: number, deadline: number): Promise<ByteStream> {
+  return new Promise((resolve, reject) => {
+    const sock = new Socket();
+    const queue: Uint8Array[] = [];
+    let ended = false;
+    let failure: Error | undefined;
+    let waiter: { resolve: (c: Uint8Array | null) => void; reject: (e: Error) => void } | undefined;
+    const remaining = Math.max(1, deadline - Date.now());
+    const timer = setTimeout(() => fail(new Error(`timed out after ${remaining} ms`)), remaining);
+    timer.unref?.();
+
+    function fail(e: Error): void {
+      if (failure) return;
+      failure = e;
+      sock.destroy();
+      clearTimeout(timer);
+      if (waiter) {
+        waiter.reject(e);
+        waiter = undefined;
+      }
+      reject(e);
+    }
+    sock.on('data', (chunk: Buffer) => {
+      const c = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (waiter) {
+        const w = waiter;
+        waiter = undefined;
+        w.resolve(c);
+      } else queue.push(c);
+    });
+    sock.on('end', () => {
+      ended = true;
+      if (waiter) {
+        const w = waiter;
+        waiter = undefined;
+        w.resolve(null);
+      }
+    });
+    sock.on('error', (e) => fail(e));
+    sock.on('close', () => clearTimeout(timer));
+    sock.connect({ host, port }, () => {
+      resolve({
+        write: (data) =>
+          new Promise((res, rej) => {
+            if (failure) return rej(failure);
+            sock.write(data, (e) => (e ? rej(e) : res()));
+          }),
+        read: () => {
+          if (failure) return Promise.reject(failure);
+          const c = queue.shift();
+          if (c) return Promise.resolve(c);
+          if (ended) return Promise.resolve(null);
+          return new Promise((res, rej) => {
+            waiter = { resolve: res, reject: rej };
+          });
+        },
+        close: () => {
+          clearTimeout(timer);
+          sock.destroy();
+        },
+      });
+    });
+  });
+}
+
+/** Sends one datagram and waits for one reply (or the deadline). */
+export function udpExchange(host: string, port: number, data: Uint8Array, deadline: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const family = isIP(host) === 6 || host.includes(':') ? 'udp6' : 'udp4';
+    const sock = createSocket(family);
+    const remaining = Math.max(1, deadline - Date.now());
+    const timer = setTimeout(() => done(new Error(`timed out after ${remaining} ms`)), remaining);
+    timer.unref?.();
+    let finished = false;
+    function done(e: Error | null, reply?: Uint8Array): void {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      sock.close();
+      if (e) reject(e);
+      else resolve(reply ?? new Uint8Array(0));
+    }
+    sock.on('error', (e) => done(e));
+    sock.on('message', (msg: Buffer) => done(null, new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)));
+    sock.send(data, port, host, (e) => {
+      if (e) done(e);
+    });
+  });
+}
