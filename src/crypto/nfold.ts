@@ -5,6 +5,8 @@
 // one's-complement (end-around carry) addition. Only used on short constants whose derived keys
 // are cached, so clarity wins over speed here.
 
+import { CryptoError } from '../errors.js';
+
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
   return a;
@@ -14,7 +16,7 @@ function gcd(a: number, b: number): number {
 export function nfold(input: Uint8Array, outBytes: number): Uint8Array {
   const inLen = input.length;
   if (inLen === 0 || !Number.isInteger(outBytes) || outBytes <= 0) {
-    throw new RangeError('nfold: empty input or bad output length');
+    throw new CryptoError('BAD_PARAMS', 'n-fold needs a non-empty input and a positive output length');
   }
   const inBits = inLen * 8;
   const total = (inLen * outBytes) / gcd(inLen, outBytes);

@@ -121,10 +121,17 @@ export interface KrbErrorSummary {
 export function kerberosErrorFrom(err: KrbErrorSummary, context?: string): KerberosError {
   const name = krbErrorName(err.errorCode);
   const parts = [`${name} (${err.errorCode})`];
-  if (err.cname && err.crealm !== undefined) parts.push(`client ${err.cname.nameString.join('/')}@${err.crealm}`);
-  if (err.sname && err.realm !== undefined) parts.push(`server ${err.sname.nameString.join('/')}@${err.realm}`);
+  if (err.cname && err.crealm !== undefined)
+    parts.push(`client ${err.cname.nameString.join('/')}@${err.crealm}`);
+  if (err.sname && err.realm !== undefined)
+    parts.push(`server ${err.sname.nameString.join('/')}@${err.realm}`);
   if (err.eText) parts.push(`"${err.eText}"`);
   const hint = krbErrorHint(err.errorCode);
   const prefix = context ? `${context}: ` : '';
-  return new KerberosError(err.errorCode, name, `${prefix}${parts.join(', ')}`, hint === undefined ? {} : { hint });
+  return new KerberosError(
+    err.errorCode,
+    name,
+    `${prefix}${parts.join(', ')}`,
+    hint === undefined ? {} : { hint },
+  );
 }

@@ -1,8 +1,7 @@
 // Sockets for talking to KDCs. Kept minimal and byte-oriented: framing and retries are protocol
 // concerns and live in src/krb5/transport.ts.
 import { createSocket } from 'node:dgram';
-import { isIP } from 'node:net';
-import { Socket } from 'node:net';
+import { isIP, Socket } from 'node:net';
 
 export interface ByteStream {
   write(data: Uint8Array): Promise<void>;
@@ -78,7 +77,12 @@ export function connectTcp(host: string, port: number, deadline: number): Promis
 }
 
 /** Sends one datagram and waits for one reply (or the deadline). */
-export function udpExchange(host: string, port: number, data: Uint8Array, deadline: number): Promise<Uint8Array> {
+export function udpExchange(
+  host: string,
+  port: number,
+  data: Uint8Array,
+  deadline: number,
+): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const family = isIP(host) === 6 || host.includes(':') ? 'udp6' : 'udp4';
     const sock = createSocket(family);
@@ -95,7 +99,9 @@ export function udpExchange(host: string, port: number, data: Uint8Array, deadli
       else resolve(reply ?? new Uint8Array(0));
     }
     sock.on('error', (e) => done(e));
-    sock.on('message', (msg: Buffer) => done(null, new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)));
+    sock.on('message', (msg: Buffer) =>
+      done(null, new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)),
+    );
     sock.send(data, port, host, (e) => {
       if (e) done(e);
     });

@@ -10,7 +10,11 @@ export const PROPERTY_RUNS = Number(process.env.PROPERTY_RUNS ?? 2000);
 /** One edit of a byte string, biased towards the bytes that matter to a TLV parser. */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.constantFrom(0x00, 0x80, 0x81, 0x84, 0xff, 0x30, 0xa0, 0x1b, 0x7f) }),
+  fc.record({
+    kind: fc.constant('set' as const),
+    at: fc.nat(),
+    value: fc.constantFrom(0x00, 0x80, 0x81, 0x84, 0xff, 0x30, 0xa0, 0x1b, 0x7f),
+  }),
   fc.record({ kind: fc.constant('byte' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 8 }) }),
@@ -42,7 +46,11 @@ function applyMutation(input: Uint8Array, m: Mutation): Uint8Array {
       return concat(input.subarray(0, at), m.bytes, input.subarray(at));
     case 'hugeLength':
       // A declared length of 4 GiB where a length byte was: must not allocate or loop.
-      return concat(input.subarray(0, at), Uint8Array.of(0x84, 0xff, 0xff, 0xff, 0xff), input.subarray(at + 1));
+      return concat(
+        input.subarray(0, at),
+        Uint8Array.of(0x84, 0xff, 0xff, 0xff, 0xff),
+        input.subarray(at + 1),
+      );
   }
 }
 

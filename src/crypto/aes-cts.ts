@@ -1,0 +1,153 @@
+// AES in CBC mode with ciphertext stealing (RFC 3962 §5, reused by RFC 8009 §5), zero initial
+// vector: Kerberos AES profiles never carry cipher state between messages (RFC 4121 does not
+// either), so the IV is always the all-zero "initial cipher state".
+//
+// Built on @noble/ciphers' raw block functions so the expanded key schedule is computed once per
+// derived key (and cached with it) instead of once per message, and whole blocks move as 32-bit
+// words without per-block allocations of byte arrays.
+import { unsafe } from '@noble/ciphers/aes.js';
+import { CryptoError } from '../errors.js';
+
+export const AES_BLOCK = 16;
+
+/** An AES key with its expanded schedules; the decryption schedule is built on first use. */
+export class AesKey {
+  readonly enc: Uint32Array;
+  readonly #raw: Uint8Array;
+  #dec: Uint32Array | undefined;
+  constructor(raw: Uint8Array) {
+    this.#raw = raw;
+    this.enc = unsafe.expandKeyLE(raw);
+  }
+  get dec(): Uint32Array {
+    this.#dec ??= unsafe.expandKeyDecLE(this.#raw);
+    return this.#dec;
+  }
+}
+
+// AES state words are little-endian 32-bit reads of the block (what expandKeyLE expects).
+const rd = (b: Uint8Array, o: number): number => b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
+function wr(b: Uint8Array, o: number, w: number): void {
+  b[o] = w;
+  b[o + 1] = w >>> 8;
+  b[o + 2] = w >>> 16;
+  b[o + 3] = w >>> 24;
+}
+
+/** One AES block (ECB), e.g. for DR/DK and the RFC 3962 PRF. */
+export function aesEncryptBlock(key: AesKey, block: Uint8Array): Uint8Array {
+  const o = unsafe.encrypt(key.enc, rd(block, 0), rd(block, 4), rd(block, 8), rd(block, 12));
+  const out = new Uint8Array(AES_BLOCK);
+  wr(out, 0, o.s0);
+  wr(out, 4, o.s1);
+  wr(out, 8, o.s2);
+  wr(out, 12, o.s3);
+  return out;
+}
+
+/**
+ * Encrypts `buf[0, len)` in place. `len` >= 16: one block is plain AES; longer input is CBC with
+ * the last two blocks swapped and the final one truncated (CBC-CS3, RFC 3962 §5). Shorter input is
+ * zero-padded to one block as RFC 3962 §5 allows, so the caller must leave room for 16 bytes.
+ */
+export function ctsEncryptInPlace(key: AesKey, buf: Uint8Array, len: number): number {
+  const xk = key.enc;
+  if (len <= AES_BLOCK) {
+    buf.fill(0, len, AES_BLOCK);
+    const o = unsafe.encrypt(xk, rd(buf, 0), rd(buf, 4), rd(buf, 8), rd(buf, 12));
+    wr(buf, 0, o.s0);
+    wr(buf, 4, o.s1);
+    wr(buf, 8, o.s2);
+    wr(buf, 12, o.s3);
+    return AES_BLOCK;
+  }
+  const blocks = Math.ceil(len / AES_BLOCK);
+  const lastOff = (blocks - 1) * AES_BLOCK;
+  const tail = len - lastOff; // 1..16 bytes in the final block
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  let c3 = 0;
+  for (let off = 0; off < lastOff; off += AES_BLOCK) {
+    const o = unsafe.encrypt(xk, rd(buf, off) ^ c0, rd(buf, off + 4) ^ c1, rd(buf, off + 8) ^ c2, rd(buf, off + 12) ^ c3);
+    ((c0 = o.s0), (c1 = o.s1), (c2 = o.s2), (c3 = o.s3));
+    // The next-to-last ciphertext block is written (truncated) at the end below.
+    if (off + AES_BLOCK < lastOff) {
+      wr(buf, off, c0);
+      wr(buf, off + 4, c1);
+      wr(buf, off + 8, c2);
+      wr(buf, off + 12, c3);
+    }
+  }
+  const last = new Uint8Array(AES_BLOCK); // final plaintext block, zero-padded
+  last.set(buf.subarray(lastOff, len));
+  const o = unsafe.encrypt(xk, rd(last, 0) ^ c0, rd(last, 4) ^ c1, rd(last, 8) ^ c2, rd(last, 12) ^ c3);
+  wr(last, 0, c0);
+  wr(last, 4, c1);
+  wr(last, 8, c2);
+  wr(last, 12, c3);
+  const prevOff = lastOff - AES_BLOCK;
+  wr(buf, prevOff, o.s0);
+  wr(buf, prevOff + 4, o.s1);
+  wr(buf, prevOff + 8, o.s2);
+  wr(buf, prevOff + 12, o.s3);
+  buf.set(last.subarray(0, tail), lastOff);
+  return len;
+}
+
+/** Decrypts `src` (at least one block) into a new array of the same length. */
+export function ctsDecrypt(key: AesKey, src: Uint8Array): Uint8Array {
+  const len = src.length;
+  if (len < AES_BLOCK) {
+    throw new CryptoError('BAD_LENGTH', `AES-CTS ciphertext must be at least 16 bytes, got ${len}`);
+  }
+  const xk = key.dec;
+  const out = new Uint8Array(len);
+  if (len === AES_BLOCK) {
+    const o = unsafe.decrypt(xk, rd(src, 0), rd(src, 4), rd(src, 8), rd(src, 12));
+    wr(out, 0, o.s0);
+    wr(out, 4, o.s1);
+    wr(out, 8, o.s2);
+    wr(out, 12, o.s3);
+    return out;
+  }
+  const blocks = Math.ceil(len / AES_BLOCK);
+  const lastOff = (blocks - 1) * AES_BLOCK;
+  const prevOff = lastOff - AES_BLOCK;
+  const tail = len - lastOff;
+  let p0 = 0;
+  let p1 = 0;
+  let p2 = 0;
+  let p3 = 0;
+  for (let off = 0; off < prevOff; off += AES_BLOCK) {
+    const w0 = rd(src, off);
+    const w1 = rd(src, off + 4);
+    const w2 = rd(src, off + 8);
+    const w3 = rd(src, off + 12);
+    const o = unsafe.decrypt(xk, w0, w1, w2, w3);
+    wr(out, off, o.s0 ^ p0);
+    wr(out, off + 4, o.s1 ^ p1);
+    wr(out, off + 8, o.s2 ^ p2);
+    wr(out, off + 12, o.s3 ^ p3);
+    ((p0 = w0), (p1 = w1), (p2 = w2), (p3 = w3));
+  }
+  // The block at prevOff is the real last ciphertext block; decrypting it yields
+  // (next-to-last ciphertext) XOR (zero-padded last plaintext).
+  const d = new Uint8Array(AES_BLOCK);
+  const o = unsafe.decrypt(xk, rd(src, prevOff), rd(src, prevOff + 4), rd(src, prevOff + 8), rd(src, prevOff + 12));
+  wr(d, 0, o.s0);
+  wr(d, 4, o.s1);
+  wr(d, 8, o.s2);
+  wr(d, 12, o.s3);
+  for (let i = 0; i < tail; i++) {
+    const c = src[lastOff + i]!;
+    out[lastOff + i] = d[i]! ^ c;
+    d[i] = c; // rebuild the stolen next-to-last ciphertext block in d
+  }
+  const q = unsafe.decrypt(xk, rd(d, 0), rd(d, 4), rd(d, 8), rd(d, 12));
+  wr(out, prevOff, q.s0 ^ p0);
+  wr(out, prevOff + 4, q.s1 ^ p1);
+  wr(out, prevOff + 8, q.s2 ^ p2);
+  wr(out, prevOff + 12, q.s3 ^ p3);
+  return out;
+}

@@ -1,0 +1,176 @@
+// RC4-HMAC, enctype 23 (RFC 4757), and its checksum type -138 (KERB_CHECKSUM_HMAC_MD5).
+// Byte-for-byte as MIT krb5 1.20 does it, which is what the vectors in test/vectors were made with.
+import { hmac } from '@noble/hashes/hmac.js';
+import { md5, sha1 } from '@noble/hashes/legacy.js';
+import { concatBytes, randomBytes } from '@noble/hashes/utils.js';
+import { CryptoError } from '../errors.js';
+import { md4 } from './md4.js';
+import { rc4 } from './rc4.js';
+import type { EnctypeProfile, Key } from './types.js';
+
+const KEY_BYTES = 16;
+const CKSUM_BYTES = 16; // an HMAC-MD5 output
+const CONFOUNDER_BYTES = 8;
+// RFC 4757 §4: the ASCII string including its terminating zero octet.
+const SIGNATURE_KEY = new TextEncoder().encode('signaturekey\0');
+
+/**
+ * RFC 4757 §3 numbers some messages differently from RFC 4120. MIT and Heimdal translate only
+ * usage 3 (AS-REP enc-part, which Windows encrypts like a TGS-REP: 8) and MIT also 23 (RFC 4121
+ * acceptor sign: 13). RFC 4757 would send 9 (TGS-REP under the authenticator subkey) to 8 as well,
+ * but MIT encrypts with 9 and only falls back to 8 when decrypting; `decrypt` does the same.
+ */
+function msUsage(usage: number): number {
+  if (!Number.isInteger(usage) || usage < 0 || usage > 0xffffffff) {
+    throw new CryptoError('BAD_PARAMS', `key usage must be a 32-bit unsigned integer, got ${usage}`);
+  }
+  if (usage === 3) return 8;
+  if (usage === 23) return 13;
+  return usage;
+}
+
+// RFC 4757 §3: "T = the message type, encoded as a little-endian four byte integer".
+function le32(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n, true);
+  return out;
+}
+
+function checkKey(bytes: Uint8Array): void {
+  if (bytes.length !== KEY_BYTES) {
+    throw new CryptoError('BAD_LENGTH', `rc4-hmac key must be ${KEY_BYTES} bytes, got ${bytes.length}`);
+  }
+}
+
+// K1 = HMAC-MD5(key, T) is per (key, usage) and messages reuse both, so it is cached. Bounded: a
+// key sees a handful of usages, and the whole entry goes when the Key object does.
+const MAX_USAGES_PER_KEY = 32;
+const usageKeys = new WeakMap<Key, Map<number, Uint8Array>>();
+
+function usageKey(key: Key, ms: number): Uint8Array {
+  let perKey = usageKeys.get(key);
+  if (perKey === undefined) {
+    perKey = new Map();
+    usageKeys.set(key, perKey);
+  }
+  let k1 = perKey.get(ms);
+  if (k1 === undefined) {
+    if (perKey.size >= MAX_USAGES_PER_KEY) perKey.clear();
+    k1 = hmac(md5, key.bytes, le32(ms));
+    perKey.set(ms, k1);
+  }
+  return k1;
+}
+
+// Constant time in the contents: the lengths are public (both are HMAC-MD5 outputs).
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+// RFC 4757 §5 DECRYPT (non-export): undefined when the checksum does not verify under k1.
+function open(k1: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+  const checksum = ciphertext.subarray(0, CKSUM_BYTES);
+  const k3 = hmac(md5, k1, checksum);
+  const confounded = rc4(k3, ciphertext.subarray(CKSUM_BYTES));
+  if (!equalBytes(hmac(md5, k1, confounded), checksum)) return undefined;
+  return confounded.slice(CONFOUNDER_BYTES);
+}
+
+/** MIT `arcfour-hmac` (aka `rc4-hmac`, `arcfour-hmac-md5`): RFC 4757 encryption type 23. */
+export const rc4HmacProfile: EnctypeProfile = {
+  id: 23,
+  name: 'arcfour-hmac',
+  aliases: ['rc4-hmac', 'arcfour-hmac-md5'],
+  keyBytes: KEY_BYTES,
+  seedBytes: KEY_BYTES,
+  checksumType: -138,
+  weak: false,
+  defaultS2kParams: undefined,
+
+  /**
+   * RFC 4757 §2: K = MD4(UTF-16LE(password)), the NT hash; the salt plays no part. `password` is
+   * UTF-8 and must be valid UTF-8 (MIT rejects it too, rather than hashing a replacement
+   * character that would match no Windows key). Non-BMP characters become surrogate pairs, as
+   * Windows stores them.
+   */
+  stringToKey(password: Uint8Array, _salt: Uint8Array, params?: Uint8Array): Uint8Array {
+    // No s2kparams are defined for this enctype; MIT refuses any, so a KDC sending some is wrong.
+    if (params !== undefined && params.length !== 0) {
+      throw new CryptoError('BAD_PARAMS', 'rc4-hmac string-to-key takes no s2kparams');
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(password);
+    } catch (cause) {
+      throw new CryptoError('BAD_PARAMS', 'password is not valid UTF-8', {
+        cause,
+        hint: 'pass the password as UTF-8 bytes (e.g. new TextEncoder().encode(password))',
+      });
+    }
+    // JS strings are UTF-16 code units already; write each as two little-endian octets.
+    const utf16 = new Uint8Array(text.length * 2);
+    const view = new DataView(utf16.buffer);
+    for (let i = 0; i < text.length; i++) view.setUint16(2 * i, text.charCodeAt(i), true);
+    const key = md4(utf16);
+    utf16.fill(0);
+    return key;
+  },
+
+  // RFC 4757 defines none; MIT's random-to-key for arcfour is the identity on 16 bytes.
+  randomToKey(seed: Uint8Array): Uint8Array {
+    checkKey(seed);
+    return seed.slice();
+  },
+
+  // RFC 4757 §5 ENCRYPT (non-export): checksum | RC4(K3, confounder | plaintext).
+  encrypt(key: Key, usage: number, plaintext: Uint8Array, confounder?: Uint8Array): Uint8Array {
+    checkKey(key.bytes);
+    const conf = confounder ?? randomBytes(CONFOUNDER_BYTES);
+    if (conf.length !== CONFOUNDER_BYTES) {
+      throw new CryptoError('BAD_LENGTH', `confounder must be ${CONFOUNDER_BYTES} bytes, got ${conf.length}`);
+    }
+    const k1 = usageKey(key, msUsage(usage));
+    const confounded = concatBytes(conf, plaintext);
+    const checksum = hmac(md5, k1, confounded);
+    const k3 = hmac(md5, k1, checksum);
+    return concatBytes(checksum, rc4(k3, confounded));
+  },
+
+  decrypt(key: Key, usage: number, ciphertext: Uint8Array): Uint8Array {
+    checkKey(key.bytes);
+    const ms = msUsage(usage);
+    if (ciphertext.length < CKSUM_BYTES + CONFOUNDER_BYTES) {
+      throw new CryptoError(
+        'BAD_LENGTH',
+        `rc4-hmac ciphertext must be at least ${CKSUM_BYTES + CONFOUNDER_BYTES} bytes, got ${ciphertext.length}`,
+      );
+    }
+    const plain = open(usageKey(key, ms), ciphertext) ?? (usage === 9 ? open(usageKey(key, 8), ciphertext) : undefined);
+    if (plain === undefined) {
+      throw new CryptoError('INTEGRITY', 'rc4-hmac checksum did not verify (wrong key or tampered data)', {
+        hint: 'KRB_AP_ERR_BAD_INTEGRITY: the key does not match the one the peer used',
+      });
+    }
+    return plain;
+  },
+
+  // RFC 4757 defines no PRF; MIT (and RFC 6113 users such as FAST) take HMAC-SHA1(key, input).
+  prf(key: Key, input: Uint8Array): Uint8Array {
+    checkKey(key.bytes);
+    return hmac(sha1, key.bytes, input);
+  },
+};
+
+/**
+ * Checksum type -138, KERB_CHECKSUM_HMAC_MD5 (RFC 4757 §4): Ksign = HMAC-MD5(key, "signaturekey\0"),
+ * then HMAC-MD5(Ksign, MD5(T | data)). T is the translated usage, as MIT computes it.
+ */
+export function hmacMd5Checksum(key: Uint8Array, usage: number, data: Uint8Array): Uint8Array {
+  checkKey(key);
+  const ksign = hmac(md5, key, SIGNATURE_KEY);
+  const tmp = md5.create().update(le32(msUsage(usage))).update(data).digest();
+  return hmac(md5, ksign, tmp);
+}
