@@ -2,7 +2,7 @@
 // §5.3 simplified profile: DK key derivation, AES-CTS, HMAC-SHA1 truncated to 96 bits, and the
 // checksums hmac-sha1-96-aes128 (15) / hmac-sha1-96-aes256 (16).
 import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
-import { sha1 } from '@noble/hashes/sha1.js';
+import { sha1 } from '@noble/hashes/legacy.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { CryptoError } from '../errors.js';
 import { AES_BLOCK, AesKey, aesEncryptBlock, ctsDecrypt, ctsEncryptInPlace } from './aes-cts.js';

@@ -54,12 +54,13 @@ export class UsageMap<V> {
 }
 
 type Hmac = ReturnType<typeof hmac.create>;
+type HmacWork = Parameters<Hmac['_cloneInto']>[0];
 
 /** HMAC with a fixed key: the padded-key hash state is computed once and cloned per message. */
 export class KeyedHmac {
   readonly #base: Hmac;
   readonly #out: Uint8Array;
-  #work: Hmac | undefined;
+  #work: HmacWork;
   constructor(hash: CHash, key: Uint8Array) {
     this.#base = hmac.create(hash, key);
     this.#out = new Uint8Array(this.#base.outputLen);

@@ -2,11 +2,13 @@
 // Byte-for-byte as MIT krb5 1.20 does it, which is what the vectors in test/vectors were made with.
 import { hmac } from '@noble/hashes/hmac.js';
 import { md5, sha1 } from '@noble/hashes/legacy.js';
-import { concatBytes, randomBytes } from '@noble/hashes/utils.js';
+import { randomBytes } from '@noble/hashes/utils.js';
 import { CryptoError } from '../errors.js';
+import { KeyedHmac, KeyStateCache, UsageMap } from './key-cache.js';
 import { md4 } from './md4.js';
-import { rc4 } from './rc4.js';
+import { Rc4, rc4 } from './rc4.js';
 import type { EnctypeProfile, Key } from './types.js';
+import { checkUsage, constantTimeEqual } from './util.js';
 
 const KEY_BYTES = 16;
 const CKSUM_BYTES = 16; // an HMAC-MD5 output
@@ -21,9 +23,7 @@ const SIGNATURE_KEY = new TextEncoder().encode('signaturekey\0');
  * but MIT encrypts with 9 and only falls back to 8 when decrypting; `decrypt` does the same.
  */
 function msUsage(usage: number): number {
-  if (!Number.isInteger(usage) || usage < 0 || usage > 0xffffffff) {
-    throw new CryptoError('BAD_PARAMS', `key usage must be a 32-bit unsigned integer, got ${usage}`);
-  }
+  checkUsage(usage);
   if (usage === 3) return 8;
   if (usage === 23) return 13;
   return usage;
@@ -42,40 +42,21 @@ function checkKey(bytes: Uint8Array): void {
   }
 }
 
-// K1 = HMAC-MD5(key, T) is per (key, usage) and messages reuse both, so it is cached. Bounded: a
-// key sees a handful of usages, and the whole entry goes when the Key object does.
-const MAX_USAGES_PER_KEY = 32;
-const usageKeys = new WeakMap<Key, Map<number, Uint8Array>>();
+// K1 = HMAC-MD5(key, T) depends only on (key, usage) and both repeat across messages, so K1 is
+// derived once, kept as a keyed HMAC (it keys both HMACs of every message), and bounded per key.
+const usageMacs = new KeyStateCache((bytes) => ({ bytes, usages: new UsageMap<KeyedHmac>() }));
 
-function usageKey(key: Key, ms: number): Uint8Array {
-  let perKey = usageKeys.get(key);
-  if (perKey === undefined) {
-    perKey = new Map();
-    usageKeys.set(key, perKey);
-  }
-  let k1 = perKey.get(ms);
-  if (k1 === undefined) {
-    if (perKey.size >= MAX_USAGES_PER_KEY) perKey.clear();
-    k1 = hmac(md5, key.bytes, le32(ms));
-    perKey.set(ms, k1);
-  }
-  return k1;
+function usageMac(key: Key, ms: number): KeyedHmac {
+  const state = usageMacs.get(key);
+  return state.usages.get(ms, () => new KeyedHmac(md5, hmac(md5, state.bytes, le32(ms))));
 }
 
-// Constant time in the contents: the lengths are public (both are HMAC-MD5 outputs).
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
-
-// RFC 4757 §5 DECRYPT (non-export): undefined when the checksum does not verify under k1.
-function open(k1: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+// RFC 4757 §5 DECRYPT (non-export, so K2 = K1): undefined when the checksum does not verify.
+function open(k1: KeyedHmac, ciphertext: Uint8Array): Uint8Array | undefined {
   const checksum = ciphertext.subarray(0, CKSUM_BYTES);
-  const k3 = hmac(md5, k1, checksum);
+  const k3 = k1.mac(CKSUM_BYTES, checksum);
   const confounded = rc4(k3, ciphertext.subarray(CKSUM_BYTES));
-  if (!equalBytes(hmac(md5, k1, confounded), checksum)) return undefined;
+  if (!constantTimeEqual(k1.mac(CKSUM_BYTES, confounded), checksum)) return undefined;
   return confounded.slice(CONFOUNDER_BYTES);
 }
 
@@ -132,11 +113,14 @@ export const rc4HmacProfile: EnctypeProfile = {
     if (conf.length !== CONFOUNDER_BYTES) {
       throw new CryptoError('BAD_LENGTH', `confounder must be ${CONFOUNDER_BYTES} bytes, got ${conf.length}`);
     }
-    const k1 = usageKey(key, msUsage(usage));
-    const confounded = concatBytes(conf, plaintext);
-    const checksum = hmac(md5, k1, confounded);
-    const k3 = hmac(md5, k1, checksum);
-    return concatBytes(checksum, rc4(k3, confounded));
+    const k1 = usageMac(key, msUsage(usage));
+    const checksum = k1.mac(CKSUM_BYTES, conf, plaintext);
+    const stream = new Rc4(k1.mac(CKSUM_BYTES, checksum));
+    const out = new Uint8Array(CKSUM_BYTES + CONFOUNDER_BYTES + plaintext.length);
+    out.set(checksum);
+    out.set(stream.update(conf), CKSUM_BYTES);
+    out.set(stream.update(plaintext), CKSUM_BYTES + CONFOUNDER_BYTES);
+    return out;
   },
 
   decrypt(key: Key, usage: number, ciphertext: Uint8Array): Uint8Array {
@@ -148,7 +132,8 @@ export const rc4HmacProfile: EnctypeProfile = {
         `rc4-hmac ciphertext must be at least ${CKSUM_BYTES + CONFOUNDER_BYTES} bytes, got ${ciphertext.length}`,
       );
     }
-    const plain = open(usageKey(key, ms), ciphertext) ?? (usage === 9 ? open(usageKey(key, 8), ciphertext) : undefined);
+    const plain =
+      open(usageMac(key, ms), ciphertext) ?? (usage === 9 ? open(usageMac(key, 8), ciphertext) : undefined);
     if (plain === undefined) {
       throw new CryptoError('INTEGRITY', 'rc4-hmac checksum did not verify (wrong key or tampered data)', {
         hint: 'KRB_AP_ERR_BAD_INTEGRITY: the key does not match the one the peer used',
@@ -171,6 +156,10 @@ export const rc4HmacProfile: EnctypeProfile = {
 export function hmacMd5Checksum(key: Uint8Array, usage: number, data: Uint8Array): Uint8Array {
   checkKey(key);
   const ksign = hmac(md5, key, SIGNATURE_KEY);
-  const tmp = md5.create().update(le32(msUsage(usage))).update(data).digest();
+  const tmp = md5
+    .create()
+    .update(le32(msUsage(usage)))
+    .update(data)
+    .digest();
   return hmac(md5, ksign, tmp);
 }

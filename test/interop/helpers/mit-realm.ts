@@ -334,6 +334,13 @@ export async function startMitRealm(opts: MitRealmOptions): Promise<MitRealm> {
     if (r.code !== 0) throw new Error(describe(cmd, args, r));
     return r;
   };
+  // kadmin.local's -q goes through the ss line parser, which honours double quotes.
+  const quote = (v: string): string => {
+    if (v.includes('"')) throw new Error(`kadmin quoting: ${JSON.stringify(v)} contains a double quote`);
+    return `"${v}"`;
+  };
+  const addprinc = (name: string, password: string | undefined): string =>
+    password !== undefined ? `addprinc -pw ${quote(password)} ${quote(name)}` : `addprinc -randkey ${quote(name)}`;
   const qualify = (name: string): string => (name.includes('@') ? name : `${name}@${realm}`);
   const kadmin = async (query: string): Promise<RunResult> => {
     const r = await must('kadmin.local', ['-r', realm, '-q', query]);
@@ -375,7 +382,7 @@ export async function startMitRealm(opts: MitRealmOptions): Promise<MitRealm> {
     if (opts.relay) relay = await startRelay({ port: kdcPort });
     writeKrb5Conf(krb5ConfPath, relay?.port ?? kdcPort);
     for (const p of opts.principals ?? []) {
-      await kadmin(p.password !== undefined ? `addprinc -pw ${p.password} ${p.name}` : `addprinc -randkey ${p.name}`);
+      await kadmin(addprinc(p.name, p.password));
     }
   } catch (e) {
     await stop();
@@ -396,11 +403,11 @@ export async function startMitRealm(opts: MitRealmOptions): Promise<MitRealm> {
     run: runIn,
     kadmin,
     async addPrincipal(name, password) {
-      await kadmin(password !== undefined ? `addprinc -pw ${password} ${name}` : `addprinc -randkey ${name}`);
+      await kadmin(addprinc(name, password));
     },
     async keytab(spn, path) {
       const file = path ?? join(dir, `${spn.replace(/[^A-Za-z0-9.-]/g, '_')}.keytab`);
-      await kadmin(`ktadd -norandkey -k ${file} ${spn}`);
+      await kadmin(`ktadd -norandkey -k ${quote(file)} ${quote(spn)}`);
       return file;
     },
     async keytabKeys(path) {

@@ -1,0 +1,210 @@
+// A named credential cache you can read, write and destroy, whatever its type: FILE: (one
+// file), DIR: (a collection directory whose `primary` file names the current `tkt*` member)
+// and MEMORY: (process-local, for tests and short-lived tools).
+import { CredentialsError } from '../errors.js';
+import { randomName } from '../runtime/ccache-io.js';
+import { listDir, makeDir, readFileIfExists, removeFile, statFile, writeFileAtomic } from '../runtime/fs.js';
+import { type Ccache, parseCcache, serializeCcache } from './ccache.js';
+import { type Principal, principalsEqual, unparsePrincipal } from './principal-text.js';
+import { defaultCcacheName, parseCcacheName, type ResolveOptions } from './resolve.js';
+
+export interface CcacheStore {
+  /** Full name as MIT klist prints it: `FILE:/tmp/krb5cc_1000`, `DIR::/dir/tkt`, `MEMORY:x`. */
+  readonly name: string;
+  read(): Promise<Ccache>;
+  /** undefined when the cache does not exist (other problems still throw). */
+  readIfExists(): Promise<Ccache | undefined>;
+  write(ccache: Ccache): Promise<void>;
+  /** true when something was removed. */
+  destroy(): Promise<boolean>;
+}
+
+const PRIMARY = 'primary';
+const DEFAULT_MEMBER = 'tkt';
+const memoryCaches = new Map<string, Uint8Array>();
+
+function notFound(name: string): CredentialsError {
+  return new CredentialsError('CCACHE_NOT_FOUND', `no credential cache at ${name}`, {
+    hint: 'run kinit, or set KRB5CCNAME to the cache you want',
+  });
+}
+
+abstract class BaseStore implements CcacheStore {
+  abstract readonly name: string;
+  abstract readIfExists(): Promise<Ccache | undefined>;
+  abstract write(ccache: Ccache): Promise<void>;
+  abstract destroy(): Promise<boolean>;
+
+  async read(): Promise<Ccache> {
+    const c = await this.readIfExists();
+    if (c === undefined) throw notFound(this.name);
+    return c;
+  }
+}
+
+class FileStore extends BaseStore {
+  readonly name: string;
+  constructor(
+    readonly path: string,
+    prefix = 'FILE:',
+  ) {
+    super();
+    this.name = `${prefix}${path}`;
+  }
+
+  async readIfExists(): Promise<Ccache | undefined> {
+    const bytes = await readFileIfExists(this.path);
+    return bytes === undefined ? undefined : parseCcache(bytes);
+  }
+
+  async write(ccache: Ccache): Promise<void> {
+    await writeFileAtomic(this.path, serializeCcache(ccache), 0o600);
+  }
+
+  async destroy(): Promise<boolean> {
+    return removeFile(this.path);
+  }
+}
+
+/** A member of a DIR: collection; writing it makes sure the collection directory exists. */
+class DirMemberStore extends FileStore {
+  constructor(
+    readonly dir: string,
+    member: string,
+  ) {
+    super(`${dir}/${member}`, 'DIR::');
+  }
+
+  override async write(ccache: Ccache): Promise<void> {
+    await makeDir(this.dir, 0o700);
+    await super.write(ccache);
+    // The first cache written into a collection becomes its primary, as with MIT kinit.
+    if ((await readFileIfExists(`${this.dir}/${PRIMARY}`)) === undefined) await setPrimary(this.dir, this.path);
+  }
+}
+
+class MemoryStore extends BaseStore {
+  readonly name: string;
+  constructor(readonly key: string) {
+    super();
+    this.name = `MEMORY:${key}`;
+  }
+  async readIfExists(): Promise<Ccache | undefined> {
+    const bytes = memoryCaches.get(this.key);
+    return bytes === undefined ? undefined : parseCcache(bytes);
+  }
+  async write(ccache: Ccache): Promise<void> {
+    // Stored serialized so a reader never shares mutable objects with the writer.
+    memoryCaches.set(this.key, serializeCcache(ccache));
+  }
+  async destroy(): Promise<boolean> {
+    return memoryCaches.delete(this.key);
+  }
+}
+
+function memberName(dir: string, path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  if (path.slice(0, path.lastIndexOf('/')) !== dir || !base.startsWith(DEFAULT_MEMBER)) {
+    throw new CredentialsError('CCACHE_NAME', `${path} is not a member (tkt*) of the DIR collection ${dir}`);
+  }
+  return base;
+}
+
+async function setPrimary(dir: string, memberPath: string): Promise<void> {
+  const name = memberName(dir, memberPath);
+  await writeFileAtomic(`${dir}/${PRIMARY}`, new TextEncoder().encode(`${name}\n`), 0o600);
+}
+
+async function primaryMember(dir: string): Promise<string> {
+  const bytes = await readFileIfExists(`${dir}/${PRIMARY}`);
+  if (bytes === undefined) return DEFAULT_MEMBER;
+  const line = new TextDecoder().decode(bytes).split('\n')[0] ?? '';
+  if (!line.startsWith(DEFAULT_MEMBER) || line.includes('/')) {
+    throw new CredentialsError('CCACHE_FORMAT', `${dir}/${PRIMARY} does not name a tkt* member: '${line}'`, {
+      hint: 'remove the primary file, or run kswitch to select a cache',
+    });
+  }
+  return line;
+}
+
+function trimSlash(p: string): string {
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+/** Opens a cache by name (FILE:/path, /path, DIR:/dir, DIR::/dir/tktX, MEMORY:x). */
+export async function openCcache(name: string): Promise<CcacheStore> {
+  const { type, residual } = parseCcacheName(name);
+  if (type === 'FILE') return new FileStore(residual);
+  if (type === 'MEMORY') return new MemoryStore(residual);
+  if (residual.startsWith(':')) {
+    const path = residual.slice(1);
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    return new DirMemberStore(dir, memberName(dir, path));
+  }
+  const dir = trimSlash(residual);
+  return new DirMemberStore(dir, await primaryMember(dir));
+}
+
+/** The default cache: KRB5CCNAME, else default_ccache_name, else FILE:/tmp/krb5cc_%{uid}. */
+export async function openDefaultCcache(opts: ResolveOptions = {}): Promise<CcacheStore> {
+  return openCcache(defaultCcacheName(opts));
+}
+
+/**
+ * Every cache in the collection `name` belongs to, primary first. For FILE: that is the one
+ * file if it exists; for DIR: each `tkt*` member; for MEMORY: every memory cache.
+ */
+export async function listCcacheCollection(name: string): Promise<CcacheStore[]> {
+  const { type, residual } = parseCcacheName(name);
+  if (type === 'FILE') {
+    const st = await statFile(residual);
+    return st?.isFile ? [new FileStore(residual)] : [];
+  }
+  if (type === 'MEMORY') return [...memoryCaches.keys()].map((k) => new MemoryStore(k));
+  const dir = residual.startsWith(':')
+    ? residual.slice(1, residual.lastIndexOf('/'))
+    : trimSlash(residual);
+  const st = await statFile(dir);
+  if (!st?.isDirectory) return [];
+  const primary = await primaryMember(dir);
+  const members = (await listDir(dir)).filter((f) => f.startsWith(DEFAULT_MEMBER));
+  members.sort((a, b) => (a === primary ? -1 : b === primary ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  return members.map((m) => new DirMemberStore(dir, m));
+}
+
+/** The cache of the collection whose default principal is `principal` (MIT krb5_cc_cache_match). */
+export async function findCcacheForPrincipal(name: string, principal: Principal): Promise<CcacheStore | undefined> {
+  for (const store of await listCcacheCollection(name)) {
+    const c = await store.readIfExists().catch(() => undefined);
+    if (c !== undefined && principalsEqual(c.defaultPrincipal, principal)) return store;
+  }
+  return undefined;
+}
+
+/**
+ * Where a new cache for `principal` goes in the collection: its existing cache if it has one;
+ * in a DIR: collection otherwise a fresh `tkt` member (the default member name when unused).
+ */
+export async function ccacheForNewPrincipal(name: string, principal: Principal): Promise<CcacheStore> {
+  const existing = await findCcacheForPrincipal(name, principal);
+  if (existing !== undefined) return existing;
+  const { type, residual } = parseCcacheName(name);
+  if (type !== 'DIR' || residual.startsWith(':')) return openCcache(name);
+  const dir = trimSlash(residual);
+  const primary = new DirMemberStore(dir, await primaryMember(dir));
+  if ((await primary.readIfExists().catch(() => undefined)) === undefined) return primary;
+  return new DirMemberStore(dir, `${DEFAULT_MEMBER}${randomName(6)}`);
+}
+
+/** Makes `store` the primary of its DIR: collection (MIT kswitch). */
+export async function switchPrimary(store: CcacheStore): Promise<void> {
+  if (!(store instanceof DirMemberStore)) {
+    throw new CredentialsError('CCACHE_TYPE_UNSUPPORTED', `${store.name} is not in a DIR: collection`);
+  }
+  await setPrimary(store.dir, store.path);
+}
+
+/** For messages: `user@REALM in FILE:/tmp/krb5cc_1000`. */
+export function describeCcache(store: CcacheStore, c: Ccache): string {
+  return `${unparsePrincipal(c.defaultPrincipal)} in ${store.name}`;
+}

@@ -1,0 +1,104 @@
+// Public API of src/crypto: RFC 3961 operations over the registered enctypes.
+import { randomBytes } from '@noble/hashes/utils.js';
+import { CryptoError } from '../errors.js';
+import { getEnctype } from './registry.js';
+import type { EnctypeProfile, Key } from './types.js';
+import { toBytes } from './util.js';
+
+export { AesKey, ctsDecrypt, ctsEncryptInPlace } from './aes-cts.js';
+export { checksumSize, makeChecksum, verifyChecksum } from './checksum.js';
+export { CksumType, Enctype, MIT_DEFAULT_ENCTYPES } from './constants.js';
+export { nfold } from './nfold.js';
+export {
+  ENCTYPE_FAMILIES,
+  enctypeDisplayName,
+  enctypeFromName,
+  enctypeName,
+  expandEnctypeName,
+  getEnctype,
+  isEnctypeSupported,
+  isEnctypeWeak,
+  supportedEnctypes,
+} from './registry.js';
+export { constantTimeEqual, MAX_PBKDF2_ITERATIONS } from './util.js';
+export type { EnctypeProfile, Key };
+
+function profileOf(key: Key): EnctypeProfile {
+  // Policy (allow_weak_crypto) is applied when enctypes are chosen; a key we already hold is used.
+  return getEnctype(key.enctype, { allowWeak: true });
+}
+
+/** A protocol key; the bytes are copied so later changes to `bytes` cannot affect it. */
+export function makeKey(enctype: number, bytes: Uint8Array): Key {
+  const p = getEnctype(enctype, { allowWeak: true });
+  if (bytes.length !== p.keyBytes) {
+    throw new CryptoError('BAD_LENGTH', `${p.name} key must be ${p.keyBytes} bytes, got ${bytes.length}`, {
+      hint: 'the keytab or KDC reply carries a key that does not match its enctype',
+    });
+  }
+  return Object.freeze({ enctype, bytes: bytes.slice() });
+}
+
+export interface StringToKeyOptions {
+  /**
+   * Accept s2kparams iteration counts below the enctype's default (4096 for RFC 3962, 32768 for
+   * RFC 8009). Off by default, as in MIT: a spoofed etype-info2 must not make the key cheap to
+   * brute-force from an encrypted timestamp. Tests with RFC vectors turn it on.
+   */
+  allowLowIterations?: boolean;
+}
+
+function iterations(params: Uint8Array): number {
+  return params.length === 4 ? ((params[0]! << 24) | (params[1]! << 16) | (params[2]! << 8) | params[3]!) >>> 0 : 0;
+}
+
+/** RFC 3961 string-to-key; strings are UTF-8. `params` is the etype-info2 s2kparams, if any. */
+export function stringToKey(
+  enctype: number,
+  password: string | Uint8Array,
+  salt: string | Uint8Array,
+  params?: Uint8Array,
+  opts: StringToKeyOptions = {},
+): Key {
+  const p = getEnctype(enctype, { allowWeak: true });
+  const def = p.defaultS2kParams;
+  if (params !== undefined && def !== undefined && params.length === 4 && opts.allowLowIterations !== true) {
+    const count = iterations(params);
+    if (count !== 0 && count < iterations(def)) {
+      throw new CryptoError('BAD_PARAMS', `${p.name} s2kparams ask for only ${count} PBKDF2 iterations`, {
+        hint: `fewer than the default ${iterations(def)}; a KDC should not send this (possible spoofed reply)`,
+      });
+    }
+  }
+  return Object.freeze({ enctype, bytes: p.stringToKey(toBytes(password), toBytes(salt), params) });
+}
+
+export function randomToKey(enctype: number, seed: Uint8Array): Key {
+  return Object.freeze({ enctype, bytes: getEnctype(enctype, { allowWeak: true }).randomToKey(seed) });
+}
+
+/** A fresh random key (crypto.getRandomValues through @noble/hashes). */
+export function generateRandomKey(enctype: number): Key {
+  const p = getEnctype(enctype, { allowWeak: true });
+  return Object.freeze({ enctype, bytes: p.randomToKey(randomBytes(p.seedBytes)) });
+}
+
+/** `confounder` is for fixed test vectors only; leave it out. */
+export function encrypt(key: Key, usage: number, plaintext: Uint8Array, confounder?: Uint8Array): Uint8Array {
+  return profileOf(key).encrypt(key, usage, plaintext, confounder);
+}
+
+/** CryptoError `INTEGRITY` on a bad MAC (wrong key or tampering), `BAD_LENGTH` if too short. */
+export function decrypt(key: Key, usage: number, ciphertext: Uint8Array): Uint8Array {
+  return profileOf(key).decrypt(key, usage, ciphertext);
+}
+
+/** The required checksum type of an enctype (RFC 3961 §4), e.g. 16 for aes256-cts-hmac-sha1-96. */
+export function checksumTypeFor(enctype: number): number {
+  return getEnctype(enctype, { allowWeak: true }).checksumType;
+}
+
+/** RFC 3961 §3 pseudo-random function (RFC 3962 §6, RFC 8009 §5, RFC 4757). */
+export function prf(key: Key, input: Uint8Array): Uint8Array {
+  return profileOf(key).prf(key, input);
+}
