@@ -4,9 +4,9 @@
 
 import { Asn1Error } from '../errors.js';
 import {
+  ctx,
   type Elem,
   optCtx,
-  ctx,
   readGeneralStringBytes,
   readInt32,
   readKerberosFlags,
@@ -99,7 +99,10 @@ export function readHostAddress(e: Elem): HostAddress {
   return { addrType, address };
 }
 export function writeHostAddress(v: HostAddress): Uint8Array {
-  return sequence([ctx(0, writeInt32(v.addrType, 'HostAddress.addr-type')), ctx(1, writeOctetString(v.address))]);
+  return sequence([
+    ctx(0, writeInt32(v.addrType, 'HostAddress.addr-type')),
+    ctx(1, writeOctetString(v.address)),
+  ]);
 }
 export function encodeHostAddress(v: HostAddress): Uint8Array {
   return writeHostAddress(v);
@@ -132,7 +135,10 @@ export function readEncryptionKey(e: Elem): EncryptionKey {
   return { keytype, keyvalue };
 }
 export function writeEncryptionKey(v: EncryptionKey): Uint8Array {
-  return sequence([ctx(0, writeInt32(v.keytype, 'EncryptionKey.keytype')), ctx(1, writeOctetString(v.keyvalue))]);
+  return sequence([
+    ctx(0, writeInt32(v.keytype, 'EncryptionKey.keytype')),
+    ctx(1, writeOctetString(v.keyvalue)),
+  ]);
 }
 export function encodeEncryptionKey(v: EncryptionKey): Uint8Array {
   return writeEncryptionKey(v);
@@ -176,7 +182,10 @@ export function readChecksum(e: Elem): Checksum {
   return { cksumtype, checksum };
 }
 export function writeChecksum(v: Checksum): Uint8Array {
-  return sequence([ctx(0, writeInt32(v.cksumtype, 'Checksum.cksumtype')), ctx(1, writeOctetString(v.checksum))]);
+  return sequence([
+    ctx(0, writeInt32(v.cksumtype, 'Checksum.cksumtype')),
+    ctx(1, writeOctetString(v.checksum)),
+  ]);
 }
 export function encodeChecksum(v: Checksum): Uint8Array {
   return writeChecksum(v);
@@ -195,7 +204,10 @@ function readAdEntry(e: Elem): AuthorizationDataEntry {
   return { adType, adData };
 }
 function writeAdEntry(v: AuthorizationDataEntry): Uint8Array {
-  return sequence([ctx(0, writeInt32(v.adType, 'AuthorizationData.ad-type')), ctx(1, writeOctetString(v.adData))]);
+  return sequence([
+    ctx(0, writeInt32(v.adType, 'AuthorizationData.ad-type')),
+    ctx(1, writeOctetString(v.adData)),
+  ]);
 }
 export function readAuthorizationData(e: Elem): AuthorizationData {
   return seqOf(e).map(readAdEntry);
@@ -233,7 +245,10 @@ export function readPaData(e: Elem): PaData {
   return { padataType, padataValue };
 }
 export function writePaData(v: PaData): Uint8Array {
-  return sequence([ctx(1, writeInt32(v.padataType, 'PA-DATA.padata-type')), ctx(2, writeOctetString(v.padataValue))]);
+  return sequence([
+    ctx(1, writeInt32(v.padataType, 'PA-DATA.padata-type')),
+    ctx(2, writeOctetString(v.padataValue)),
+  ]);
 }
 export function encodePaData(v: PaData): Uint8Array {
   return writePaData(v);
@@ -275,7 +290,10 @@ function readTypedDataEntry(e: Elem): TypedDataEntry {
   return v === undefined ? { dataType } : { dataType, dataValue: readOctetString(v) };
 }
 function writeTypedDataEntry(v: TypedDataEntry): Uint8Array {
-  return sequence([ctx(0, writeInt32(v.dataType, 'TYPED-DATA.data-type')), optCtx(1, v.dataValue, writeOctetString)]);
+  return sequence([
+    ctx(0, writeInt32(v.dataType, 'TYPED-DATA.data-type')),
+    optCtx(1, v.dataValue, writeOctetString),
+  ]);
 }
 export function readTypedData(e: Elem): TypedData {
   const items = seqOf(e);

@@ -107,7 +107,10 @@ function checkUniversal(h: Header, content: Uint8Array, field: string): void {
   if (h.tag === 0) throw new Asn1Error(field, 'end-of-contents octets are not DER');
   const mustBeConstructed = h.tag === UniversalTag.SEQUENCE || h.tag === UniversalTag.SET;
   if (h.constructed !== mustBeConstructed) {
-    throw new Asn1Error(field, `universal tag ${h.tag} must be ${mustBeConstructed ? 'constructed' : 'primitive'}`);
+    throw new Asn1Error(
+      field,
+      `universal tag ${h.tag} must be ${mustBeConstructed ? 'constructed' : 'primitive'}`,
+    );
   }
   if (h.tag === UniversalTag.BOOLEAN) {
     if (content.length !== 1 || (content[0] !== 0x00 && content[0] !== 0xff)) {
@@ -524,7 +527,8 @@ export function writeInt32(v: number, what = 'Int32'): Uint8Array {
 }
 
 export function writeUInt32(v: number, what = 'UInt32'): Uint8Array {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Asn1EncodeError(`${what} out of range: ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw new Asn1EncodeError(`${what} out of range: ${v}`);
   return writeInteger(v, what);
 }
 

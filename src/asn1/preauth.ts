@@ -158,4 +158,3 @@ export function decodePaPacRequest(bytes: Uint8Array): PaPacRequest {
   s.done();
   return { includePac };
 }
-

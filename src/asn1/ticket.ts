@@ -1,6 +1,21 @@
 // RFC 4120 §5.3 Ticket and EncTicketPart.
 
 import {
+  type HostAddresses,
+  readAuthorizationData,
+  readEncryptedData,
+  readEncryptionKey,
+  readHostAddresses,
+  readPrincipalName,
+  readRealm,
+  writeAuthorizationData,
+  writeEncryptedData,
+  writeEncryptionKey,
+  writeHostAddresses,
+  writePrincipalName,
+  writeRealm,
+} from './basic.js';
+import {
   application,
   ctx,
   type Elem,
@@ -20,21 +35,6 @@ import {
   writeKerberosTime,
   writeOctetString,
 } from './der.js';
-import {
-  type HostAddresses,
-  readAuthorizationData,
-  readEncryptedData,
-  readEncryptionKey,
-  readHostAddresses,
-  readPrincipalName,
-  readRealm,
-  writeAuthorizationData,
-  writeEncryptedData,
-  writeEncryptionKey,
-  writeHostAddresses,
-  writePrincipalName,
-  writeRealm,
-} from './basic.js';
 import type {
   AuthorizationData,
   EncryptedData,
@@ -135,7 +135,10 @@ export function readTransitedEncoding(e: Elem): TransitedEncoding {
   return { trType, contents };
 }
 export function writeTransitedEncoding(v: TransitedEncoding): Uint8Array {
-  return sequence([ctx(0, writeInt32(v.trType, 'TransitedEncoding.tr-type')), ctx(1, writeOctetString(v.contents))]);
+  return sequence([
+    ctx(0, writeInt32(v.trType, 'TransitedEncoding.tr-type')),
+    ctx(1, writeOctetString(v.contents)),
+  ]);
 }
 export function encodeTransitedEncoding(v: TransitedEncoding): Uint8Array {
   return writeTransitedEncoding(v);

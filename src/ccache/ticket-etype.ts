@@ -4,6 +4,7 @@
 //
 // Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1], sname [2], enc-part [3] }
 // EncryptedData ::= SEQUENCE { etype [0] Int32, kvno [1] UInt32 OPTIONAL, cipher [2] OCTET STRING }
+import type { Principal } from './principal-text.js';
 
 interface Tlv {
   tag: number;
@@ -38,21 +39,62 @@ function child(b: Uint8Array, outer: Tlv, tag: number): Tlv | undefined {
   return undefined;
 }
 
-/** The enc-part etype of a DER Ticket, or undefined when it does not decode. */
-export function ticketEnctype(ticket: Uint8Array): number | undefined {
+function readInt(b: Uint8Array, t: Tlv | undefined): number | undefined {
+  if (t === undefined || t.tag !== 0x02 || t.end === t.start || t.end - t.start > 4) return undefined;
+  let v = (b[t.start] as number) & 0x80 ? -1 : 0;
+  for (let i = t.start; i < t.end; i++) v = (v << 8) | (b[i] as number);
+  return v;
+}
+
+const text = new TextDecoder();
+
+function readString(b: Uint8Array, t: Tlv | undefined): string | undefined {
+  return t === undefined || t.tag !== 0x1b ? undefined : text.decode(b.subarray(t.start, t.end));
+}
+
+/** The parts of a DER Ticket that klist shows: its server name and enc-part etype. */
+export interface TicketSummary {
+  etype: number;
+  server: Principal | undefined;
+}
+
+function explicit(b: Uint8Array, outer: Tlv, tag: number): Tlv | undefined {
+  const wrapper = child(b, outer, tag);
+  return wrapper === undefined ? undefined : readTlv(b, wrapper.start, wrapper.end);
+}
+
+function readServer(b: Uint8Array, seq: Tlv): Principal | undefined {
+  const realm = readString(b, explicit(b, seq, 0xa1));
+  const sname = explicit(b, seq, 0xa2);
+  if (realm === undefined || sname === undefined || sname.tag !== 0x30) return undefined;
+  const nameType = readInt(b, explicit(b, sname, 0xa0));
+  const list = explicit(b, sname, 0xa1);
+  if (nameType === undefined || list === undefined || list.tag !== 0x30) return undefined;
+  const nameString: string[] = [];
+  for (let p = list.start; p < list.end; ) {
+    const t = readTlv(b, p, list.end);
+    const s = readString(b, t);
+    if (t === undefined || s === undefined) return undefined;
+    nameString.push(s);
+    p = t.end;
+  }
+  return { realm, name: { nameType, nameString } };
+}
+
+/** Summary of a DER Ticket, or undefined when it does not decode. */
+export function summarizeTicket(ticket: Uint8Array): TicketSummary | undefined {
   const app = readTlv(ticket, 0, ticket.length);
   if (app === undefined || app.tag !== 0x61) return undefined;
   const seq = readTlv(ticket, app.start, app.end);
   if (seq === undefined || seq.tag !== 0x30) return undefined;
-  const encPartTag = child(ticket, seq, 0xa3);
-  if (encPartTag === undefined) return undefined;
-  const encData = readTlv(ticket, encPartTag.start, encPartTag.end);
+  const encData = explicit(ticket, seq, 0xa3);
   if (encData === undefined || encData.tag !== 0x30) return undefined;
-  const etypeTag = child(ticket, encData, 0xa0);
-  if (etypeTag === undefined) return undefined;
-  const int = readTlv(ticket, etypeTag.start, etypeTag.end);
-  if (int === undefined || int.tag !== 0x02 || int.end === int.start || int.end - int.start > 4) return undefined;
-  let v = (ticket[int.start] as number) & 0x80 ? -1 : 0;
-  for (let i = int.start; i < int.end; i++) v = (v << 8) | (ticket[i] as number);
-  return v;
+  const etype = readInt(ticket, explicit(ticket, encData, 0xa0));
+  if (etype === undefined) return undefined;
+  return { etype, server: readServer(ticket, seq) };
+}
+
+/** The enc-part etype of a DER Ticket, or undefined when it does not decode. */
+export function ticketEnctype(ticket: Uint8Array): number | undefined {
+  return summarizeTicket(ticket)?.etype;
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The `spnego` command.
 import { VERSION } from '../version.js';
+import type { CliIo } from './ccache-name.js';
+import { kdestroyCommand } from './kdestroy.js';
+import { klistCommand } from './klist.js';
 
 const USAGE = `usage: spnego <command> [options]
 
@@ -22,6 +25,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`spnego ${VERSION}\n`);
     return 0;
   }
+  const io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+  if (cmd === 'klist') return klistCommand(argv.slice(1), io);
+  if (cmd === 'kdestroy') return kdestroyCommand(argv.slice(1), io);
   process.stderr.write(`spnego: unknown or not yet available command '${cmd}'\n${USAGE}`);
   return 2;
 }

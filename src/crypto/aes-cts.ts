@@ -26,7 +26,8 @@ export class AesKey {
 }
 
 // AES state words are little-endian 32-bit reads of the block (what expandKeyLE expects).
-const rd = (b: Uint8Array, o: number): number => b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
+const rd = (b: Uint8Array, o: number): number =>
+  b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
 function wr(b: Uint8Array, o: number, w: number): void {
   b[o] = w;
   b[o + 1] = w >>> 8;
@@ -69,8 +70,17 @@ export function ctsEncryptInPlace(key: AesKey, buf: Uint8Array, len: number): nu
   let c2 = 0;
   let c3 = 0;
   for (let off = 0; off < lastOff; off += AES_BLOCK) {
-    const o = unsafe.encrypt(xk, rd(buf, off) ^ c0, rd(buf, off + 4) ^ c1, rd(buf, off + 8) ^ c2, rd(buf, off + 12) ^ c3);
-    ((c0 = o.s0), (c1 = o.s1), (c2 = o.s2), (c3 = o.s3));
+    const o = unsafe.encrypt(
+      xk,
+      rd(buf, off) ^ c0,
+      rd(buf, off + 4) ^ c1,
+      rd(buf, off + 8) ^ c2,
+      rd(buf, off + 12) ^ c3,
+    );
+    c0 = o.s0;
+    c1 = o.s1;
+    c2 = o.s2;
+    c3 = o.s3;
     // The next-to-last ciphertext block is written (truncated) at the end below.
     if (off + AES_BLOCK < lastOff) {
       wr(buf, off, c0);
@@ -129,12 +139,21 @@ export function ctsDecrypt(key: AesKey, src: Uint8Array): Uint8Array {
     wr(out, off + 4, o.s1 ^ p1);
     wr(out, off + 8, o.s2 ^ p2);
     wr(out, off + 12, o.s3 ^ p3);
-    ((p0 = w0), (p1 = w1), (p2 = w2), (p3 = w3));
+    p0 = w0;
+    p1 = w1;
+    p2 = w2;
+    p3 = w3;
   }
   // The block at prevOff is the real last ciphertext block; decrypting it yields
   // (next-to-last ciphertext) XOR (zero-padded last plaintext).
   const d = new Uint8Array(AES_BLOCK);
-  const o = unsafe.decrypt(xk, rd(src, prevOff), rd(src, prevOff + 4), rd(src, prevOff + 8), rd(src, prevOff + 12));
+  const o = unsafe.decrypt(
+    xk,
+    rd(src, prevOff),
+    rd(src, prevOff + 4),
+    rd(src, prevOff + 8),
+    rd(src, prevOff + 12),
+  );
   wr(d, 0, o.s0);
   wr(d, 4, o.s1);
   wr(d, 8, o.s2);

@@ -1,15 +1,25 @@
 // RFC 3962: aes128-cts-hmac-sha1-96 (17) and aes256-cts-hmac-sha1-96 (18), built on the RFC 3961
 // §5.3 simplified profile: DK key derivation, AES-CTS, HMAC-SHA1 truncated to 96 bits, and the
 // checksums hmac-sha1-96-aes128 (15) / hmac-sha1-96-aes256 (16).
-import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
+
 import { sha1 } from '@noble/hashes/legacy.js';
+import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { CryptoError } from '../errors.js';
 import { AES_BLOCK, AesKey, aesEncryptBlock, ctsDecrypt, ctsEncryptInPlace } from './aes-cts.js';
 import { KeyedHmac, KeyStateCache, UsageMap } from './key-cache.js';
 import { nfold } from './nfold.js';
 import type { EnctypeProfile, Key } from './types.js';
-import { checkKeyLength, checkUsage, constantTimeEqual, KC, KE, KI, pbkdf2Iterations, usageConstant } from './util.js';
+import {
+  checkKeyLength,
+  checkUsage,
+  constantTimeEqual,
+  KC,
+  KE,
+  KI,
+  pbkdf2Iterations,
+  usageConstant,
+} from './util.js';
 
 /** RFC 3962 §6: HMAC-SHA1 truncated to 96 bits. */
 const MAC_BYTES = 12;
@@ -70,7 +80,10 @@ class KeyState {
 
 const cache = new KeyStateCache((bytes) => new KeyState(bytes));
 
-function makeProfile(id: 17 | 18, keyBytes: 16 | 32): EnctypeProfile & {
+function makeProfile(
+  id: 17 | 18,
+  keyBytes: 16 | 32,
+): EnctypeProfile & {
   checksum(key: Key, usage: number, data: Uint8Array): Uint8Array;
 } {
   const name = id === 17 ? 'aes128-cts-hmac-sha1-96' : 'aes256-cts-hmac-sha1-96';
@@ -119,7 +132,10 @@ function makeProfile(id: 17 | 18, keyBytes: 16 | 32): EnctypeProfile & {
       checkUsage(usage);
       const st = state(key);
       if (ciphertext.length < AES_BLOCK + MAC_BYTES) {
-        throw new CryptoError('BAD_LENGTH', `${name} ciphertext of ${ciphertext.length} bytes is shorter than 28`);
+        throw new CryptoError(
+          'BAD_LENGTH',
+          `${name} ciphertext of ${ciphertext.length} bytes is shorter than 28`,
+        );
       }
       const n = ciphertext.length - MAC_BYTES;
       const plain = ctsDecrypt(st.ke(usage), ciphertext.subarray(0, n));

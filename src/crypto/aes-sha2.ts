@@ -10,7 +10,16 @@ import { CryptoError } from '../errors.js';
 import { AES_BLOCK, AesKey, ctsDecrypt, ctsEncryptInPlace } from './aes-cts.js';
 import { KeyedHmac, KeyStateCache, UsageMap } from './key-cache.js';
 import type { EnctypeProfile, Key } from './types.js';
-import { checkKeyLength, checkUsage, constantTimeEqual, KC, KE, KI, pbkdf2Iterations, usageConstant } from './util.js';
+import {
+  checkKeyLength,
+  checkUsage,
+  constantTimeEqual,
+  KC,
+  KE,
+  KI,
+  pbkdf2Iterations,
+  usageConstant,
+} from './util.js';
 
 const enc = new TextEncoder();
 const KERBEROS = enc.encode('kerberos');
@@ -25,7 +34,13 @@ const ZERO_IV = new Uint8Array(AES_BLOCK);
  * HMAC(key, 00000001 | label | 0x00 | context | k as 32-bit big-endian). k never exceeds the hash
  * output here (at most 384 bits), so one counter block is enough.
  */
-export function kdfHmacSha2(hash: CHash, key: Uint8Array, label: Uint8Array, context: Uint8Array, bits: number): Uint8Array {
+export function kdfHmacSha2(
+  hash: CHash,
+  key: Uint8Array,
+  label: Uint8Array,
+  context: Uint8Array,
+  bits: number,
+): Uint8Array {
   const msg = new Uint8Array(4 + label.length + 1 + context.length + 4);
   msg[3] = 1;
   msg.set(label, 4);
@@ -52,7 +67,9 @@ interface UsageKeys {
   kc?: KeyedHmac;
 }
 
-function makeProfile(p: Params): EnctypeProfile & { checksum(key: Key, usage: number, data: Uint8Array): Uint8Array } {
+function makeProfile(
+  p: Params,
+): EnctypeProfile & { checksum(key: Key, usage: number, data: Uint8Array): Uint8Array } {
   const { id, name, hash, keyBytes, macBytes } = p;
   const saltPrefix = enc.encode(`${name}\0`);
   const derive = (base: Uint8Array, usage: number, kind: number, bytes: number): Uint8Array =>

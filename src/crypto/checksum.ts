@@ -14,6 +14,7 @@ import { sha1 } from '@noble/hashes/legacy.js';
 import { CryptoError } from '../errors.js';
 import { aes128CtsHmacSha1Profile, aes256CtsHmacSha1Profile } from './aes-sha1.js';
 import { aes128CtsHmacSha256Profile, aes256CtsHmacSha384Profile } from './aes-sha2.js';
+import { hmacMd5Checksum } from './rc4-hmac.js';
 import type { Key } from './types.js';
 import { checkUsage, constantTimeEqual } from './util.js';
 
@@ -34,15 +35,35 @@ function keyedBy(
   size: number,
   profile: { id: number; checksum(key: Key, usage: number, data: Uint8Array): Uint8Array },
 ): ChecksumProfile {
-  return { id, name, size, enctype: profile.id, compute: (key, usage, data) => profile.checksum(key!, usage, data) };
+  return {
+    id,
+    name,
+    size,
+    enctype: profile.id,
+    compute: (key, usage, data) => profile.checksum(key!, usage, data),
+  };
 }
 
 for (const c of [
-  { id: 14, name: 'sha1', size: 20, enctype: undefined, compute: (_k: unknown, _u: number, d: Uint8Array) => sha1(d) },
+  {
+    id: 14,
+    name: 'sha1',
+    size: 20,
+    enctype: undefined,
+    compute: (_k: unknown, _u: number, d: Uint8Array) => sha1(d),
+  },
   keyedBy(15, 'hmac-sha1-96-aes128', 12, aes128CtsHmacSha1Profile),
   keyedBy(16, 'hmac-sha1-96-aes256', 12, aes256CtsHmacSha1Profile),
   keyedBy(19, 'hmac-sha256-128-aes128', 16, aes128CtsHmacSha256Profile),
   keyedBy(20, 'hmac-sha384-192-aes256', 24, aes256CtsHmacSha384Profile),
+  // RFC 4757 §4: keyed with the raw key bytes whatever the key's enctype (MIT ties it to no enctype).
+  {
+    id: -138,
+    name: 'hmac-md5',
+    size: 16,
+    enctype: null,
+    compute: (k, u, d) => hmacMd5Checksum(k!.bytes, u, d),
+  },
 ] satisfies ChecksumProfile[]) {
   CHECKSUMS.set(c.id, c);
 }
@@ -82,7 +103,12 @@ export function checksumSize(cksumtype: number): number {
   return find(cksumtype).size;
 }
 
-export function makeChecksum(cksumtype: number, key: Key | undefined, usage: number, data: Uint8Array): Uint8Array {
+export function makeChecksum(
+  cksumtype: number,
+  key: Key | undefined,
+  usage: number,
+  data: Uint8Array,
+): Uint8Array {
   checkUsage(usage);
   return lookup(cksumtype, key).compute(key, usage, data);
 }

@@ -5,10 +5,10 @@ import { getEnctype } from './registry.js';
 import type { EnctypeProfile, Key } from './types.js';
 import { toBytes } from './util.js';
 
-export { AesKey, ctsDecrypt, ctsEncryptInPlace } from './aes-cts.js';
 export { checksumSize, makeChecksum, verifyChecksum } from './checksum.js';
 export { CksumType, Enctype, MIT_DEFAULT_ENCTYPES } from './constants.js';
 export { nfold } from './nfold.js';
+export { hmacMd5Checksum, rc4HmacProfile } from './rc4-hmac.js';
 export {
   ENCTYPE_FAMILIES,
   enctypeDisplayName,
@@ -49,7 +49,9 @@ export interface StringToKeyOptions {
 }
 
 function iterations(params: Uint8Array): number {
-  return params.length === 4 ? ((params[0]! << 24) | (params[1]! << 16) | (params[2]! << 8) | params[3]!) >>> 0 : 0;
+  return params.length === 4
+    ? ((params[0]! << 24) | (params[1]! << 16) | (params[2]! << 8) | params[3]!) >>> 0
+    : 0;
 }
 
 /** RFC 3961 string-to-key; strings are UTF-8. `params` is the etype-info2 s2kparams, if any. */

@@ -28,7 +28,8 @@ export class KeyStateCache<S> {
   }
   get(key: Key): S {
     const e = this.#map.get(key.bytes);
-    if (e !== undefined && e.enctype === key.enctype && constantTimeEqual(e.snapshot, key.bytes)) return e.state;
+    if (e !== undefined && e.enctype === key.enctype && constantTimeEqual(e.snapshot, key.bytes))
+      return e.state;
     const snapshot = key.bytes.slice();
     const state = this.#make(snapshot);
     this.#map.set(key.bytes, { enctype: key.enctype, snapshot, state });

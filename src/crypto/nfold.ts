@@ -29,7 +29,7 @@ export function nfold(input: Uint8Array, outBytes: number): Uint8Array {
       for (let bit = 0; bit < 8; bit++) {
         const pos = (start + j) * 8 + bit; // bit position in the long repeated string
         const copy = Math.floor(pos / inBits); // which rotated copy it falls in
-        const src = (((pos % inBits) - 13 * copy) % inBits + inBits) % inBits;
+        const src = ((((pos % inBits) - 13 * copy) % inBits) + inBits) % inBits;
         byte = (byte << 1) | bitAt(src);
       }
       chunk[j] = byte;

@@ -4,10 +4,17 @@ import { CryptoError } from '../errors.js';
 import { aes128CtsHmacSha1Profile, aes256CtsHmacSha1Profile } from './aes-sha1.js';
 import { aes128CtsHmacSha256Profile, aes256CtsHmacSha384Profile } from './aes-sha2.js';
 import { MIT_DEFAULT_ENCTYPES } from './constants.js';
+import { rc4HmacProfile } from './rc4-hmac.js';
 import type { EnctypeProfile } from './types.js';
 
 const PROFILES = new Map<number, EnctypeProfile>();
-for (const p of [aes128CtsHmacSha1Profile, aes256CtsHmacSha1Profile, aes128CtsHmacSha256Profile, aes256CtsHmacSha384Profile]) {
+for (const p of [
+  aes128CtsHmacSha1Profile,
+  aes256CtsHmacSha1Profile,
+  aes128CtsHmacSha256Profile,
+  aes256CtsHmacSha384Profile,
+  rc4HmacProfile,
+]) {
   PROFILES.set(p.id, p);
 }
 
@@ -34,9 +41,27 @@ const NAMES: readonly NameEntry[] = [
   { id: 4, name: 'des-cbc-raw', aliases: [], weak: true, deprecated: true },
   { id: 6, name: 'des3-cbc-raw', aliases: [], weak: true, deprecated: true },
   { id: 8, name: 'des-hmac-sha1', aliases: [], weak: true, deprecated: true },
-  { id: 16, name: 'des3-cbc-sha1', aliases: ['des3-hmac-sha1', 'des3-cbc-sha1-kd'], weak: false, deprecated: true },
-  { id: 17, name: 'aes128-cts-hmac-sha1-96', aliases: ['aes128-cts', 'aes128-sha1'], weak: false, deprecated: false },
-  { id: 18, name: 'aes256-cts-hmac-sha1-96', aliases: ['aes256-cts', 'aes256-sha1'], weak: false, deprecated: false },
+  {
+    id: 16,
+    name: 'des3-cbc-sha1',
+    aliases: ['des3-hmac-sha1', 'des3-cbc-sha1-kd'],
+    weak: false,
+    deprecated: true,
+  },
+  {
+    id: 17,
+    name: 'aes128-cts-hmac-sha1-96',
+    aliases: ['aes128-cts', 'aes128-sha1'],
+    weak: false,
+    deprecated: false,
+  },
+  {
+    id: 18,
+    name: 'aes256-cts-hmac-sha1-96',
+    aliases: ['aes256-cts', 'aes256-sha1'],
+    weak: false,
+    deprecated: false,
+  },
   { id: 19, name: 'aes128-cts-hmac-sha256-128', aliases: ['aes128-sha2'], weak: false, deprecated: false },
   { id: 20, name: 'aes256-cts-hmac-sha384-192', aliases: ['aes256-sha2'], weak: false, deprecated: false },
   { id: 23, name: 'arcfour-hmac', aliases: ['rc4-hmac', 'arcfour-hmac-md5'], weak: false, deprecated: true },

@@ -50,9 +50,13 @@ export function pbkdf2Iterations(params: Uint8Array | undefined, defaultCount: n
   }
   const count = ((params[0]! << 24) | (params[1]! << 16) | (params[2]! << 8) | params[3]!) >>> 0;
   if (count === 0 || count > MAX_PBKDF2_ITERATIONS) {
-    throw new CryptoError('BAD_PARAMS', `PBKDF2 iteration count ${count} is out of range 1..${MAX_PBKDF2_ITERATIONS}`, {
-      hint: 'the KDC sent absurd string-to-key parameters (etype-info2 s2kparams); check the principal in the KDC',
-    });
+    throw new CryptoError(
+      'BAD_PARAMS',
+      `PBKDF2 iteration count ${count} is out of range 1..${MAX_PBKDF2_ITERATIONS}`,
+      {
+        hint: 'the KDC sent absurd string-to-key parameters (etype-info2 s2kparams); check the principal in the KDC',
+      },
+    );
   }
   return count;
 }

@@ -12,3 +12,14 @@ export type {
 } from '../asn1/types.js';
 export { NameType } from '../asn1/types.js';
 export { ConfigError, CredentialsError, KdcUnreachableError, KerberosError, SpnegoError } from '../errors.js';
+export type { Krb5Config, Libdefaults, ParseConfigOptions, RealmConfig, RealmLibdefaults } from './config.js';
+export { configFromProfile, libdefault, parseConfig, requireDefaultRealm } from './config.js';
+export type { ConfigLimits, LoadConfigOptions } from './config-load.js';
+export { configFiles, DEFAULT_CONFIG_LIMITS, DEFAULT_CONFIG_PATH, loadConfig } from './config-load.js';
+export { parseBoolean, parseDuration, parseEnctypeList, parseInteger } from './config-values.js';
+export type { KdcAddress, LocateOptions } from './locate.js';
+export { KDC_PORT, locateKdcs, orderSrv, parseHostPort } from './locate.js';
+export type { IncludedFile, IncludeResolver, ProfileValue } from './profile.js';
+export { Profile, ProfileSection, parseProfile } from './profile.js';
+export type { HostRealm } from './realm-of-host.js';
+export { fallbackRealmOfHost, mappedRealmOfHost, realmOfHost, resolveRealmOfHost } from './realm-of-host.js';

@@ -2,3 +2,4 @@ export * from './env.js';
 export * from './fs.js';
 export * from './log.js';
 export * from './net.js';
+export * from './dns.js';

@@ -10,7 +10,15 @@ import { delimiter, join } from 'node:path';
 import { type Relay, startRelay } from './relay.js';
 
 /** The MIT binaries the harness needs, and where Debian puts them. */
-export const MIT_BINARIES = ['krb5kdc', 'kdb5_util', 'kadmin.local', 'kinit', 'kvno', 'klist', 'kdestroy'] as const;
+export const MIT_BINARIES = [
+  'krb5kdc',
+  'kdb5_util',
+  'kadmin.local',
+  'kinit',
+  'kvno',
+  'klist',
+  'kdestroy',
+] as const;
 export const MIT_PACKAGES = 'krb5-kdc krb5-admin-server krb5-user';
 export const INSTALL_HINT =
   `MIT Kerberos is not installed. Install it with:\n` +
@@ -131,11 +139,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, kdc: ChildProcess, logPath: string, timeoutMs = 15_000): Promise<void> {
+async function waitForPort(
+  port: number,
+  kdc: ChildProcess,
+  logPath: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (kdc.exitCode !== null || kdc.signalCode !== null) {
-      throw new Error(`krb5kdc exited (${kdc.exitCode ?? kdc.signalCode}) before listening:\n${readLog(logPath)}`);
+      throw new Error(
+        `krb5kdc exited (${kdc.exitCode ?? kdc.signalCode}) before listening:\n${readLog(logPath)}`,
+      );
     }
     const ok = await new Promise<boolean>((resolve) => {
       const s = createConnection({ host: '127.0.0.1', port });
@@ -340,12 +355,15 @@ export async function startMitRealm(opts: MitRealmOptions): Promise<MitRealm> {
     return `"${v}"`;
   };
   const addprinc = (name: string, password: string | undefined): string =>
-    password !== undefined ? `addprinc -pw ${quote(password)} ${quote(name)}` : `addprinc -randkey ${quote(name)}`;
+    password !== undefined
+      ? `addprinc -pw ${quote(password)} ${quote(name)}`
+      : `addprinc -randkey ${quote(name)}`;
   const qualify = (name: string): string => (name.includes('@') ? name : `${name}@${realm}`);
   const kadmin = async (query: string): Promise<RunResult> => {
     const r = await must('kadmin.local', ['-r', realm, '-q', query]);
     // kadmin.local exits 0 even when the query fails; its complaints go to stderr.
-    if (/error|failed|not found|unknown|usage/i.test(r.stderr)) throw new Error(describe('kadmin.local', [query], r));
+    if (/error|failed|not found|unknown|usage/i.test(r.stderr))
+      throw new Error(describe('kadmin.local', [query], r));
     return r;
   };
 

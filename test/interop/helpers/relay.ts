@@ -48,7 +48,8 @@ class FrameReader {
       if (this.buffered < 4) return;
       const head = this.peek(4);
       const length = head.readUInt32BE(0);
-      if (length > MAX_FRAME) throw new Error(`relay: frame length 0x${length.toString(16)} has the top bit set`);
+      if (length > MAX_FRAME)
+        throw new Error(`relay: frame length 0x${length.toString(16)} has the top bit set`);
       if (this.buffered < 4 + length) return;
       const frame = this.take(4 + length);
       this.onMessage(new Uint8Array(frame.subarray(4)));
@@ -164,11 +165,11 @@ export async function startRelay(target: RelayTarget, listenPort = 0): Promise<R
 /** The Kerberos message name for a recorded message, from its APPLICATION tag (RFC 4120 §5.10). */
 export function messageName(bytes: Uint8Array): string {
   const names: Record<number, string> = {
-    0x6a: 'AS-REQ',
-    0x6b: 'AS-REP',
-    0x6c: 'TGS-REQ',
-    0x6d: 'TGS-REP',
-    0x7e: 'KRB-ERROR',
+    106: 'AS-REQ',
+    107: 'AS-REP',
+    108: 'TGS-REQ',
+    109: 'TGS-REP',
+    126: 'KRB-ERROR',
   };
   const first = bytes[0];
   return (first !== undefined ? names[first] : undefined) ?? `unknown(0x${(first ?? 0).toString(16)})`;

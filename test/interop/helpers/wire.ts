@@ -114,7 +114,8 @@ export async function recordWire(realm: MitRealm, c: WireCase): Promise<WireFixt
   relay.clear();
   await realm.kinit(c.client, c.password, ccache);
   await realm.kvno(c.service, ccache);
-  if (relay.truncated.length > 0) throw new Error(`relay saw ${relay.truncated.length} unterminated frame(s)`);
+  if (relay.truncated.length > 0)
+    throw new Error(`relay saw ${relay.truncated.length} unterminated frame(s)`);
   const messages: WireMessage[] = relay.messages.map((m) => ({
     name: messageName(m.bytes),
     direction: m.direction,
@@ -130,8 +131,14 @@ export async function recordWire(realm: MitRealm, c: WireCase): Promise<WireFixt
   for (const spn of [`krbtgt/${c.realm}`, c.service]) {
     const path = await realm.keytab(spn);
     for (const k of await realm.keytabKeys(path)) {
-      keys.push({ principal: k.principal, kvno: k.kvno, enctype: c.enctype, hex: Buffer.from(k.key).toString('hex') });
-      if (k.enctypeName !== c.enctypeName) throw new Error(`${spn} has a ${k.enctypeName} key, expected ${c.enctypeName}`);
+      keys.push({
+        principal: k.principal,
+        kvno: k.kvno,
+        enctype: c.enctype,
+        hex: Buffer.from(k.key).toString('hex'),
+      });
+      if (k.enctypeName !== c.enctypeName)
+        throw new Error(`${spn} has a ${k.enctypeName} key, expected ${c.enctypeName}`);
     }
   }
 

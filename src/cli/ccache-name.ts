@@ -1,0 +1,27 @@
+// The cache a CLI command works on: -c, else KRB5CCNAME, else krb5.conf default_ccache_name,
+// else MIT's built-in default. krb5.conf is only read when it can matter.
+import { defaultCcacheName } from '../ccache/resolve.js';
+import { loadConfig } from '../krb5/config-load.js';
+import { getEnv } from '../runtime/env.js';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Environment lookup (KRB5CCNAME, KRB5_CONFIG); process environment when absent. */
+  env?: (name: string) => string | undefined;
+}
+
+export async function cliCcacheName(explicit: string | undefined, io: CliIo): Promise<string> {
+  if (explicit !== undefined) return explicit;
+  const env = io.env ?? getEnv;
+  if (env('KRB5CCNAME') !== undefined) return defaultCcacheName({ env });
+  const config = await loadConfig({ env });
+  return defaultCcacheName({ env, defaultCcacheName: config.libdefaults.defaultCcacheName });
+}
+
+/** Minimal getopt for our few flags: returns undefined (after printing usage) on a bad option. */
+export function takeOption(argv: string[], i: number, io: CliIo, usage: string): string | undefined {
+  const v = argv[i + 1];
+  if (v === undefined) io.stderr(`option ${argv[i]} needs a value\n${usage}`);
+  return v;
+}
