@@ -133,6 +133,7 @@ function firstContextTag(n: DerNode): number | undefined {
 }
 
 export function decodeKrbErrorEData(eData: Uint8Array): KrbErrorEData {
+  if (!(eData instanceof Uint8Array)) throw new Asn1Error('KRB-ERROR.e-data', 'input is not a Uint8Array');
   let top: DerNode;
   try {
     top = parseDer(eData, 'KRB-ERROR.e-data');

@@ -1,5 +1,6 @@
 // Pre-authentication payloads carried in PA-DATA (RFC 4120 §5.2.7, MS-KILE §2.2.3).
 
+import { decodeEncryptedData, encodeEncryptedData } from './basic.js';
 import {
   ctx,
   decodeUtf8Lenient,
@@ -24,7 +25,7 @@ import {
   writeOctetString,
   writeSeqOf,
 } from './der.js';
-import type { KerberosTime } from './types.js';
+import type { EncryptedData, KerberosTime } from './types.js';
 
 /** PA-DATA types used by this library (RFC 4120 §7.5.2, RFC 6113, MS-KILE). */
 export const PaDataType = {
@@ -65,6 +66,14 @@ export function decodePaEncTsEnc(bytes: Uint8Array): PaEncTsEnc {
   const us = s.opt(1, 'pausec');
   s.done();
   return us === undefined ? { patimestamp } : { patimestamp, pausec: readMicroseconds(us) };
+}
+
+/** PA-ENC-TIMESTAMP ::= EncryptedData -- PA-ENC-TS-ENC, key usage 1 (RFC 4120 §5.2.7.2) */
+export function encodePaEncTimestamp(v: EncryptedData): Uint8Array {
+  return encodeEncryptedData(v);
+}
+export function decodePaEncTimestamp(bytes: Uint8Array): EncryptedData {
+  return decodeEncryptedData(bytes);
 }
 
 /**

@@ -56,8 +56,14 @@ export class ByteReader {
     const p = this.pos;
     this.pos += 4;
     const v = this.littleEndian
-      ? (b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16) | ((b[p + 3] as number) << 24)
-      : ((b[p] as number) << 24) | ((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number);
+      ? (b[p] as number) |
+        ((b[p + 1] as number) << 8) |
+        ((b[p + 2] as number) << 16) |
+        ((b[p + 3] as number) << 24)
+      : ((b[p] as number) << 24) |
+        ((b[p + 1] as number) << 16) |
+        ((b[p + 2] as number) << 8) |
+        (b[p + 3] as number);
     return v >>> 0;
   }
 
@@ -76,7 +82,12 @@ export class ByteReader {
   /** A cursor over the next `n` bytes (same byte order); the parent skips past them. */
   sub(n: number, field: string): ByteReader {
     this.need(n, field);
-    const r = new ByteReader(this.bytes.subarray(this.pos, this.pos + n), this.littleEndian, this.code, this.what);
+    const r = new ByteReader(
+      this.bytes.subarray(this.pos, this.pos + n),
+      this.littleEndian,
+      this.code,
+      this.what,
+    );
     this.pos += n;
     return r;
   }
@@ -91,7 +102,8 @@ export class ByteReader {
    * not fit in what is left, so a forged count cannot drive a long loop.
    */
   count(raw: number, minItemBytes: number, field: string): number {
-    if (raw * minItemBytes > this.remaining) this.fail(`${field} count ${raw} cannot fit in ${this.remaining} bytes`);
+    if (raw * minItemBytes > this.remaining)
+      this.fail(`${field} count ${raw} cannot fit in ${this.remaining} bytes`);
     return raw;
   }
 }

@@ -64,7 +64,9 @@ export function isConfigEntry(c: CcacheCredential): boolean {
 }
 
 /** `{ key: 'fast_avail', principal: 'krbtgt/...' }` for a configuration entry. */
-export function configEntryKey(c: CcacheCredential): { key: string; principal: string | undefined } | undefined {
+export function configEntryKey(
+  c: CcacheCredential,
+): { key: string; principal: string | undefined } | undefined {
   if (!isConfigEntry(c)) return undefined;
   const [, key, principal] = c.server.name.nameString;
   return key === undefined ? undefined : { key, principal };
@@ -97,7 +99,10 @@ function readHeader(r: ByteReader, header: CcacheHeader): void {
     const len = r.u16('header field length');
     const field = r.sub(len, 'header field');
     if (tag === 1 && len === 8) {
-      header.kdcOffset = { seconds: field.i32('kdc offset seconds'), microseconds: field.i32('kdc offset usec') };
+      header.kdcOffset = {
+        seconds: field.i32('kdc offset seconds'),
+        microseconds: field.i32('kdc offset usec'),
+      };
     } else {
       header.unknownFields.push({ tag, value: field.take(len, 'header field') });
     }
@@ -238,6 +243,9 @@ export async function writeCcache(path: string, ccache: Ccache): Promise<void> {
 }
 
 /** An empty v4 cache for `principal`, as kinit starts one. */
-export function newCcache(defaultPrincipal: Principal, kdcOffset: KdcOffset = { seconds: 0, microseconds: 0 }): Ccache {
+export function newCcache(
+  defaultPrincipal: Principal,
+  kdcOffset: KdcOffset = { seconds: 0, microseconds: 0 },
+): Ccache {
   return { version: 4, header: { kdcOffset, unknownFields: [] }, defaultPrincipal, credentials: [] };
 }

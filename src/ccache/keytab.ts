@@ -70,7 +70,12 @@ function readEntry(r: ByteReader, version: number): KeytabEntry {
     const kvno32 = r.u32('32-bit kvno');
     if (kvno32 !== 0) kvno = kvno32;
   }
-  return { principal: { realm, name: { nameType, nameString } }, timestamp, kvno, key: { keytype, keyvalue } };
+  return {
+    principal: { realm, name: { nameType, nameString } },
+    timestamp,
+    kvno,
+    key: { keytype, keyvalue },
+  };
 }
 
 export function serializeKeytab(entries: readonly KeytabEntry[]): Uint8Array {

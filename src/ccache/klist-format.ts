@@ -60,7 +60,8 @@ const TIME_WIDTH = 17;
 /** Printable ASCII as is, other bytes in octal, so a binary config value cannot garble a terminal. */
 function configValue(v: Uint8Array): string {
   let out = '';
-  for (const b of v) out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
+  for (const b of v)
+    out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
   return out;
 }
 

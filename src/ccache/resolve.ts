@@ -107,8 +107,12 @@ export function parseCcacheName(name: string): CcacheName {
         { hint: UNSUPPORTED_HINT },
       );
     default:
-      throw new CredentialsError('CCACHE_TYPE_UNSUPPORTED', `unknown credential cache type '${prefix}:' in '${name}'`, {
-        hint: UNSUPPORTED_HINT,
-      });
+      throw new CredentialsError(
+        'CCACHE_TYPE_UNSUPPORTED',
+        `unknown credential cache type '${prefix}:' in '${name}'`,
+        {
+          hint: UNSUPPORTED_HINT,
+        },
+      );
   }
 }

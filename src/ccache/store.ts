@@ -79,7 +79,8 @@ class DirMemberStore extends FileStore {
     await makeDir(this.dir, 0o700);
     await super.write(ccache);
     // The first cache written into a collection becomes its primary, as with MIT kinit.
-    if ((await readFileIfExists(`${this.dir}/${PRIMARY}`)) === undefined) await setPrimary(this.dir, this.path);
+    if ((await readFileIfExists(`${this.dir}/${PRIMARY}`)) === undefined)
+      await setPrimary(this.dir, this.path);
   }
 }
 
@@ -161,9 +162,7 @@ export async function listCcacheCollection(name: string): Promise<CcacheStore[]>
     return st?.isFile ? [new FileStore(residual)] : [];
   }
   if (type === 'MEMORY') return [...memoryCaches.keys()].map((k) => new MemoryStore(k));
-  const dir = residual.startsWith(':')
-    ? residual.slice(1, residual.lastIndexOf('/'))
-    : trimSlash(residual);
+  const dir = residual.startsWith(':') ? residual.slice(1, residual.lastIndexOf('/')) : trimSlash(residual);
   const st = await statFile(dir);
   if (!st?.isDirectory) return [];
   const primary = await primaryMember(dir);
@@ -173,7 +172,10 @@ export async function listCcacheCollection(name: string): Promise<CcacheStore[]>
 }
 
 /** The cache of the collection whose default principal is `principal` (MIT krb5_cc_cache_match). */
-export async function findCcacheForPrincipal(name: string, principal: Principal): Promise<CcacheStore | undefined> {
+export async function findCcacheForPrincipal(
+  name: string,
+  principal: Principal,
+): Promise<CcacheStore | undefined> {
   for (const store of await listCcacheCollection(name)) {
     const c = await store.readIfExists().catch(() => undefined);
     if (c !== undefined && principalsEqual(c.defaultPrincipal, principal)) return store;

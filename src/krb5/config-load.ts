@@ -48,7 +48,12 @@ export interface LoadConfigOptions {
 export function configFiles(opts: LoadConfigOptions = {}): string[] {
   if (opts.files !== undefined) return [...opts.files];
   const env = opts.env;
-  const value = env === undefined ? getEnv('KRB5_CONFIG') : typeof env === 'function' ? env('KRB5_CONFIG') : env.KRB5_CONFIG;
+  const value =
+    env === undefined
+      ? getEnv('KRB5_CONFIG')
+      : typeof env === 'function'
+        ? env('KRB5_CONFIG')
+        : env.KRB5_CONFIG;
   if (value === undefined || value === '') return [DEFAULT_CONFIG_PATH];
   return value.split(':').filter((p) => p !== '');
 }
@@ -72,15 +77,23 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Krb5Conf
     const files = reader.resolved(kind, target, at);
     parses += files.length;
     if (parses > limits.maxParses) {
-      throw new ConfigError('CONFIG_TOO_LARGE', `${at}: more than ${limits.maxParses} included files to parse`, {
-        hint: 'the same files are included many times over; include each file once',
-      });
+      throw new ConfigError(
+        'CONFIG_TOO_LARGE',
+        `${at}: more than ${limits.maxParses} included files to parse`,
+        {
+          hint: 'the same files are included many times over; include each file once',
+        },
+      );
     }
     return files;
   };
   for (const t of top) {
     for (const f of t.files) {
-      parseProfileInto(root, f.text, { path: f.path, resolveInclude, maxIncludeDepth: limits.maxIncludeDepth });
+      parseProfileInto(root, f.text, {
+        path: f.path,
+        resolveInclude,
+        maxIncludeDepth: limits.maxIncludeDepth,
+      });
     }
   }
   return configFromProfile(new Profile(root, reader.order));
@@ -110,6 +123,7 @@ class Reader {
   private readonly texts = new Map<string, string>();
   private readonly dirs = new Map<string, string[]>();
   private readonly done = new Set<string>();
+  private readonly fetches = new Map<string, Promise<string>>();
   private totalBytes = 0;
 
   constructor(private readonly limits: ConfigLimits) {}
@@ -156,28 +170,36 @@ class Reader {
 
   private async readFile(p: string, chain: readonly string[], at: string | undefined): Promise<void> {
     if (chain.includes(p)) {
-      throw new ConfigError('CONFIG_INCLUDE_LOOP', `${at ?? p}: ${p} includes itself (${[...chain, p].join(' -> ')})`, {
-        hint: 'remove one of the include lines that form the cycle',
-      });
+      throw new ConfigError(
+        'CONFIG_INCLUDE_LOOP',
+        `${at ?? p}: ${p} includes itself (${[...chain, p].join(' -> ')})`,
+        {
+          hint: 'remove one of the include lines that form the cycle',
+        },
+      );
     }
     if (chain.length > this.limits.maxIncludeDepth) {
-      throw new ConfigError('CONFIG_INCLUDE_DEPTH', `${at ?? p}: includes nested more than ${this.limits.maxIncludeDepth} deep`, {
-        hint: 'flatten the include chain',
-      });
+      throw new ConfigError(
+        'CONFIG_INCLUDE_DEPTH',
+        `${at ?? p}: includes nested more than ${this.limits.maxIncludeDepth} deep`,
+        {
+          hint: 'flatten the include chain',
+        },
+      );
     }
     if (this.done.has(p)) return;
     if (this.order.length >= this.limits.maxFiles) {
-      throw new ConfigError('CONFIG_TOO_LARGE', `${at ?? p}: more than ${this.limits.maxFiles} config files`, {
-        hint: 'krb5.conf and its includes span too many files',
-      });
+      throw new ConfigError(
+        'CONFIG_TOO_LARGE',
+        `${at ?? p}: more than ${this.limits.maxFiles} config files`,
+        {
+          hint: 'krb5.conf and its includes span too many files',
+        },
+      );
     }
-    let text = '';
+    let text: string;
     try {
-      const st = await statFile(p);
-      if (st === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
-      if (st.size > this.limits.maxFileBytes) throw tooLarge(at ?? p, `${p} is ${st.size} bytes`);
-      // MIT opens a directory or device fine and then reads no line from it: empty, no error.
-      if (st.isFile) text = await readTextFile(p);
+      text = await this.fetch(p, at);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       if (at !== undefined) throw includeError(at, 'include', p, describe(e), e);
@@ -202,6 +224,24 @@ class Reader {
     this.done.add(p);
   }
 
+  /** Stat and read, once per path; readDir starts these for a whole directory at once. */
+  private fetch(p: string, at: string | undefined): Promise<string> {
+    let f = this.fetches.get(p);
+    if (f === undefined) {
+      f = (async () => {
+        const st = await statFile(p);
+        if (st === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+        if (st.size > this.limits.maxFileBytes) throw tooLarge(at ?? p, `${p} is ${st.size} bytes`);
+        // MIT opens a directory or device fine and then reads no line from it: empty, no error.
+        return st.isFile ? readTextFile(p) : '';
+      })();
+      // Errors surface when readFile awaits it; until then a prefetch must not be "unhandled".
+      f.catch(() => undefined);
+      this.fetches.set(p, f);
+    }
+    return f;
+  }
+
   private async readDir(dir: string, chain: readonly string[], at: string): Promise<void> {
     if (!this.dirs.has(dir)) {
       let names: string[];
@@ -213,7 +253,9 @@ class Reader {
       // MIT 1.17+ reads them in byte order; listDir sorts by UTF-16 code unit, the same for ASCII.
       this.dirs.set(dir, names.filter(isIncludableName));
     }
-    for (const n of this.dirs.get(dir) ?? []) await this.readFile(`${dir}/${n}`, chain, at);
+    const names = this.dirs.get(dir) ?? [];
+    for (const n of names.slice(0, this.limits.maxFiles)) this.fetch(`${dir}/${n}`, at);
+    for (const n of names) await this.readFile(`${dir}/${n}`, chain, at);
   }
 }
 

@@ -92,6 +92,17 @@ function sumParts(parts: readonly number[], raws: readonly number[]): number | u
   return total;
 }
 
+// Config text is untrusted: a word like `__proto__` or `constructor` must read as unknown, even
+// if the name table is a plain object that would hand back a prototype member.
+function expandWord(word: string): readonly number[] {
+  if (!/^[A-Za-z0-9_-]+$/.test(word) || /^(__proto__|constructor|prototype)$/i.test(word)) return [];
+  try {
+    return expandEnctypeName(word);
+  } catch {
+    return [];
+  }
+}
+
 export interface EnctypeListResult {
   ids: number[];
   /** Words that name no enctype or family: MIT ignores them; we report them. */
@@ -111,7 +122,7 @@ export function parseEnctypeList(s: string, allowWeak: boolean): EnctypeListResu
     if (token === '') continue;
     const remove = token.startsWith('-');
     const word = token.startsWith('-') || token.startsWith('+') ? token.slice(1) : token;
-    const expanded = expandEnctypeName(word);
+    const expanded = expandWord(word);
     if (expanded.length === 0) {
       unknown.push(word);
       continue;

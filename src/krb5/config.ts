@@ -93,9 +93,13 @@ function where(v: ProfileValue): string {
 }
 
 function badValue(v: ProfileValue, key: string, expected: string): ConfigError {
-  return new ConfigError('CONFIG_VALUE', `${where(v)}: ${key} = ${JSON.stringify(v.value)} is not ${expected}`, {
-    hint: `fix or remove the ${key} line`,
-  });
+  return new ConfigError(
+    'CONFIG_VALUE',
+    `${where(v)}: ${key} = ${JSON.stringify(v.value)} is not ${expected}`,
+    {
+      hint: `fix or remove the ${key} line`,
+    },
+  );
 }
 
 function bool(look: Lookup, key: string, dflt: boolean): boolean {
@@ -150,7 +154,7 @@ function buildLibdefaults(look: Lookup, warnings: string[]): Libdefaults {
     dnsLookupRealm: bool(look, 'dns_lookup_realm', false),
     dnsCanonicalizeHostname,
     rdns: bool(look, 'rdns', true),
-    udpPreferenceLimit: udp > HARD_UDP_LIMIT ? HARD_UDP_LIMIT : udp,
+    udpPreferenceLimit: Math.min(udp, HARD_UDP_LIMIT),
     allowWeakCrypto,
     permittedEnctypes,
     defaultTgsEnctypes: enctypes('default_tgs_enctypes', permittedEnctypes),
@@ -221,7 +225,11 @@ function buildCapaths(profile: Profile): Map<string, Map<string, string[]>> {
     const s = profile.section(['capaths', client]);
     if (s === undefined) continue;
     const m = new Map<string, string[]>();
-    for (const [server, rel] of s.relations) m.set(server, rel.values.map((v) => v.value));
+    for (const [server, rel] of s.relations)
+      m.set(
+        server,
+        rel.values.map((v) => v.value),
+      );
     out.set(client, m);
   }
   return out;

@@ -72,7 +72,11 @@ export function parseHostPort(
 }
 
 /** The realm's KDCs from config, or DNS; ConfigError `NO_KDC_FOR_REALM` when there are none. */
-export async function locateKdcs(realm: string, config: Krb5Config, opts: LocateOptions = {}): Promise<KdcAddress[]> {
+export async function locateKdcs(
+  realm: string,
+  config: Krb5Config,
+  opts: LocateOptions = {},
+): Promise<KdcAddress[]> {
   const fromConfig = kdcsFromConfig(config.realms.get(realm)?.kdc ?? []);
   if (fromConfig.length > 0) return fromConfig;
   let dnsNote = 'dns_lookup_kdc is false';
@@ -104,9 +108,13 @@ export async function locateKdcs(realm: string, config: Krb5Config, opts: Locate
         ? `DNS lookups failed (${failures.join('; ')})`
         : `no DNS SRV records _kerberos._udp.${realm} / _kerberos._tcp.${realm}`;
   }
-  throw new ConfigError('NO_KDC_FOR_REALM', `cannot find a KDC for realm ${JSON.stringify(realm)}: no kdc in [realms] and ${dnsNote}`, {
-    hint: `add to krb5.conf:\n[realms]\n    ${realm || 'YOUR.REALM'} = {\n        kdc = kdc.example.com\n    }`,
-  });
+  throw new ConfigError(
+    'NO_KDC_FOR_REALM',
+    `cannot find a KDC for realm ${JSON.stringify(realm)}: no kdc in [realms] and ${dnsNote}`,
+    {
+      hint: `add to krb5.conf:\n[realms]\n    ${realm || 'YOUR.REALM'} = {\n        kdc = kdc.example.com\n    }`,
+    },
+  );
 }
 
 function kdcsFromConfig(values: readonly ProfileValue[]): KdcAddress[] {
@@ -117,9 +125,13 @@ function kdcsFromConfig(values: readonly ProfileValue[]): KdcAddress[] {
     if (spec.startsWith('/') || /^https?:\/\//i.test(spec)) continue;
     const hp = parseHostPort(spec, KDC_PORT);
     if (hp === undefined) {
-      throw new ConfigError('CONFIG_VALUE', `${v.file}:${v.line}: kdc = ${JSON.stringify(v.value)} is not host, host:port or [ipv6]:port`, {
-        hint: 'write `kdc = kdc.example.com` or `kdc = kdc.example.com:88`',
-      });
+      throw new ConfigError(
+        'CONFIG_VALUE',
+        `${v.file}:${v.line}: kdc = ${JSON.stringify(v.value)} is not host, host:port or [ipv6]:port`,
+        {
+          hint: 'write `kdc = kdc.example.com` or `kdc = kdc.example.com:88`',
+        },
+      );
     }
     out.push({ ...hp, source: 'config' });
   }
@@ -141,7 +153,9 @@ export function orderSrv(records: readonly SrvRecord[], random: () => number = M
   const out: SrvRecord[] = [];
   for (const p of priorities) {
     // Zero weights first, as RFC 2782 suggests, so they are chosen only when drawn as 0.
-    const group = usable.filter((r) => r.priority === p).sort((a, b) => (a.weight === 0 ? 0 : 1) - (b.weight === 0 ? 0 : 1));
+    const group = usable
+      .filter((r) => r.priority === p)
+      .sort((a, b) => (a.weight === 0 ? 0 : 1) - (b.weight === 0 ? 0 : 1));
     while (group.length > 0) {
       const total = group.reduce((n, r) => n + Math.max(0, r.weight), 0);
       const draw = Math.min(total, Math.floor(random() * (total + 1)));

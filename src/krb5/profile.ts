@@ -100,7 +100,9 @@ const MAX_BRACE_DEPTH = 32;
 export const DEFAULT_MAX_INCLUDE_DEPTH = 10;
 
 /** `include X` / `includedir X` at the very start of a line (no leading blanks), as MIT. */
-export function includeDirective(line: string): { kind: 'include' | 'includedir'; target: string } | undefined {
+export function includeDirective(
+  line: string,
+): { kind: 'include' | 'includedir'; target: string } | undefined {
   for (const kind of ['includedir', 'include'] as const) {
     if (line.startsWith(kind) && isBlank(line.charAt(kind.length))) {
       return { kind, target: line.slice(kind.length).trim() };
@@ -193,7 +195,8 @@ export function parseProfileInto(root: ProfileSection, text: string, opts: Parse
       continue;
     }
     const eq = line.indexOf('=');
-    if (eq <= 0) throw syntax(at, eq === 0 ? 'relation without a name' : "expected `name = value` ('=' missing)");
+    if (eq <= 0)
+      throw syntax(at, eq === 0 ? 'relation without a name' : "expected `name = value` ('=' missing)");
     let tag = line.slice(0, eq).trimEnd();
     if (/\s/.test(tag)) throw syntax(at, `relation name contains blanks: ${tag}`);
     let value = line.slice(eq + 1).trimStart();
@@ -211,7 +214,8 @@ export function parseProfileInto(root: ProfileSection, text: string, opts: Parse
       opensBlock = true;
     }
     if (opensBlock) {
-      if (stack.length >= MAX_BRACE_DEPTH) throw syntax(at, `blocks nested more than ${MAX_BRACE_DEPTH} deep`);
+      if (stack.length >= MAX_BRACE_DEPTH)
+        throw syntax(at, `blocks nested more than ${MAX_BRACE_DEPTH} deep`);
       stack.push(current);
       current = openSection(current, tag);
       if (final) current.final = true;

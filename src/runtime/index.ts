@@ -1,5 +1,5 @@
+export * from './dns.js';
 export * from './env.js';
 export * from './fs.js';
 export * from './log.js';
 export * from './net.js';
-export * from './dns.js';

@@ -10,6 +10,7 @@ import {
   encodeRealm,
   flagBit,
   MAX_DEPTH,
+  MAX_ELEMENTS,
   parseDer,
   readInt32,
   readMicroseconds,
@@ -86,17 +87,45 @@ describe('strict DER TLV reader', () => {
   });
 
   it('bounds nesting depth (depth bomb)', () => {
-    // 10_000 nested [0] wrappers: a naive recursive parser overflows the stack.
-    const depth = 10_000;
-    const parts: number[] = [];
-    for (let i = 0; i < depth; i++) parts.push(0xa0, 0x80);
-    rejects(() => parseDer(Uint8Array.from(parts), 'X'));
+    // 10_000 nested definite-length [0] wrappers: a recursive parser would overflow the stack.
+    let bomb = hex('0500');
+    for (let i = 0; i < 10_000; i++) {
+      const n = bomb.length;
+      const len =
+        n < 128
+          ? [n]
+          : n < 256
+            ? [0x81, n]
+            : n < 65536
+              ? [0x82, n >> 8, n & 0xff]
+              : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+      const next = new Uint8Array(1 + len.length + n);
+      next[0] = 0xa0;
+      next.set(len, 1);
+      next.set(bomb, 1 + len.length);
+      bomb = next;
+    }
+    rejects(() => parseDer(bomb, 'X'), /nesting deeper/);
     // A definite-length bomb just past the limit.
     let inner = hex('0500');
     for (let i = 0; i < MAX_DEPTH + 1; i++) {
-      inner = new Uint8Array([0x30, ...(inner.length < 128 ? [inner.length] : [0x81, inner.length]), ...inner]);
+      inner = new Uint8Array([
+        0x30,
+        ...(inner.length < 128 ? [inner.length] : [0x81, inner.length]),
+        ...inner,
+      ]);
     }
     rejects(() => parseDer(inner, 'X'), /nesting deeper/);
+  });
+
+  it('bounds the number of elements', () => {
+    const n = MAX_ELEMENTS + 1;
+    const body = new Uint8Array(n * 2).fill(0).map((_, i) => (i % 2 === 0 ? 0x05 : 0x00));
+    const len = body.length;
+    const der = new Uint8Array([0x30, 0x83, len >> 16, (len >> 8) & 0xff, len & 0xff, ...body]);
+    rejects(() => parseDer(der, 'X'), /more than/);
+    const ok = new Uint8Array([0x30, 0x82, 0x07, 0xd0, ...body.subarray(0, 2000)]);
+    assert.equal(parseDer(ok, 'X').children.length, 1000);
   });
 
   it('rejects BER constructed strings, EOC and primitive SEQUENCE', () => {
@@ -166,9 +195,18 @@ describe('INTEGER ranges', () => {
       [-2147483648, '020480000000'],
     ];
     for (const [v, h] of cases) assert.equal(toHex(writeInteger(v)), h, String(v));
-    assert.throws(() => writeInt32(2 ** 31), (e: unknown) => e instanceof SpnegoError && e.code === 'ASN1_ENCODE');
-    assert.throws(() => writeUInt32(-1), (e: unknown) => e instanceof SpnegoError && e.code === 'ASN1_ENCODE');
-    assert.throws(() => writeInteger(1.5), (e: unknown) => e instanceof SpnegoError && e.code === 'ASN1_ENCODE');
+    assert.throws(
+      () => writeInt32(2 ** 31),
+      (e: unknown) => e instanceof SpnegoError && e.code === 'ASN1_ENCODE',
+    );
+    assert.throws(
+      () => writeUInt32(-1),
+      (e: unknown) => e instanceof SpnegoError && e.code === 'ASN1_ENCODE',
+    );
+    assert.throws(
+      () => writeInteger(1.5),
+      (e: unknown) => e instanceof SpnegoError && e.code === 'ASN1_ENCODE',
+    );
   });
 });
 
@@ -270,7 +308,11 @@ describe('OBJECT IDENTIFIER', () => {
 
   it('refuses malformed dotted strings on encode', () => {
     for (const bad of ['', '1', '1.', '3.1', '1.40', '1.2.03', 'a.b']) {
-      assert.throws(() => writeOid(bad), (e: unknown) => e instanceof SpnegoError && e.code === 'ASN1_ENCODE', bad);
+      assert.throws(
+        () => writeOid(bad),
+        (e: unknown) => e instanceof SpnegoError && e.code === 'ASN1_ENCODE',
+        bad,
+      );
     }
   });
 });

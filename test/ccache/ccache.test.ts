@@ -26,14 +26,20 @@ test('every credential field survives write and read', () => {
   });
   const cc: Ccache = {
     ...ccacheWith([c]),
-    header: { kdcOffset: { seconds: -5, microseconds: 250_000 }, unknownFields: [{ tag: 9, value: new Uint8Array([1, 2]) }] },
+    header: {
+      kdcOffset: { seconds: -5, microseconds: 250_000 },
+      unknownFields: [{ tag: 9, value: new Uint8Array([1, 2]) }],
+    },
   };
   const again = parseCcache(serializeCcache(cc));
   assert.deepEqual(again, cc);
 });
 
 test('a cache with only service tickets and no TGT is valid', () => {
-  const cc = ccacheWith([credential(), credential({ server: { realm: 'R', name: { nameType: 3, nameString: ['host', 'h'] } } })]);
+  const cc = ccacheWith([
+    credential(),
+    credential({ server: { realm: 'R', name: { nameType: 3, nameString: ['host', 'h'] } } }),
+  ]);
   assert.equal(parseCcache(serializeCcache(cc)).credentials.length, 2);
 });
 

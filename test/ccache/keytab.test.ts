@@ -115,7 +115,10 @@ test('malformed keytabs are KEYTAB_FORMAT', () => {
 test('selection: highest kvno by default, enctype filter, exact kvno', () => {
   const t = kt([entry(2, 18), entry(3, 17), entry(3, 18), entry(1, 18)]);
   assert.equal(findKeytabEntry(t, { principal: 'HTTP/h', realm: 'R' })?.kvno, 3);
-  assert.deepEqual(findKeytabEntry(t, { principal: ['HTTP', 'h'], realm: 'R', enctype: 18 })?.key.keyvalue, new Uint8Array([3, 18]));
+  assert.deepEqual(
+    findKeytabEntry(t, { principal: ['HTTP', 'h'], realm: 'R', enctype: 18 })?.key.keyvalue,
+    new Uint8Array([3, 18]),
+  );
   assert.equal(findKeytabEntry(t, { principal: 'HTTP/h', realm: 'R', kvno: 2 })?.kvno, 2);
   assert.equal(findKeytabEntry(t, { principal: 'HTTP/h', realm: 'R', kvno: 9 }), undefined);
   assert.equal(findKeytabEntry(t, { principal: 'HTTP/h', realm: 'OTHER' }), undefined);
@@ -160,5 +163,8 @@ test('writeKeytab writes 0600 atomically and readKeytab reads it back', async ()
   await writeKeytab(path, [entry(4), entry(5, 17)]);
   assert.equal(statSync(path).mode & 0o777, 0o600);
   assert.deepEqual((await readKeytab(path)).entries, [entry(4), entry(5, 17)]);
-  await assert.rejects(readKeytab(join(dir, 'missing')), (e: unknown) => e instanceof CredentialsError && e.code === 'KEYTAB_NOT_FOUND');
+  await assert.rejects(
+    readKeytab(join(dir, 'missing')),
+    (e: unknown) => e instanceof CredentialsError && e.code === 'KEYTAB_NOT_FOUND',
+  );
 });

@@ -4,7 +4,10 @@ import { parsePrincipal, principalsEqual, unparsePrincipal } from '../../src/cca
 import { CredentialsError } from '../../src/errors.js';
 
 test('unparse escapes / @ \\ and control characters in components and realm, as MIT', () => {
-  const p = { realm: 'A/B@C', name: { nameType: 1, nameString: ['x/y', 'a@b', 'c\\d', 'e\tf\ng\b\0', 'g:h'] } };
+  const p = {
+    realm: 'A/B@C',
+    name: { nameType: 1, nameString: ['x/y', 'a@b', 'c\\d', 'e\tf\ng\b\0', 'g:h'] },
+  };
   assert.equal(unparsePrincipal(p), 'x\\/y/a\\@b/c\\\\d/e\\tf\\ng\\b\\0/g:h@A\\/B\\@C');
 });
 

@@ -13,7 +13,11 @@ test('KRB5CCNAME wins over default_ccache_name and is not expanded', () => {
 
 test('default_ccache_name is expanded; without it MIT’s built-in FILE:/tmp/krb5cc_%{uid}', () => {
   assert.equal(
-    defaultCcacheName({ env: noEnv, defaultCcacheName: 'FILE:%{TEMP}/cc_%{username}_%{euid}_%{USERID}%{null}', expansion }),
+    defaultCcacheName({
+      env: noEnv,
+      defaultCcacheName: 'FILE:%{TEMP}/cc_%{username}_%{euid}_%{USERID}%{null}',
+      expansion,
+    }),
     'FILE:/var/tmp/cc_alice_1001_1000',
   );
   assert.equal(defaultCcacheName({ env: noEnv, expansion }), 'FILE:/tmp/krb5cc_1000');

@@ -28,7 +28,10 @@ test('FILE: write is 0600, read back equal, destroy removes it', async () => {
   const path = join(dir, 'krb5cc_test');
   const store = await openCcache(`FILE:${path}`);
   assert.equal(store.name, `FILE:${path}`);
-  await assert.rejects(store.read(), (e: unknown) => e instanceof CredentialsError && e.code === 'CCACHE_NOT_FOUND');
+  await assert.rejects(
+    store.read(),
+    (e: unknown) => e instanceof CredentialsError && e.code === 'CCACHE_NOT_FOUND',
+  );
   assert.equal(await store.readIfExists(), undefined);
   await store.write(forUser('alice'));
   assert.equal(statSync(path).mode & 0o777, 0o600);
@@ -85,14 +88,20 @@ test('DIR: collection: primary member, selection by principal, switching', async
   assert.equal((await primary.read()).defaultPrincipal.name.nameString[0], 'bob');
   assert.equal((await listCcacheCollection(name))[0]?.name, second.name);
   // DIR::path names one member directly.
-  assert.equal((await (await openCcache(`DIR::${coll}/tkt`)).read()).defaultPrincipal.name.nameString[0], 'alice');
+  assert.equal(
+    (await (await openCcache(`DIR::${coll}/tkt`)).read()).defaultPrincipal.name.nameString[0],
+    'alice',
+  );
 });
 
 test('DIR: a primary file naming something outside the collection is refused', async () => {
   const coll = join(dir, 'evil');
   await (await openCcache(`DIR:${coll}`)).write(forUser('x'));
   writeFileSync(join(coll, 'primary'), '../../etc/passwd\n');
-  await assert.rejects(openCcache(`DIR:${coll}`), (e: unknown) => e instanceof CredentialsError && e.code === 'CCACHE_FORMAT');
+  await assert.rejects(
+    openCcache(`DIR:${coll}`),
+    (e: unknown) => e instanceof CredentialsError && e.code === 'CCACHE_FORMAT',
+  );
   await assert.rejects(openCcache(`DIR::${coll}/notamember`), (e: unknown) => e instanceof CredentialsError);
 });
 

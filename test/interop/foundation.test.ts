@@ -65,6 +65,15 @@ describe('foundation vs stored MIT wire fixtures (test/vectors/mit-wire)', () =>
       assert.equal(fx.enctype, c.enctype);
       const v = verifyWire(fx);
       assert.equal(principalString(v.serviceTicket.cname, v.serviceTicket.crealm), fx.client);
+      // What MIT 1.20.1 did when these were recorded: FAST-armored TGS with a strengthen key and
+      // KrbFastFinished, and both reply parts tagged [APPLICATION 26] (MIT encodes EncASRepPart
+      // with the EncTGSRepPart tag, as RFC 4120 §5.4.2 says clients must tolerate).
+      assert.deepEqual(v.fast && { strengthened: v.fast.strengthened, finished: v.fast.finished }, {
+        strengthened: true,
+        finished: true,
+      });
+      assert.equal(v.encAsRepPart.appTag, 26);
+      assert.equal(v.encTgsRepPart.appTag, 26);
     });
   }
 });

@@ -16,7 +16,8 @@ function file(text: string, name = `f${n++}.conf`): string {
 }
 
 function isConfigError(code: string, re?: RegExp) {
-  return (e: unknown) => e instanceof ConfigError && e.code === code && (re === undefined || re.test(e.message));
+  return (e: unknown) =>
+    e instanceof ConfigError && e.code === code && (re === undefined || re.test(e.message));
 }
 
 describe('loadConfig', () => {
@@ -35,11 +36,16 @@ describe('loadConfig', () => {
 
   it('earlier files take precedence; values of all files are kept in order', async () => {
     const a = file('[libdefaults]\ndefault_realm = A.ORG\n[realms]\nA.ORG = {\n kdc = a1\n}\n');
-    const b = file('[libdefaults]\ndefault_realm = B.ORG\nforwardable = true\n[realms]\nA.ORG = {\n kdc = a2\n}\n');
+    const b = file(
+      '[libdefaults]\ndefault_realm = B.ORG\nforwardable = true\n[realms]\nA.ORG = {\n kdc = a2\n}\n',
+    );
     const c = await loadConfig({ env: { KRB5_CONFIG: `${a}:${join(dir, 'missing')}:${b}` } });
     assert.equal(c.libdefaults.defaultRealm, 'A.ORG');
     assert.equal(c.libdefaults.forwardable, true);
-    assert.deepEqual(c.realms.get('A.ORG')?.kdc.map((v) => v.value), ['a1', 'a2']);
+    assert.deepEqual(
+      c.realms.get('A.ORG')?.kdc.map((v) => v.value),
+      ['a1', 'a2'],
+    );
     assert.deepEqual(c.profile.files, [a, b]);
   });
 
@@ -54,7 +60,9 @@ describe('loadConfig', () => {
 
   it('include reads a file in place; errors name the included file and line', async () => {
     const inc = file('[realms]\nI.ORG = {\n kdc = i:750\n}\n');
-    const main = file(`[libdefaults]\ndefault_realm = I.ORG\ninclude ${inc}\n[domain_realm]\n.i.org = I.ORG\n`);
+    const main = file(
+      `[libdefaults]\ndefault_realm = I.ORG\ninclude ${inc}\n[domain_realm]\n.i.org = I.ORG\n`,
+    );
     const c = await loadConfig({ files: [main] });
     assert.equal(c.realms.get('I.ORG')?.kdc[0]?.value, 'i:750');
     assert.equal(c.realms.get('I.ORG')?.kdc[0]?.file, inc);
@@ -62,12 +70,18 @@ describe('loadConfig', () => {
 
     const bad = file('[a]\nok = 1\nbroken line\n');
     const main2 = file(`[x]\ninclude ${bad}\n`);
-    await assert.rejects(loadConfig({ files: [main2] }), isConfigError('CONFIG_SYNTAX', new RegExp(`^${bad}:3: `)));
+    await assert.rejects(
+      loadConfig({ files: [main2] }),
+      isConfigError('CONFIG_SYNTAX', new RegExp(`^${bad}:3: `)),
+    );
   });
 
   it('a missing include target is an error naming the include line', async () => {
     const main = file(`[a]\nk = v\ninclude ${join(dir, 'absent.conf')}\n`);
-    await assert.rejects(loadConfig({ files: [main] }), isConfigError('CONFIG_INCLUDE', new RegExp(`^${main}:3: include `)));
+    await assert.rejects(
+      loadConfig({ files: [main] }),
+      isConfigError('CONFIG_INCLUDE', new RegExp(`^${main}:3: include `)),
+    );
     const main2 = file(`includedir ${join(dir, 'absent-dir')}\n`);
     await assert.rejects(loadConfig({ files: [main2] }), isConfigError('CONFIG_INCLUDE', /includedir/));
   });
@@ -91,8 +105,10 @@ describe('loadConfig', () => {
   });
 
   it('includedir name rule', () => {
-    for (const ok of ['krb5', 'a-b_c', 'x.conf', 'A1', 'realm.example.conf']) assert.ok(isIncludableName(ok), ok);
-    for (const no of ['.x.conf', 'x~', 'a.b', 'x.conf~', 'x.rpmnew', '', '.conf']) assert.ok(!isIncludableName(no), no);
+    for (const ok of ['krb5', 'a-b_c', 'x.conf', 'A1', 'realm.example.conf'])
+      assert.ok(isIncludableName(ok), ok);
+    for (const no of ['.x.conf', 'x~', 'a.b', 'x.conf~', 'x.rpmnew', '', '.conf'])
+      assert.ok(!isIncludableName(no), no);
   });
 
   it('detects include loops and bounds include depth', async () => {
@@ -125,7 +141,10 @@ describe('loadConfig', () => {
     await assert.rejects(loadConfig({ files: [layer] }), isConfigError('CONFIG_TOO_LARGE'));
 
     const big = file(`[a]\n${'k = v\n'.repeat(10)}`);
-    await assert.rejects(loadConfig({ files: [big], limits: { maxFileBytes: 20 } }), isConfigError('CONFIG_TOO_LARGE'));
+    await assert.rejects(
+      loadConfig({ files: [big], limits: { maxFileBytes: 20 } }),
+      isConfigError('CONFIG_TOO_LARGE'),
+    );
   });
 
   it('normalizes simple path aliases', () => {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
-import { parseProfile, parseProfileInto, ProfileSection } from '../../src/krb5/profile.js';
+import { ProfileSection, parseProfile, parseProfileInto } from '../../src/krb5/profile.js';
 
 function syntaxErrorAt(text: string, where: string): void {
   assert.throws(
     () => parseProfile(text, { path: 'k.conf' }),
-    (e: unknown) => e instanceof ConfigError && e.code === 'CONFIG_SYNTAX' && e.message.startsWith(`k.conf:${where}:`),
+    (e: unknown) =>
+      e instanceof ConfigError && e.code === 'CONFIG_SYNTAX' && e.message.startsWith(`k.conf:${where}:`),
   );
 }
 
@@ -93,12 +94,34 @@ describe('profile syntax (MIT krb5.conf "Structure")', () => {
 
   it('final subsections, by `name* = {` or `}*`, across files too', () => {
     const root = new ProfileSection();
-    parseProfileInto(root, '[realms]\nA* = {\n kdc = a1\n}\nB = {\n kdc = b1\n}*\nC = {\n kdc = c1\n}\n', { path: 'one' });
-    parseProfileInto(root, '[realms]\nA = {\n kdc = a2\n}\nB = {\n kdc = b2\n}\nC = {\n kdc = c2\n}\n', { path: 'two' });
+    parseProfileInto(root, '[realms]\nA* = {\n kdc = a1\n}\nB = {\n kdc = b1\n}*\nC = {\n kdc = c1\n}\n', {
+      path: 'one',
+    });
+    parseProfileInto(root, '[realms]\nA = {\n kdc = a2\n}\nB = {\n kdc = b2\n}\nC = {\n kdc = c2\n}\n', {
+      path: 'two',
+    });
     const s = root.sections.get('realms');
-    assert.deepEqual(s?.sections.get('A')?.values('kdc').map((v) => v.value), ['a1']);
-    assert.deepEqual(s?.sections.get('B')?.values('kdc').map((v) => v.value), ['b1']);
-    assert.deepEqual(s?.sections.get('C')?.values('kdc').map((v) => v.value), ['c1', 'c2']);
+    assert.deepEqual(
+      s?.sections
+        .get('A')
+        ?.values('kdc')
+        .map((v) => v.value),
+      ['a1'],
+    );
+    assert.deepEqual(
+      s?.sections
+        .get('B')
+        ?.values('kdc')
+        .map((v) => v.value),
+      ['b1'],
+    );
+    assert.deepEqual(
+      s?.sections
+        .get('C')
+        ?.values('kdc')
+        .map((v) => v.value),
+      ['c1', 'c2'],
+    );
   });
 
   it('include lines need a resolver; pure parsing says so with a typed error', () => {

@@ -8,8 +8,10 @@ const MIN = 60;
 
 describe('MIT booleans', () => {
   it('reads every spelling MIT accepts, case-insensitively', () => {
-    for (const t of ['y', 'yes', 'true', 't', '1', 'on', 'YES', 'True', ' On ']) assert.equal(parseBoolean(t), true, t);
-    for (const f of ['n', 'no', 'false', 'nil', '0', 'off', 'NO', 'False', 'NIL']) assert.equal(parseBoolean(f), false, f);
+    for (const t of ['y', 'yes', 'true', 't', '1', 'on', 'YES', 'True', ' On '])
+      assert.equal(parseBoolean(t), true, t);
+    for (const f of ['n', 'no', 'false', 'nil', '0', 'off', 'NO', 'False', 'NIL'])
+      assert.equal(parseBoolean(f), false, f);
     for (const bad of ['', 'maybe', '2', 'yess', 'truee']) assert.equal(parseBoolean(bad), undefined, bad);
   });
 });
@@ -81,7 +83,10 @@ describe('MIT durations (krb5_string_to_deltat)', () => {
 
 describe('enctype lists', () => {
   it('names, aliases, commas and blanks', () => {
-    assert.deepEqual(parseEnctypeList('aes256-cts-hmac-sha1-96, aes128-cts rc4-hmac', false).ids, [18, 17, 23]);
+    assert.deepEqual(
+      parseEnctypeList('aes256-cts-hmac-sha1-96, aes128-cts rc4-hmac', false).ids,
+      [18, 17, 23],
+    );
   });
   it('DEFAULT is MIT 1.20 built-in list; -x removes, +x adds once', () => {
     assert.deepEqual(parseEnctypeList('DEFAULT', false).ids, [18, 17, 20, 19, 16, 23, 25, 26]);
@@ -101,5 +106,9 @@ describe('enctype lists', () => {
     const r = parseEnctypeList('aes256-cts bogus-enc -nope', false);
     assert.deepEqual(r.ids, [18]);
     assert.deepEqual(r.unknown, ['bogus-enc', 'nope']);
+    assert.deepEqual(parseEnctypeList('__proto__ constructor aes128-cts', false), {
+      ids: [17],
+      unknown: ['__proto__', 'constructor'],
+    });
   });
 });

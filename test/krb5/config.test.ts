@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.js';
 import { libdefault, parseConfig, requireDefaultRealm } from '../../src/krb5/config.js';
 
-const vector = (name: string): string => readFileSync(new URL(`../vectors/krb5conf/${name}`, import.meta.url), 'utf8');
+const vector = (name: string): string =>
+  readFileSync(new URL(`../vectors/krb5conf/${name}`, import.meta.url), 'utf8');
 
 describe('typed krb5.conf', () => {
   it('an empty config gives MIT 1.20 defaults', () => {
@@ -35,7 +36,11 @@ describe('typed krb5.conf', () => {
     assert.deepEqual(d.defaultTgsEnctypes, d.permittedEnctypes);
     assert.deepEqual(d.defaultTktEnctypes, d.permittedEnctypes);
     assert.equal(c.realms.size, 0);
-    assert.throws(() => requireDefaultRealm(c), (e: unknown) => e instanceof ConfigError && e.code === 'NO_DEFAULT_REALM' && /default_realm/.test(e.hint ?? ''));
+    assert.throws(
+      () => requireDefaultRealm(c),
+      (e: unknown) =>
+        e instanceof ConfigError && e.code === 'NO_DEFAULT_REALM' && /default_realm/.test(e.hint ?? ''),
+    );
   });
 
   it('reads every modelled [libdefaults] key', () => {
@@ -96,7 +101,9 @@ describe('typed krb5.conf', () => {
   });
 
   it('weak enctypes are filtered from configured lists without allow_weak_crypto', () => {
-    const c = parseConfig('[libdefaults]\npermitted_enctypes = des-cbc-md5 aes256-cts\ndefault_tgs_enctypes = DEFAULT -des3 -rc4 -camellia\n');
+    const c = parseConfig(
+      '[libdefaults]\npermitted_enctypes = des-cbc-md5 aes256-cts\ndefault_tgs_enctypes = DEFAULT -des3 -rc4 -camellia\n',
+    );
     assert.deepEqual(c.libdefaults.permittedEnctypes, [18]);
     assert.deepEqual(c.libdefaults.defaultTgsEnctypes, [18, 17, 20, 19]);
   });
@@ -107,11 +114,17 @@ describe('typed krb5.conf', () => {
   });
 
   it('caps udp_preference_limit as MIT does', () => {
-    assert.equal(parseConfig('[libdefaults]\nudp_preference_limit = 100000\n').libdefaults.udpPreferenceLimit, 32700);
+    assert.equal(
+      parseConfig('[libdefaults]\nudp_preference_limit = 100000\n').libdefaults.udpPreferenceLimit,
+      32700,
+    );
   });
 
   it('earlier values win for single-valued keys', () => {
-    assert.equal(parseConfig('[libdefaults]\ndefault_realm = A\ndefault_realm = B\n').libdefaults.defaultRealm, 'A');
+    assert.equal(
+      parseConfig('[libdefaults]\ndefault_realm = A\ndefault_realm = B\n').libdefaults.defaultRealm,
+      'A',
+    );
   });
 
   it('bad values are ConfigError CONFIG_VALUE naming file:line and key', () => {
@@ -123,7 +136,10 @@ describe('typed krb5.conf', () => {
     ] as const) {
       assert.throws(
         () => parseConfig(`[libdefaults]\n${line}\n`, { path: 'k.conf' }),
-        (e: unknown) => e instanceof ConfigError && e.code === 'CONFIG_VALUE' && e.message.startsWith(`k.conf:2: ${key} = `),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          e.code === 'CONFIG_VALUE' &&
+          e.message.startsWith(`k.conf:2: ${key} = `),
       );
     }
   });
@@ -152,18 +168,35 @@ describe('typed krb5.conf', () => {
     assert.equal(c.libdefaults.defaultRealm, 'ATHENA.MIT.EDU');
     assert.deepEqual([...c.realms.keys()], ['ATHENA.MIT.EDU', 'EXAMPLE.COM']);
     const athena = c.realms.get('ATHENA.MIT.EDU');
-    assert.deepEqual(athena?.kdc.map((v) => v.value), ['kerberos.mit.edu', 'kerberos-1.mit.edu', 'kerberos-2.mit.edu']);
-    assert.deepEqual(athena?.adminServer.map((v) => v.value), ['kerberos.mit.edu']);
-    assert.deepEqual(athena?.primaryKdc.map((v) => v.value), ['kerberos.mit.edu']);
+    assert.deepEqual(
+      athena?.kdc.map((v) => v.value),
+      ['kerberos.mit.edu', 'kerberos-1.mit.edu', 'kerberos-2.mit.edu'],
+    );
+    assert.deepEqual(
+      athena?.adminServer.map((v) => v.value),
+      ['kerberos.mit.edu'],
+    );
+    assert.deepEqual(
+      athena?.primaryKdc.map((v) => v.value),
+      ['kerberos.mit.edu'],
+    );
     assert.equal(c.domainRealm.get('.dev.mit.edu'), 'TEST.ATHENA.MIT.EDU');
     assert.deepEqual(c.capaths.get('ATHENA.MIT.EDU')?.get('EXAMPLE.COM'), ['.']);
   });
 
   it('realm entries: master_kdc fallback, kpasswd_server, default_domain', () => {
-    const c = parseConfig('[realms]\nR = {\n master_kdc = m\n kpasswd_server = k:464\n default_domain = r.org\n}\n');
+    const c = parseConfig(
+      '[realms]\nR = {\n master_kdc = m\n kpasswd_server = k:464\n default_domain = r.org\n}\n',
+    );
     const r = c.realms.get('R');
-    assert.deepEqual(r?.primaryKdc.map((v) => v.value), ['m']);
-    assert.deepEqual(r?.kpasswdServer.map((v) => v.value), ['k:464']);
+    assert.deepEqual(
+      r?.primaryKdc.map((v) => v.value),
+      ['m'],
+    );
+    assert.deepEqual(
+      r?.kpasswdServer.map((v) => v.value),
+      ['k:464'],
+    );
     assert.equal(r?.defaultDomain, 'r.org');
     assert.deepEqual(r?.kdc, []);
   });

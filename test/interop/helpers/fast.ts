@@ -27,6 +27,7 @@ import {
   root,
   SeqCursor,
   sequence,
+  TagClass,
   writeChecksum,
   writeEncryptedData,
   writeEncryptionKey,
@@ -108,14 +109,14 @@ export interface KrbFastResponse {
   nonce: number;
 }
 
+/** Unwraps a CHOICE whose only alternative is the explicit `[0] armored-data`. */
 function choice0(bytes: Uint8Array, name: string): Elem {
-  const e = root(bytes, name);
-  const s = { node: e.node, field: name };
-  // A CHOICE with one explicit [0] alternative: unwrap it like a one-field sequence would be.
-  if (e.node.cls !== 2 || e.node.tag !== 0 || e.node.children.length !== 1) {
+  const n = root(bytes, name).node;
+  const inner = n.children[0];
+  if (n.cls !== TagClass.CONTEXT || n.tag !== 0 || !n.constructed || n.children.length !== 1 || !inner) {
     throw new Error(`${name}: expected the [0] armored-data alternative`);
   }
-  return { node: s.node.children[0]!, field: `${name}.armored-data` };
+  return { node: inner, field: `${name}.armored-data` };
 }
 
 export function decodePaFxFastRequest(bytes: Uint8Array): KrbFastArmoredReq {
@@ -127,7 +128,10 @@ export function decodePaFxFastRequest(bytes: Uint8Array): KrbFastArmoredReq {
   const out: KrbFastArmoredReq = { reqChecksum, encFastReq };
   if (armor) {
     const a = new SeqCursor(armor);
-    out.armor = { armorType: readInt32(a.req(0, 'armor-type')), armorValue: readOctetString(a.req(1, 'armor-value')) };
+    out.armor = {
+      armorType: readInt32(a.req(0, 'armor-type')),
+      armorValue: readOctetString(a.req(1, 'armor-value')),
+    };
     a.done();
   }
   return out;
@@ -137,7 +141,9 @@ export function encodePaFxFastRequest(v: KrbFastArmoredReq): Uint8Array {
   return ctx(
     0,
     sequence([
-      optCtx(0, v.armor, (a) => sequence([ctx(0, writeInt32(a.armorType)), ctx(1, writeOctetString(a.armorValue))])),
+      optCtx(0, v.armor, (a) =>
+        sequence([ctx(0, writeInt32(a.armorType)), ctx(1, writeOctetString(a.armorValue))]),
+      ),
       ctx(1, writeChecksum(v.reqChecksum)),
       ctx(2, writeEncryptedData(v.encFastReq)),
     ]),

@@ -214,7 +214,10 @@ export interface MitRealm {
   kadmin(query: string): Promise<RunResult>;
   /** `addprinc -pw` or `addprinc -randkey`; the name is qualified with the realm when bare. */
   addPrincipal(name: string, password?: string): Promise<void>;
-  /** Exports `spn`'s CURRENT keys (`ktadd -norandkey`) to `path` (default `<dir>/<spn>.keytab`); returns the path. */
+  /**
+   * Exports `spn`'s CURRENT keys (`ktadd -norandkey`, so tickets already issued stay valid) to
+   * `path` (appended to, as MIT does) or to a fresh `<dir>/<spn>.keytab`; returns the path.
+   */
   keytab(spn: string, path?: string): Promise<string>;
   /** The keys a keytab holds, as `klist -k -K -e -t` prints them. */
   keytabKeys(path: string): Promise<KeytabKey[]>;
@@ -282,31 +285,33 @@ export async function startMitRealm(opts: MitRealmOptions): Promise<MitRealm> {
   const kdcLog = join(dir, 'kdc.log');
   const clientEnctypes = (opts.clientEnctypes ?? opts.enctypes.map(enctypeName)).join(' ');
 
-  writeFileSync(
-    kdcConfPath,
-    conf({
-      // TCP only, on loopback: UDP would race other realms for the same port number.
-      kdcdefaults: lines({ kdc_listen: '""', kdc_tcp_listen: `127.0.0.1:${kdcPort}` }),
-      realms: `  ${realm} = {\n${lines(
-        {
-          database_name: join(dir, 'principal'),
-          key_stash_file: join(dir, 'stash'),
-          acl_file: join(dir, 'kadm5.acl'),
-          admin_keytab: `FILE:${join(dir, 'kadm5.keytab')}`,
-          master_key_type: 'aes256-cts-hmac-sha1-96',
-          supported_enctypes: opts.enctypes.join(' '),
-          // Every principal requires pre-authentication, as in real deployments: kinit then sees
-          // KDC_ERR_PREAUTH_REQUIRED with ETYPE-INFO2 before its PA-ENC-TIMESTAMP.
-          default_principal_flags: '+preauth',
-          max_life: '10h',
-          max_renewable_life: '7d',
-          ...opts.kdcRealmConf,
-        },
-        '    ',
-      )}  }\n`,
-      logging: lines({ kdc: `FILE:${kdcLog}`, default: `FILE:${kdcLog}` }),
-    }),
-  );
+  const writeKdcConf = (): void =>
+    writeFileSync(
+      kdcConfPath,
+      conf({
+        // TCP only, on loopback: UDP would race other realms for the same port number.
+        kdcdefaults: lines({ kdc_listen: '""', kdc_tcp_listen: `127.0.0.1:${kdcPort}` }),
+        realms: `  ${realm} = {\n${lines(
+          {
+            database_name: join(dir, 'principal'),
+            key_stash_file: join(dir, 'stash'),
+            acl_file: join(dir, 'kadm5.acl'),
+            admin_keytab: `FILE:${join(dir, 'kadm5.keytab')}`,
+            master_key_type: 'aes256-cts-hmac-sha1-96',
+            supported_enctypes: opts.enctypes.join(' '),
+            // Every principal requires pre-authentication, as in real deployments: kinit then sees
+            // KDC_ERR_PREAUTH_REQUIRED with ETYPE-INFO2 before its PA-ENC-TIMESTAMP.
+            default_principal_flags: '+preauth',
+            max_life: '10h',
+            max_renewable_life: '7d',
+            ...opts.kdcRealmConf,
+          },
+          '    ',
+        )}  }\n`,
+        logging: lines({ kdc: `FILE:${kdcLog}`, default: `FILE:${kdcLog}` }),
+      }),
+    );
+  writeKdcConf();
   writeFileSync(join(dir, 'kadm5.acl'), '');
 
   let relay: Relay | undefined;
@@ -387,16 +392,20 @@ export async function startMitRealm(opts: MitRealmOptions): Promise<MitRealm> {
     await must('kdb5_util', ['-r', realm, 'create', '-s', '-P', 'master-password-not-secret']);
     const kdcPath = findBinary('krb5kdc');
     if (kdcPath === undefined) throw new Error(`krb5kdc: not found. ${INSTALL_HINT}`);
-    kdc = spawn(kdcPath, ['-n', '-r', realm, '-P', join(dir, 'krb5kdc.pid')], {
+    // The port comes from the kernel's ephemeral range (freePort), so two realms started at once
+    // practically never share it; note MIT binds with SO_REUSEPORT, so a clash would not fail
+    // here but would show up as the wrong realm answering.
+    const child = spawn(kdcPath, ['-n', '-r', realm, '-P', join(dir, 'krb5kdc.pid')], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    kdc.stderr?.on('data', () => {
+    child.stderr?.on('data', () => {
       // drained; the log file holds the details
     });
-    entry.kdc = kdc;
+    kdc = child;
+    entry.kdc = child;
     live.add(entry);
-    await waitForPort(kdcPort, kdc, kdcLog);
+    await waitForPort(kdcPort, child, kdcLog);
     if (opts.relay) relay = await startRelay({ port: kdcPort });
     writeKrb5Conf(krb5ConfPath, relay?.port ?? kdcPort);
     for (const p of opts.principals ?? []) {
@@ -425,6 +434,8 @@ export async function startMitRealm(opts: MitRealmOptions): Promise<MitRealm> {
     },
     async keytab(spn, path) {
       const file = path ?? join(dir, `${spn.replace(/[^A-Za-z0-9.-]/g, '_')}.keytab`);
+      // ktadd appends: start the default file afresh so repeated calls do not duplicate entries.
+      if (path === undefined) rmSync(file, { force: true });
       await kadmin(`ktadd -norandkey -k ${quote(file)} ${quote(spn)}`);
       return file;
     },

@@ -1,7 +1,8 @@
 // Checks one recorded MIT exchange (kinit + kvno) with OUR codecs and crypto only: every
 // message decodes and re-encodes to the same bytes, the password opens the AS-REP via the
-// ETYPE-INFO2 salt, the TGT session key opens the TGS-REQ authenticator (whose subkey opens the
-// TGS-REP), and the exported long-term keys open both tickets. Throws (assert) on any mismatch;
+// ETYPE-INFO2 salt, the TGT session key opens the TGS-REQ authenticator, whose subkey (through
+// FAST's armor and strengthen keys, when MIT used FAST) opens the TGS-REP, and the exported
+// long-term keys open both tickets. Throws (assert) on any mismatch;
 // returns what it decrypted so callers can add their own assertions.
 import assert from 'node:assert/strict';
 import {
@@ -9,6 +10,7 @@ import {
   decodeAsRep,
   decodeAsReq,
   decodeAuthenticator,
+  decodeChecksum,
   decodeEncKdcRepPart,
   decodeEncryptedData,
   decodeEncTicketPart,
@@ -33,10 +35,23 @@ import {
   encodePaEncTsEnc,
   encodeTgsRep,
   encodeTgsReq,
+  encodeTicket,
   PaDataType,
   type PrincipalName,
 } from '../../../src/asn1/index.js';
 import { decrypt, type Key, makeKey, stringToKey, verifyChecksum } from '../../../src/crypto/index.js';
+import {
+  decodeKrbFastReq,
+  decodeKrbFastResponse,
+  decodePaFxFastReply,
+  decodePaFxFastRequest,
+  encodeKrbFastReq,
+  encodeKrbFastResponse,
+  encodePaFxFastReply,
+  encodePaFxFastRequest,
+  FastUsage,
+  krbFxCf2,
+} from './fast.js';
 import type { WireFixture } from './wire.js';
 
 /** RFC 4120 §7.5.1 key usages. */
@@ -44,6 +59,8 @@ const Usage = {
   PA_ENC_TIMESTAMP: 1,
   TICKET: 2,
   AS_REP_ENC_PART: 3,
+  /** RFC 6113 §5.2 KEY_USAGE_AS_REQ: the PA-REQ-ENC-PA-REP checksum. */
+  AS_REQ: 56,
   TGS_REQ_AUTH_CKSUM: 6,
   TGS_REQ_AUTHENTICATOR: 7,
   TGS_REP_SESSION_KEY: 8,
@@ -60,6 +77,8 @@ export interface VerifiedWire {
   tgt: EncTicketPart;
   serviceTicket: EncTicketPart;
   subkey: Key;
+  /** Present when MIT armored the TGS-REQ with FAST (MIT 1.20 against its own KDC always does). */
+  fast?: { armorKey: Key; strengthened: boolean; finished: boolean };
 }
 
 export function principalString(p: PrincipalName, realm: string): string {
@@ -230,10 +249,80 @@ export function verifyWire(fx: WireFixture): VerifiedWire {
   assert.ok(authenticator.subkey, 'MIT kvno sent no subkey');
   const subkey = makeKey(authenticator.subkey.keytype, authenticator.subkey.keyvalue);
 
-  // --- TGS-REP: enc-part under the subkey (usage 9), not the session key (usage 8) ----------
+  // --- FAST (RFC 6113): MIT armors its TGS-REQ with the TGT once the KDC advertised FAST -----
+  // The AS-REP's encrypted padata says so (PA-FX-FAST), next to PA-REQ-ENC-PA-REP, whose checksum
+  // (usage 56, the reply key) covers the AS-REQ exactly as sent.
+  const encPa = encAsRepPart.encryptedPaData ?? [];
+  const reqEncPaRep = encPa.find((p) => p.padataType === PaDataType.REQ_ENC_PA_REP);
+  if (reqEncPaRep !== undefined) {
+    const ck = decodeChecksum(reqEncPaRep.padataValue);
+    assert.ok(
+      verifyChecksum(ck.cksumtype, userKey, Usage.AS_REQ, asReq2Bytes, ck.checksum),
+      'PA-REQ-ENC-PA-REP',
+    );
+  }
+  const paFast = tgsReq.padata?.find((p) => p.padataType === PaDataType.FX_FAST);
+  let replyKey = subkey;
+  let fast: VerifiedWire['fast'];
+  if (paFast !== undefined) {
+    assert.ok(
+      encPa.some((p) => p.padataType === PaDataType.FX_FAST),
+      'FAST TGS-REQ without the KDC advertising FAST',
+    );
+    const armored = decodePaFxFastRequest(paFast.padataValue);
+    roundTrip(encodePaFxFastRequest, armored, paFast.padataValue, 'PA-FX-FAST-REQUEST');
+    assert.equal(armored.armor, undefined, 'TGS FAST uses the implicit TGT armor');
+    // RFC 6113 §5.4.1.1: armor key = KRB-FX-CF2(subkey, ticket session key, "subkeyarmor", "ticketarmor").
+    const armorKey = krbFxCf2(subkey, tgtSessionKey, 'subkeyarmor', 'ticketarmor');
+    const { reqChecksum } = armored;
+    assert.ok(
+      verifyChecksum(
+        reqChecksum.cksumtype,
+        armorKey,
+        FastUsage.REQ_CHECKSUM,
+        paTgsReq.padataValue,
+        reqChecksum.checksum,
+      ),
+      'FAST req-checksum over the PA-TGS-REQ AP-REQ',
+    );
+    const fastReqPlain = decrypt(armorKey, FastUsage.ENC, armored.encFastReq.cipher);
+    const fastReq = decodeKrbFastReq(fastReqPlain);
+    roundTrip(encodeKrbFastReq, fastReq, fastReqPlain, 'KrbFastReq');
+    assert.equal(fastReq.reqBody.nonce, tgsReq.reqBody.nonce);
+    assert.equal(principalString(fastReq.reqBody.sname!, fastReq.reqBody.realm), fx.service);
+
+    const paFastRep = tgsRep.padata?.find((p) => p.padataType === PaDataType.FX_FAST);
+    assert.ok(paFastRep, 'FAST TGS-REQ answered without PA-FX-FAST');
+    const armoredRep = decodePaFxFastReply(paFastRep.padataValue);
+    roundTrip(encodePaFxFastReply, armoredRep, paFastRep.padataValue, 'PA-FX-FAST-REPLY');
+    const fastRepPlain = decrypt(armorKey, FastUsage.REP, armoredRep.encFastRep.cipher);
+    const fastRep = decodeKrbFastResponse(fastRepPlain);
+    roundTrip(encodeKrbFastResponse, fastRep, fastRepPlain, 'KrbFastResponse');
+    assert.equal(fastRep.nonce, tgsReq.reqBody.nonce);
+    if (fastRep.finished !== undefined) {
+      const tc = fastRep.finished.ticketChecksum;
+      assert.ok(
+        verifyChecksum(tc.cksumtype, armorKey, FastUsage.FINISHED, encodeTicket(tgsRep.ticket), tc.checksum),
+        'KrbFastFinished ticket-checksum',
+      );
+      assert.equal(principalString(fastRep.finished.cname, fastRep.finished.crealm), fx.client);
+    }
+    // RFC 6113 §5.4.3: with a strengthen-key the reply key is KRB-FX-CF2(strengthen-key, reply key, …).
+    if (fastRep.strengthenKey !== undefined) {
+      const strengthen = makeKey(fastRep.strengthenKey.keytype, fastRep.strengthenKey.keyvalue);
+      replyKey = krbFxCf2(strengthen, subkey, 'strengthenkey', 'replykey');
+    }
+    fast = {
+      armorKey,
+      strengthened: fastRep.strengthenKey !== undefined,
+      finished: fastRep.finished !== undefined,
+    };
+  }
+
+  // --- TGS-REP: enc-part under the (strengthened) subkey, usage 9 — not the session key, usage 8
   assert.equal(tgsRep.encPart.etype, fx.enctype);
   assert.throws(() => decrypt(tgtSessionKey, Usage.TGS_REP_SESSION_KEY, tgsRep.encPart.cipher));
-  const tgsPlain = decrypt(subkey, Usage.TGS_REP_SUBKEY, tgsRep.encPart.cipher);
+  const tgsPlain = decrypt(replyKey, Usage.TGS_REP_SUBKEY, tgsRep.encPart.cipher);
   const encTgsRepPart = decodeEncKdcRepPart(tgsPlain);
   roundTrip(encodeEncKdcRepPart, encTgsRepPart, tgsPlain, 'EncTGSRepPart');
   assert.equal(encTgsRepPart.nonce, tgsReq.reqBody.nonce);
@@ -249,5 +338,14 @@ export function verifyWire(fx: WireFixture): VerifiedWire {
   assert.equal(principalString(serviceTicket.cname, serviceTicket.crealm), fx.client);
   same(serviceTicket.key.keyvalue, encTgsRepPart.key.keyvalue, 'service session key');
 
-  return { userKey, salt, encAsRepPart, encTgsRepPart, tgt, serviceTicket, subkey };
+  return {
+    userKey,
+    salt,
+    encAsRepPart,
+    encTgsRepPart,
+    tgt,
+    serviceTicket,
+    subkey,
+    ...(fast ? { fast } : {}),
+  };
 }

@@ -1,0 +1,179 @@
+// What AS and TGS exchanges share (RFC 4120 §3.1.5, §3.3.4): KDC options, nonces, reading a
+// KDC's answer as a reply or a KRB-ERROR, checking the decrypted EncKDCRepPart against the
+// request, and turning the result into a ccache credential.
+import {
+  decodeEncKdcRepPart,
+  decodeKerberosMessage,
+  type EncKdcRepPart,
+  encodeTicket,
+  type KdcRep,
+  type KrbError,
+  type Ticket,
+} from '../asn1/index.js';
+import type { EncryptionKey, PrincipalName } from '../asn1/types.js';
+import type { CcacheCredential } from '../ccache/ccache.js';
+import type { Principal } from '../ccache/principal-text.js';
+import { unparsePrincipal } from '../ccache/principal-text.js';
+import { decrypt, type Key } from '../crypto/index.js';
+import { CryptoError, KerberosError } from '../errors.js';
+import { kerberosErrorFrom } from './krb-error.js';
+
+const bit = (n: number): number => (1 << (31 - n)) >>> 0;
+
+/** KDCOptions (RFC 4120 §5.4.1, RFC 6806 §11 canonicalize), as uint32 with bit n = 1 << (31 - n). */
+export const KdcOption = {
+  FORWARDABLE: bit(1),
+  FORWARDED: bit(2),
+  PROXIABLE: bit(3),
+  PROXY: bit(4),
+  ALLOW_POSTDATE: bit(5),
+  POSTDATED: bit(6),
+  RENEWABLE: bit(8),
+  CANONICALIZE: bit(15),
+  DISABLE_TRANSITED_CHECK: bit(26),
+  RENEWABLE_OK: bit(27),
+  ENC_TKT_IN_SKEY: bit(28),
+  RENEW: bit(30),
+  VALIDATE: bit(31),
+} as const;
+
+/** A 31-bit random nonce: MIT's choice, so signed and unsigned decoders agree. */
+export function makeNonce(): number {
+  const b = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(b);
+  return (b[0] ?? 0) & 0x7fffffff;
+}
+
+/** A ticket with everything the client learnt about it from the KDC's encrypted reply. */
+export interface KdcReply {
+  client: Principal;
+  server: Principal;
+  ticket: Ticket;
+  /** Exact DER of the ticket, as the KDC sent it (what ccaches and AP-REQs carry). */
+  ticketBytes: Uint8Array;
+  sessionKey: EncryptionKey;
+  flags: number;
+  authTime: Date;
+  startTime: Date | undefined;
+  endTime: Date;
+  renewTill: Date | undefined;
+  encPart: EncKdcRepPart;
+}
+
+export type KdcAnswer = { kind: 'rep'; rep: KdcRep } | { kind: 'error'; error: KrbError };
+
+/** Reads a KDC's reply bytes as the expected KDC-REP or a KRB-ERROR; anything else is an error. */
+export function readKdcAnswer(bytes: Uint8Array, expect: 'as-rep' | 'tgs-rep'): KdcAnswer {
+  const msg = decodeKerberosMessage(bytes);
+  if (msg.type === 'krb-error') return { kind: 'error', error: msg.value };
+  if (msg.type === expect) return { kind: 'rep', rep: msg.value };
+  throw new KerberosError(40, 'KRB_AP_ERR_MSG_TYPE', `KDC answered with ${msg.type} where ${expect} was expected`);
+}
+
+export function sameName(a: PrincipalName, b: PrincipalName): boolean {
+  return a.nameString.length === b.nameString.length && a.nameString.every((s, i) => s === b.nameString[i]);
+}
+
+export interface ReplyExpectations {
+  nonce: number;
+  client: Principal;
+  server: Principal;
+  /** With canonicalize the KDC may answer with other names (RFC 6806); then names are not pinned. */
+  canonicalize: boolean;
+  /** TGS referrals: the server may be krbtgt/OTHER@THIS instead of the service asked for. */
+  allowReferral?: boolean;
+}
+
+/**
+ * Decrypts a KDC-REP's enc-part with `key`/`usage` and checks it answers our request: the
+ * nonce (replay protection, RFC 4120 §3.1.5) and, unless canonicalizing, the names.
+ */
+export function openKdcRep(rep: KdcRep, keys: readonly { key: Key; usage: number }[], expect: ReplyExpectations): KdcReply {
+  let plain: Uint8Array | undefined;
+  let lastError: unknown;
+  for (const { key, usage } of keys) {
+    if (key.enctype !== rep.encPart.etype) {
+      lastError = new CryptoError(
+        'UNSUPPORTED_ENCTYPE',
+        `reply encrypted with enctype ${rep.encPart.etype}, our key is enctype ${key.enctype}`,
+      );
+      continue;
+    }
+    try {
+      plain = decrypt(key, usage, rep.encPart.cipher);
+      break;
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  if (plain === undefined) {
+    if (lastError instanceof CryptoError && lastError.code === 'INTEGRITY') {
+      throw new KerberosError(31, 'KRB_AP_ERR_BAD_INTEGRITY', 'cannot decrypt the KDC reply: wrong key', {
+        hint: 'the password or keytab key does not match the KDC (wrong password, or a stale keytab)',
+        cause: lastError,
+      });
+    }
+    throw lastError ?? new KerberosError(31, 'KRB_AP_ERR_BAD_INTEGRITY', 'no key to decrypt the KDC reply');
+  }
+  const enc = decodeEncKdcRepPart(plain);
+  if (enc.nonce !== expect.nonce) {
+    throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', 'KDC reply nonce does not match the request (possible replay)');
+  }
+  const client: Principal = { realm: rep.crealm, name: rep.cname };
+  const server: Principal = { realm: enc.srealm, name: enc.sname };
+  if (!expect.canonicalize) {
+    if (rep.crealm !== expect.client.realm || !sameName(rep.cname, expect.client.name)) {
+      throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `KDC reply is for client ${unparsePrincipal(client)}`);
+    }
+  }
+  const serverMatches = enc.srealm === expect.server.realm && sameName(enc.sname, expect.server.name);
+  const isReferral = enc.sname.nameString[0] === 'krbtgt' && enc.sname.nameString.length === 2;
+  if (!serverMatches && !(expect.canonicalize && isReferral) && !(expect.allowReferral && isReferral)) {
+    if (!expect.canonicalize) {
+      throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `KDC reply is for server ${unparsePrincipal(server)}`);
+    }
+  }
+  // The ticket's own sname must agree with the encrypted part, or the unencrypted ticket was swapped.
+  if (rep.ticket.realm !== enc.srealm || !sameName(rep.ticket.sname, enc.sname)) {
+    throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', 'KDC reply ticket and encrypted part name different servers');
+  }
+  return {
+    client,
+    server,
+    ticket: rep.ticket,
+    ticketBytes: rep.ticket.raw ?? encodeTicket(rep.ticket),
+    sessionKey: enc.key,
+    flags: enc.flags,
+    authTime: enc.authtime,
+    startTime: enc.starttime,
+    endTime: enc.endtime,
+    renewTill: enc.renewTill,
+    encPart: enc,
+  };
+}
+
+/** Turns a KDC-KRB-ERROR into our typed error. */
+export function kdcError(error: KrbError, context: string): KerberosError {
+  return kerberosErrorFrom(error, context);
+}
+
+const secs = (d: Date | undefined): number => (d === undefined ? 0 : Math.floor(d.getTime() / 1000));
+
+/** The ccache entry MIT would store for this reply. */
+export function toCcacheCredential(reply: KdcReply): CcacheCredential {
+  return {
+    client: reply.client,
+    server: reply.server,
+    key: reply.sessionKey,
+    authTime: secs(reply.authTime),
+    startTime: secs(reply.startTime ?? reply.authTime),
+    endTime: secs(reply.endTime),
+    renewTill: secs(reply.renewTill),
+    isSkey: false,
+    flags: reply.flags,
+    addresses: reply.encPart.caddr ?? [],
+    authData: [],
+    ticket: reply.ticketBytes,
+    secondTicket: new Uint8Array(0),
+  };
+}

@@ -1,0 +1,125 @@
+// The TGS exchange (RFC 4120 §3.3), sans-I/O: a TGS-REQ whose PA-TGS-REQ carries an AP-REQ
+// with the TGT and an authenticator that checksums the request body (usages 6/7) and offers a
+// subkey; the reply is opened with the subkey (usage 9), or the TGT session key (usage 8) for
+// KDCs that ignore subkeys.
+import {
+  type Authenticator,
+  encodeApReq,
+  encodeAuthenticator,
+  encodeKdcReqBody,
+  encodeTgsReq,
+  type KdcReqBody,
+  MessageType,
+  type PaData,
+  PaDataType,
+  type Ticket,
+  type TgsReq,
+} from '../asn1/index.js';
+import type { Principal } from '../ccache/principal-text.js';
+import { checksumTypeFor, encrypt, generateRandomKey, type Key, makeChecksum } from '../crypto/index.js';
+import { type KdcReply, KdcOption, makeNonce, openKdcRep } from './kdc-reply.js';
+
+const USAGE_TGS_REQ_CKSUM = 6;
+const USAGE_TGS_REQ_AUTH = 7;
+const USAGE_TGS_REP_SESSION = 8;
+const USAGE_TGS_REP_SUBKEY = 9;
+
+/** A ticket-granting ticket we can present: its ticket, session key and who it is for. */
+export interface TgtCredential {
+  client: Principal;
+  /** krbtgt/SERVICE-REALM@ISSUING-REALM */
+  server: Principal;
+  ticket: Ticket;
+  sessionKey: Key;
+}
+
+export interface TgsRequestOptions {
+  tgt: TgtCredential;
+  /** The service; its realm is where the request goes (the TGT's issuing realm for referrals). */
+  server: Principal;
+  etypes: readonly number[];
+  /** Requested end time; the KDC caps it at the TGT's. */
+  till: Date;
+  kdcOptions?: number;
+  canonicalize?: boolean;
+  forwardable?: boolean;
+  /** For a forwarded TGT (delegation): FORWARDED with the TGT realm's krbtgt as server. */
+  forwarded?: boolean;
+  renew?: boolean;
+  rtime?: Date;
+  additionalTickets?: Ticket[];
+}
+
+export interface BuiltTgsReq {
+  bytes: Uint8Array;
+  nonce: number;
+  subkey: Key;
+  req: TgsReq;
+}
+
+/** Builds a TGS-REQ to the TGT's issuing realm. `nowMs` is already corrected by the KDC offset. */
+export function buildTgsReq(opts: TgsRequestOptions, nowMs: number, nonce = makeNonce()): BuiltTgsReq {
+  let kdcOptions = opts.kdcOptions ?? 0;
+  if (opts.canonicalize) kdcOptions |= KdcOption.CANONICALIZE;
+  if (opts.forwardable) kdcOptions |= KdcOption.FORWARDABLE;
+  if (opts.forwarded) kdcOptions |= KdcOption.FORWARDED | KdcOption.FORWARDABLE;
+  if (opts.renew) kdcOptions |= KdcOption.RENEW | KdcOption.RENEWABLE;
+  else if (opts.rtime) kdcOptions |= KdcOption.RENEWABLE;
+  const body: KdcReqBody = {
+    kdcOptions: kdcOptions >>> 0,
+    realm: opts.tgt.server.realm,
+    sname: opts.server.name,
+    till: opts.till,
+    nonce,
+    etype: [...opts.etypes],
+  };
+  if (opts.rtime) body.rtime = opts.rtime;
+  if (opts.additionalTickets?.length) body.additionalTickets = opts.additionalTickets;
+  const bodyBytes = encodeKdcReqBody(body);
+  const session = opts.tgt.sessionKey;
+  const subkey = generateRandomKey(session.enctype);
+  const cksumtype = checksumTypeFor(session.enctype);
+  const ctimeMs = Math.floor(nowMs / 1000) * 1000;
+  const auth: Authenticator = {
+    authenticatorVno: 5,
+    crealm: opts.tgt.client.realm,
+    cname: opts.tgt.client.name,
+    cksum: { cksumtype, checksum: makeChecksum(cksumtype, session, USAGE_TGS_REQ_CKSUM, bodyBytes) },
+    cusec: Math.floor((nowMs % 1000) * 1000),
+    ctime: new Date(ctimeMs),
+    subkey: { keytype: subkey.enctype, keyvalue: subkey.bytes },
+  };
+  const apReq = encodeApReq({
+    pvno: 5,
+    msgType: MessageType.AP_REQ,
+    apOptions: 0,
+    ticket: opts.tgt.ticket,
+    authenticator: { etype: session.enctype, cipher: encrypt(session, USAGE_TGS_REQ_AUTH, encodeAuthenticator(auth)) },
+  });
+  const padata: PaData[] = [{ padataType: PaDataType.TGS_REQ, padataValue: apReq }];
+  const req: TgsReq = { pvno: 5, msgType: MessageType.TGS_REQ, padata, reqBody: body };
+  return { bytes: encodeTgsReq(req), nonce, subkey, req };
+}
+
+/** Opens and checks a TGS-REP for `built`. Referral TGTs pass when `allowReferral`. */
+export function openTgsRep(
+  rep: Parameters<typeof openKdcRep>[0],
+  built: BuiltTgsReq,
+  opts: TgsRequestOptions,
+  allowReferral: boolean,
+): KdcReply {
+  return openKdcRep(
+    rep,
+    [
+      { key: built.subkey, usage: USAGE_TGS_REP_SUBKEY },
+      { key: opts.tgt.sessionKey, usage: USAGE_TGS_REP_SESSION },
+    ],
+    {
+      nonce: built.nonce,
+      client: opts.tgt.client,
+      server: opts.server,
+      canonicalize: opts.canonicalize === true,
+      allowReferral,
+    },
+  );
+}
