@@ -83,10 +83,12 @@ function loadSeeds(): Uint8Array[] {
 }
 
 const seeds = loadSeeds();
-const decoders = Object.entries(asn1).filter(
-  (e): e is [string, (b: Uint8Array) => unknown] =>
-    e[0].startsWith('decode') && typeof e[1] === 'function' && e[1].length === 1,
-);
+const decoders: [string, (b: Uint8Array) => unknown][] = [];
+for (const [name, value] of Object.entries(asn1) as [string, unknown][]) {
+  if (name.startsWith('decode') && typeof value === 'function' && value.length === 1) {
+    decoders.push([name, value as (b: Uint8Array) => unknown]);
+  }
+}
 
 describe(`asn1 decoders under fuzzing (${PROPERTY_RUNS} cases each, ${seeds.length} seeds)`, () => {
   it('covers the decoders of every message the issue lists', () => {
