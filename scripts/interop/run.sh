@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-PACKAGES="krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi curl python3-gssapi"
+PACKAGES="krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi curl python3-gssapi python3-requests-kerberos"
 NEEDED_BINARIES="krb5kdc kdb5_util kadmin.local kinit kvno klist kdestroy"
 
 have() { PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }
@@ -13,7 +13,8 @@ have() { PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v "$1" >/dev/null
 missing=""
 for b in $NEEDED_BINARIES; do have "$b" || missing="$missing $b"; done
 # apache2 + mod_auth_gssapi are for the HTTP interop tests; install them alongside when we can.
-if ! have apache2 || [ ! -e /usr/lib/apache2/modules/mod_auth_gssapi.so ]; then apache_missing=1; else apache_missing=0; fi
+if ! have apache2 || [ ! -e /usr/lib/apache2/modules/mod_auth_gssapi.so ] || ! have curl \
+  || ! /usr/bin/python3 -c 'import gssapi, requests_kerberos' >/dev/null 2>&1; then apache_missing=1; else apache_missing=0; fi
 
 if [ -n "$missing" ] || [ "$apache_missing" = 1 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
