@@ -3,6 +3,7 @@
 import { VERSION } from '../version.js';
 import type { CliIo } from './ccache-name.js';
 import { kdestroyCommand } from './kdestroy.js';
+import { kinitCommand } from './kinit.js';
 import { klistCommand } from './klist.js';
 
 const USAGE = `usage: spnego <command> [options]
@@ -10,7 +11,7 @@ const USAGE = `usage: spnego <command> [options]
 commands:
   klist [-c CCACHE] [--json]     list the credentials in a ccache
   kdestroy [-c CCACHE]           destroy a ccache
-  kinit [-k] [-t KEYTAB] [-c CCACHE] [PRINCIPAL]
+  kinit [-k] [-t KEYTAB] [-c CCACHE] [-l LIFETIME] [-r RENEW] [-f] [PRINCIPAL]
   curl [-v] [...] URL            fetch a URL with HTTP Negotiate
   demo                           run the self-contained demo
 `;
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
   const io: CliIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
   if (cmd === 'klist') return klistCommand(argv.slice(1), io);
   if (cmd === 'kdestroy') return kdestroyCommand(argv.slice(1), io);
+  if (cmd === 'kinit') return kinitCommand(argv.slice(1), io);
   process.stderr.write(`spnego: unknown or not yet available command '${cmd}'\n${USAGE}`);
   return 2;
 }

@@ -22,7 +22,7 @@ import { loadConfig } from './config-load.js';
 import { type KdcReply, kdcError, readKdcAnswer, toCcacheCredential } from './kdc-reply.js';
 import { locateKdcs } from './locate.js';
 import { mappedRealmOfHost } from './realm-of-host.js';
-import { buildTgsReq, openTgsRep, type TgsRequestOptions, type TgtCredential } from './tgs.js';
+import { buildTgsReq, openTgsRep, type TgsRequestOptions, type TgtCredential, tgsRealmOf } from './tgs.js';
 import { type KdcTransport, sendToKdcs } from './transport.js';
 
 /** A service ticket ready for an AP-REQ. */
@@ -218,7 +218,7 @@ export class Credentials {
   /** From a keytab (default: KRB5_CLIENT_KTNAME, default_client_keytab_name). Runs the AS exchange. */
   static async fromKeytab(principal: string | Principal, keytab?: string | Keytab, opts: AcquireOptions = {}): Promise<Credentials> {
     const config = opts.config ?? (await loadConfig());
-    const client = typeof principal === 'string' ? parsePrincipal(principal, config.libdefaults.defaultRealm) : principal;
+    const client = clientPrincipal(principal, config, opts.enterprise === true);
     let kt: Keytab;
     if (keytab === undefined || typeof keytab === 'string') {
       const name = keytab ?? getEnv('KRB5_CLIENT_KTNAME') ?? config.libdefaults.defaultClientKeytabName ?? 'FILE:/etc/krb5.keytab';
@@ -245,7 +245,7 @@ export class Credentials {
   /** From a password (our own AS exchange with PA-ENC-TIMESTAMP); the password is not kept. */
   static async fromPassword(principal: string | Principal, password: string, opts: AcquireOptions = {}): Promise<Credentials> {
     const config = opts.config ?? (await loadConfig());
-    const client = typeof principal === 'string' ? parsePrincipal(principal, config.libdefaults.defaultRealm) : principal;
+    const client = clientPrincipal(principal, config, opts.enterprise === true);
     // Derived keys are kept per (etype, salt, params) so a renewal needs no password.
     const derived = new Map<string, Key>();
     const secret: ClientSecret = {
@@ -273,7 +273,7 @@ export class Credentials {
     const lib = this.config.libdefaultsFor(this.principal.realm);
     const o = this.secret?.acquire ?? {};
     let client = this.principal;
-    if (o.enterprise) {
+    if (o.enterprise && client.name.nameType !== NameType.ENTERPRISE) {
       client = { realm: client.realm, name: { nameType: NameType.ENTERPRISE, nameString: [client.name.nameString.join('/')] } };
     }
     return {
@@ -359,15 +359,19 @@ export class Credentials {
   private async primaryTgt(): Promise<TgtCredential> {
     const realm = this.principal.realm;
     let tgt = this.findTgt(realm, realm);
-    if (tgt && this.isValid(tgt)) {
-      const left = tgt.endTime - this.kdcNow() / 1000;
-      if (left < RENEW_MARGIN && tgt.renewTill * 1000 > this.kdcNow() && (tgt.flags & TicketFlag.RENEWABLE) !== 0) {
-        tgt = await this.renewTgt(tgt).catch((e: unknown) => {
+    const nowSec = this.kdcNow() / 1000;
+    // Still alive at the KDC: usable, and renewable if close to its end (MIT's kinit -R, done for
+    // the user). A renewal failure leaves the old TGT in use while it lasts.
+    if (tgt && tgt.endTime > nowSec) {
+      const renewable = (tgt.flags & TicketFlag.RENEWABLE) !== 0 && tgt.renewTill > nowSec;
+      if (renewable && (tgt.endTime - nowSec < RENEW_MARGIN || !this.isValid(tgt))) {
+        const old: CcacheCredential = tgt;
+        tgt = await this.renewTgt(old).catch((e: unknown) => {
           this.log(`TGT renewal failed: ${e instanceof Error ? e.message : String(e)}`);
-          return tgt;
+          return old;
         });
       }
-      if (tgt) return this.asTgt(tgt);
+      if (this.isValid(tgt) || !this.secret) return this.asTgt(tgt);
     }
     if (this.secret) {
       await this.runAs();
@@ -400,7 +404,14 @@ export class Credentials {
     });
     const cred = toCcacheCredential(reply);
     this.remember(cred);
+    await this.persist();
     return cred;
+  }
+
+  /** End time asked of the TGS: the configured ticket lifetime; the KDC caps it at the TGT's. */
+  private requestedTill(): Date {
+    const life = this.config.libdefaultsFor(this.principal.realm).ticketLifetime;
+    return new Date((Math.floor(this.kdcNow() / 1000) + life) * 1000);
   }
 
   private tgsEtypes(): number[] {
@@ -411,11 +422,13 @@ export class Credentials {
   private async tgsExchange(opts: TgsRequestOptions, allowReferral = false): Promise<KdcReply> {
     for (let attempt = 0; ; attempt++) {
       const built = buildTgsReq(opts, this.kdcNow());
-      const answer = readKdcAnswer(await this.transport.send(opts.tgt.server.realm, built.bytes), 'tgs-rep');
+      const answer = readKdcAnswer(await this.transport.send(tgsRealmOf(opts.tgt), built.bytes), 'tgs-rep');
       if (answer.kind === 'rep') return openTgsRep(answer.rep, built, opts, allowReferral);
       const err = answer.error;
       if (err.errorCode === 37 && attempt === 0) {
         this.offsetMs = err.stime.getTime() + Math.floor(err.susec / 1000) - this.now();
+        // Kept in the ccache header too, as MIT's kdc_timesync does, so the next process starts right.
+        this.ccache.header = { ...this.ccache.header, kdcOffset: { seconds: Math.round(this.offsetMs / 1000), microseconds: 0 } };
         this.log(`clock skew reported by the KDC; adjusting offset to ${Math.round(this.offsetMs / 1000)} s and retrying`);
         continue;
       }
@@ -494,8 +507,8 @@ export class Credentials {
    */
   private async requestWithReferrals(server: Principal, referral: boolean): Promise<KdcReply> {
     let tgt = await this.primaryTgt();
-    const seen = new Set<string>([tgt.server.realm]);
-    const till = new Date(secs(tgt.ticket === undefined ? new Date() : new Date(this.kdcNow() + 86_400_000)) * 1000);
+    const seen = new Set<string>([tgsRealmOf(tgt)]);
+    const till = this.requestedTill();
     const targetRealm = server.realm;
     if (!referral && targetRealm !== this.principal.realm) {
       tgt = await this.crossRealmTgt(targetRealm);
@@ -504,7 +517,7 @@ export class Credentials {
       const reply = await this.tgsExchange(
         {
           tgt,
-          server: { realm: tgt.server.name.nameString[1] as string, name: server.name },
+          server: { realm: tgsRealmOf(tgt), name: server.name },
           etypes: this.tgsEtypes(),
           till,
           canonicalize: true,
@@ -515,6 +528,9 @@ export class Credentials {
       const isReferralReply = isTgsName(reply.server) && !isTgsName(server);
       if (!isReferralReply) return reply;
       const next = reply.server.name.nameString[1] as string;
+      if (reply.server.realm !== tgsRealmOf(tgt)) {
+        throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `referral ${unparsePrincipal(reply.server)} was not issued by realm ${tgsRealmOf(tgt)}`);
+      }
       if (seen.has(next)) {
         throw new KerberosError(28, 'KDC_ERR_PATH_NOT_ACCEPTED', `referral loop for ${unparsePrincipal(server)} (realm ${next} seen twice)`);
       }
@@ -543,7 +559,7 @@ export class Credentials {
           tgt,
           server: tgsPrincipal(next, at),
           etypes: this.tgsEtypes(),
-          till: new Date(secs(new Date(this.kdcNow() + 86_400_000)) * 1000),
+          till: this.requestedTill(),
         });
         if (!isTgsName(reply.server)) throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', 'cross-realm TGS answered with a non-TGT');
         this.remember(toCcacheCredential(reply));
@@ -578,7 +594,7 @@ export class Credentials {
       tgt,
       server: tgt.server,
       etypes: this.tgsEtypes(),
-      till: new Date(secs(new Date(this.kdcNow() + 86_400_000)) * 1000),
+      till: this.requestedTill(),
       forwarded: true,
     });
   }
@@ -616,4 +632,18 @@ function hex(b: Uint8Array): string {
   let s = '';
   for (const x of b) s += x.toString(16).padStart(2, '0');
   return s;
+}
+
+/** `user@REALM`, or with `enterprise` `user@domain@REALM` (RFC 6806 §5: one NT-ENTERPRISE component). */
+function clientPrincipal(principal: string | Principal, config: Krb5Config, enterprise: boolean): Principal {
+  if (typeof principal !== 'string') return principal;
+  if (!enterprise) return parsePrincipal(principal, config.libdefaults.defaultRealm);
+  const first = principal.indexOf('@');
+  const last = principal.lastIndexOf('@');
+  const realm = first >= 0 && first !== last ? principal.slice(last + 1) : config.libdefaults.defaultRealm;
+  const name = first >= 0 && first !== last ? principal.slice(0, last) : principal;
+  if (realm === undefined || realm === '') {
+    throw new CredentialsError('NO_REALM', `no realm for enterprise principal ${principal}`, { hint: 'write it as user@domain@REALM, or set default_realm' });
+  }
+  return { realm, name: { nameType: NameType.ENTERPRISE, nameString: [name] } };
 }

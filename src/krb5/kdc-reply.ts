@@ -78,8 +78,10 @@ export interface ReplyExpectations {
   nonce: number;
   client: Principal;
   server: Principal;
-  /** With canonicalize the KDC may answer with other names (RFC 6806); then names are not pinned. */
+  /** With canonicalize an AS reply may rename the client (RFC 6806 §6) and the krbtgt realm. */
   canonicalize: boolean;
+  /** The client must be the one asked for even with canonicalize (TGS: the TGT's client). */
+  pinClient?: boolean;
   /** TGS referrals: the server may be krbtgt/OTHER@THIS instead of the service asked for. */
   allowReferral?: boolean;
 }
@@ -121,17 +123,13 @@ export function openKdcRep(rep: KdcRep, keys: readonly { key: Key; usage: number
   }
   const client: Principal = { realm: rep.crealm, name: rep.cname };
   const server: Principal = { realm: enc.srealm, name: enc.sname };
-  if (!expect.canonicalize) {
+  if (!expect.canonicalize || expect.pinClient) {
     if (rep.crealm !== expect.client.realm || !sameName(rep.cname, expect.client.name)) {
-      throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `KDC reply is for client ${unparsePrincipal(client)}`);
+      throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `KDC reply is for client ${unparsePrincipal(client)}, not ${unparsePrincipal(expect.client)}`);
     }
   }
-  const serverMatches = enc.srealm === expect.server.realm && sameName(enc.sname, expect.server.name);
-  const isReferral = enc.sname.nameString[0] === 'krbtgt' && enc.sname.nameString.length === 2;
-  if (!serverMatches && !(expect.canonicalize && isReferral) && !(expect.allowReferral && isReferral)) {
-    if (!expect.canonicalize) {
-      throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `KDC reply is for server ${unparsePrincipal(server)}`);
-    }
+  if (!serverAccepted(server, expect)) {
+    throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `KDC reply is for server ${unparsePrincipal(server)}, not ${unparsePrincipal(expect.server)}`);
   }
   // The ticket's own sname must agree with the encrypted part, or the unencrypted ticket was swapped.
   if (rep.ticket.realm !== enc.srealm || !sameName(rep.ticket.sname, enc.sname)) {
@@ -150,6 +148,25 @@ export function openKdcRep(rep: KdcRep, keys: readonly { key: Key; usage: number
     renewTill: enc.renewTill,
     encPart: enc,
   };
+}
+
+const isTgs = (p: Principal): boolean => p.name.nameString.length === 2 && p.name.nameString[0] === 'krbtgt';
+
+/**
+ * The server of a reply must be the one asked for. Two exceptions, both TGTs: a referral
+ * (krbtgt/OTHER@ASKED, RFC 6806 §8) issued by the realm we asked, when referrals are allowed or
+ * canonicalize was requested; and, for a canonicalized request for a TGT, the KDC's spelling of
+ * its realm. Anything else means the reply was not for our request.
+ */
+function serverAccepted(server: Principal, expect: ReplyExpectations): boolean {
+  if (server.realm === expect.server.realm && sameName(server.name, expect.server.name)) return true;
+  if (!isTgs(server)) return false;
+  if ((expect.allowReferral || expect.canonicalize) && !isTgs(expect.server) && server.realm === expect.server.realm) return true;
+  if (expect.canonicalize && isTgs(expect.server)) {
+    const asked = `${expect.server.name.nameString[1]}@${expect.server.realm}`.toUpperCase();
+    return `${server.name.nameString[1]}@${server.realm}`.toUpperCase() === asked;
+  }
+  return false;
 }
 
 /** Turns a KDC-KRB-ERROR into our typed error. */

@@ -57,7 +57,12 @@ export interface BuiltTgsReq {
   req: TgsReq;
 }
 
-/** Builds a TGS-REQ to the TGT's issuing realm. `nowMs` is already corrected by the KDC offset. */
+/** The realm whose KDC accepts `tgt` (krbtgt/REALM@ISSUER → REALM). */
+export function tgsRealmOf(tgt: TgtCredential): string {
+  return tgt.server.name.nameString[1] ?? tgt.server.realm;
+}
+
+/** Builds a TGS-REQ for the KDC of the TGT's realm. `nowMs` is already corrected by the KDC offset. */
 export function buildTgsReq(opts: TgsRequestOptions, nowMs: number, nonce = makeNonce()): BuiltTgsReq {
   let kdcOptions = opts.kdcOptions ?? 0;
   if (opts.canonicalize) kdcOptions |= KdcOption.CANONICALIZE;
@@ -67,7 +72,9 @@ export function buildTgsReq(opts: TgsRequestOptions, nowMs: number, nonce = make
   else if (opts.rtime) kdcOptions |= KdcOption.RENEWABLE;
   const body: KdcReqBody = {
     kdcOptions: kdcOptions >>> 0,
-    realm: opts.tgt.server.realm,
+    // The realm of the KDC the TGT is for (krbtgt/THIS@ISSUER → THIS), which is also where the
+    // request goes; for a cross-realm TGT that is not the realm that issued it.
+    realm: tgsRealmOf(opts.tgt),
     sname: opts.server.name,
     till: opts.till,
     nonce,
@@ -119,6 +126,8 @@ export function openTgsRep(
       client: opts.tgt.client,
       server: opts.server,
       canonicalize: opts.canonicalize === true,
+      // The client of a TGS-REP is always the TGT's client (RFC 4120 §3.3.3); only AS may rename it.
+      pinClient: true,
       allowReferral,
     },
   );

@@ -1,0 +1,238 @@
+// `spnego kinit`: obtain a TGT with a password (stdin when piped, a no-echo prompt on a TTY) or
+// a keytab key, and store it in the ccache MIT would use — atomically, and in a DIR:
+// collection in the principal's own member, which becomes the primary (as MIT kinit switches).
+import { type Principal, parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
+import { expandCcacheParameters } from '../ccache/resolve.js';
+import { ccacheForNewPrincipal, openCcache, switchPrimary } from '../ccache/store.js';
+import { NameType } from '../asn1/types.js';
+import { ConfigError, SpnegoError } from '../errors.js';
+import { type AcquireOptions, Credentials } from '../krb5/credentials.js';
+import { type Krb5Config, requireDefaultRealm } from '../krb5/config.js';
+import { loadConfig } from '../krb5/config-load.js';
+import { parseDuration } from '../krb5/config-values.js';
+import type { KdcTransport } from '../krb5/transport.js';
+import { getEnv, getUsername } from '../runtime/env.js';
+import { statFile } from '../runtime/fs.js';
+import { hostName, promptPassword, readStdinLine, stdinIsTty } from '../runtime/terminal.js';
+import { type CliIo, cliCcacheName, takeOption } from './ccache-name.js';
+import { readKeytab } from '../ccache/keytab.js';
+
+const USAGE =
+  'usage: spnego kinit [-k [-i | -t KEYTAB]] [-c CCACHE] [-l LIFETIME] [-r RENEW] [-f | -F] [-p | -P] [-C] [-E] [-V] [PRINCIPAL]\n';
+
+export interface KinitIo extends CliIo {
+  /** Reads the password; default: one line of stdin when piped, a no-echo prompt on a TTY. */
+  readPassword?: (prompt: string) => Promise<string>;
+  /** For tests: a parsed krb5.conf and a KDC transport instead of KRB5_CONFIG and the network. */
+  config?: Krb5Config;
+  transport?: KdcTransport;
+  now?: () => number;
+}
+
+interface KinitArgs {
+  keytab: boolean;
+  clientKeytab: boolean;
+  keytabName: string | undefined;
+  cache: string | undefined;
+  lifetime: number | undefined;
+  renew: number | undefined;
+  forwardable: boolean | undefined;
+  proxiable: boolean | undefined;
+  canonicalize: boolean;
+  enterprise: boolean;
+  verbose: boolean;
+  principal: string | undefined;
+}
+
+type Parsed = { ok: true; args: KinitArgs } | { ok: false; code: number };
+
+function parseArgs(argv: string[], io: CliIo): Parsed {
+  const a: KinitArgs = {
+    keytab: false,
+    clientKeytab: false,
+    keytabName: undefined,
+    cache: undefined,
+    lifetime: undefined,
+    renew: undefined,
+    forwardable: undefined,
+    proxiable: undefined,
+    canonicalize: false,
+    enterprise: false,
+    verbose: false,
+    principal: undefined,
+  };
+  const duration = (i: number): number | undefined => {
+    const v = takeOption(argv, i, io, USAGE);
+    if (v === undefined) return undefined;
+    const d = parseDuration(v);
+    if (d === undefined || d <= 0) io.stderr(`spnego kinit: bad lifetime value '${v}' (e.g. 10h, 1d, 3600, 8:00)\n`);
+    return d !== undefined && d > 0 ? d : undefined;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    switch (arg) {
+      case '-k':
+        a.keytab = true;
+        break;
+      case '-i':
+        a.clientKeytab = true;
+        break;
+      case '-t': {
+        const v = takeOption(argv, i++, io, USAGE);
+        if (v === undefined) return { ok: false, code: 2 };
+        a.keytabName = v;
+        break;
+      }
+      case '-c': {
+        const v = takeOption(argv, i++, io, USAGE);
+        if (v === undefined) return { ok: false, code: 2 };
+        a.cache = v;
+        break;
+      }
+      case '-l':
+      case '-r': {
+        const d = duration(i++);
+        if (d === undefined) return { ok: false, code: 2 };
+        if (arg === '-l') a.lifetime = d;
+        else a.renew = d;
+        break;
+      }
+      case '-f':
+      case '-F':
+        a.forwardable = arg === '-f';
+        break;
+      case '-p':
+      case '-P':
+        a.proxiable = arg === '-p';
+        break;
+      case '-C':
+        a.canonicalize = true;
+        break;
+      case '-E':
+        a.enterprise = true;
+        break;
+      case '-V':
+        a.verbose = true;
+        break;
+      case '-h':
+      case '--help':
+        io.stdout(USAGE);
+        return { ok: false, code: 0 };
+      default:
+        if (arg.startsWith('-') || a.principal !== undefined) {
+          io.stderr(`spnego kinit: unknown option or extra argument '${arg}'\n${USAGE}`);
+          return { ok: false, code: 2 };
+        }
+        a.principal = arg;
+    }
+  }
+  if ((a.keytabName !== undefined || a.clientKeytab) && !a.keytab) a.keytab = true;
+  return { ok: true, args: a };
+}
+
+/** `user@domain@REALM` (RFC 6806 §5): everything before the last `@` is one name component. */
+function enterprisePrincipal(text: string, realm: string): Principal {
+  const at = text.lastIndexOf('@');
+  const hasRealm = at > 0 && text.indexOf('@') !== at;
+  return {
+    realm: hasRealm ? text.slice(at + 1) : realm,
+    name: { nameType: NameType.ENTERPRISE, nameString: [hasRealm ? text.slice(0, at) : text] },
+  };
+}
+
+function keytabPath(name: string): string {
+  const expanded = expandCcacheParameters(name);
+  const m = /^(FILE|WRFILE):(.*)$/.exec(expanded);
+  if (m) return m[2] as string;
+  if (/^[A-Z]+:/.test(expanded) && !expanded.startsWith('/')) {
+    throw new ConfigError('KEYTAB_TYPE_UNSUPPORTED', `keytab type of '${name}' is not supported`, {
+      hint: 'use a FILE: keytab (a path)',
+    });
+  }
+  return expanded;
+}
+
+/**
+ * As MIT: -t names the keytab; -i the client keytab (KRB5_CLIENT_KTNAME, default_client_keytab_name);
+ * plain -k the default keytab (KRB5_KTNAME, default_keytab_name). When that one is missing or
+ * lacks the principal, the client keytab is tried too — that is where a user's own keys live.
+ */
+async function chooseKeytab(args: KinitArgs, config: Krb5Config, env: (n: string) => string | undefined, client: Principal): Promise<string> {
+  const clientKt = env('KRB5_CLIENT_KTNAME') ?? config.libdefaults.defaultClientKeytabName ?? 'FILE:/etc/krb5/user/%{euid}/client.keytab';
+  if (args.keytabName !== undefined) return keytabPath(args.keytabName);
+  if (args.clientKeytab) return keytabPath(clientKt);
+  const dflt = keytabPath(env('KRB5_KTNAME') ?? config.libdefaults.defaultKeytabName);
+  const holds = async (path: string): Promise<boolean> => {
+    if (!(await statFile(path))?.isFile) return false;
+    const kt = await readKeytab(path).catch(() => undefined);
+    return kt?.entries.some((e) => e.principal.realm === client.realm && e.principal.name.nameString.join('/') === client.name.nameString.join('/')) ?? false;
+  };
+  if (await holds(dflt)) return dflt;
+  const ckt = keytabPath(clientKt);
+  if (await holds(ckt)) return ckt;
+  return dflt;
+}
+
+async function defaultPassword(prompt: string): Promise<string> {
+  if (stdinIsTty()) return promptPassword(prompt);
+  return readStdinLine();
+}
+
+export async function kinitCommand(argv: string[], io: KinitIo): Promise<number> {
+  const parsed = parseArgs(argv, io);
+  if (!parsed.ok) return parsed.code;
+  const args = parsed.args;
+  const env = io.env ?? getEnv;
+  try {
+    const config = io.config ?? (await loadConfig({ env }));
+    const cacheName = await cliCcacheName(args.cache, { ...io, env });
+    let client: Principal;
+    if (args.principal !== undefined) {
+      const realm = args.principal.includes('@') ? undefined : requireDefaultRealm(config);
+      client = args.enterprise ? enterprisePrincipal(args.principal, realm ?? requireDefaultRealm(config)) : parsePrincipal(args.principal, realm);
+    } else if (args.keytab) {
+      // MIT: a host ticket for this machine unless a principal is given.
+      client = { realm: requireDefaultRealm(config), name: { nameType: NameType.SRV_HST, nameString: ['host', hostName().toLowerCase()] } };
+    } else {
+      // MIT: the principal of the existing cache, else the login name in the default realm.
+      const existing = await openCcache(cacheName)
+        .then((s) => s.readIfExists())
+        .catch(() => undefined);
+      client = existing?.defaultPrincipal ?? parsePrincipal(getUsername(), requireDefaultRealm(config));
+    }
+    const opts: AcquireOptions = {
+      config,
+      ...(io.transport ? { transport: io.transport } : {}),
+      ...(io.now ? { now: io.now } : {}),
+      ...(args.lifetime !== undefined ? { lifetime: args.lifetime } : {}),
+      ...(args.renew !== undefined ? { renewLifetime: args.renew } : {}),
+      ...(args.forwardable !== undefined ? { forwardable: args.forwardable } : {}),
+      ...(args.proxiable !== undefined ? { proxiable: args.proxiable } : {}),
+      ...(args.canonicalize ? { canonicalize: true } : {}),
+      ...(args.enterprise ? { enterprise: true } : {}),
+    };
+    let creds: Credentials;
+    if (args.keytab) {
+      const path = await chooseKeytab(args, config, env, client);
+      if (args.verbose) io.stderr(`Using keytab: FILE:${path}\n`);
+      creds = await Credentials.fromKeytab(client, path, opts);
+    } else {
+      const prompt = `Password for ${unparsePrincipal(client)}: `;
+      const password = await (io.readPassword ?? defaultPassword)(prompt);
+      creds = await Credentials.fromPassword(client, password, opts);
+    }
+    // A canonicalized or enterprise request may come back under another name: store under that.
+    const store = await ccacheForNewPrincipal(cacheName, creds.principal);
+    const written = await creds.save(store.name);
+    if (store.name.startsWith('DIR::')) await switchPrimary(store);
+    if (args.verbose) io.stderr(`Authenticated to Kerberos v5 as ${unparsePrincipal(creds.principal)}; stored in ${written}\n`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof SpnegoError)) {
+      if (e instanceof Error && e.message === 'interrupted') return 1;
+      throw e;
+    }
+    io.stderr(`spnego kinit: ${e.message}${e.hint === undefined ? '' : `\nhint: ${e.hint}`}\n`);
+    return 1;
+  }
+}
