@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readCcache } from '../../src/ccache/ccache.js';
+import { klistText } from '../../src/ccache/klist-format.js';
 import { type MitRealm, skipUnlessMit } from './helpers/mit-realm.js';
 import { principalString, verifyWire } from './helpers/verify-wire.js';
 import { recordWire, startWireRealm, WIRE_CASES, type WireFixture } from './helpers/wire.js';
@@ -53,6 +55,24 @@ describe('foundation vs live MIT krb5 (kinit + kvno through a relay)', { skip: s
         assert.match(list.stdout, new RegExp(`${c.service}@${c.realm.replace(/\./g, '\\.')}`));
         // A service ticket never outlives the TGT it came from.
         assert.ok(v.encTgsRepPart.endtime.getTime() <= v.encAsRepPart.endtime.getTime());
+      });
+
+      it('our ccache reader lists that MIT ccache exactly as MIT klist does (issue 3)', async () => {
+        assert.ok(realm);
+        const path = `${realm.dir}/wire-${c.enctype}.ccache`;
+        const mit = await realm.run('klist', ['-e', '-f', '-C', '-c', `FILE:${path}`], {
+          env: { TZ: 'UTC' },
+        });
+        assert.equal(mit.code, 0, mit.stderr);
+        const prevTz = process.env.TZ;
+        process.env.TZ = 'UTC';
+        try {
+          const ours = klistText(await readCcache(path), { cacheName: `FILE:${path}`, showConfig: true });
+          assert.equal(ours, mit.stdout);
+        } finally {
+          if (prevTz === undefined) delete process.env.TZ;
+          else process.env.TZ = prevTz;
+        }
       });
     });
   }
