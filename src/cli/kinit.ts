@@ -1,21 +1,22 @@
 // `spnego kinit`: obtain a TGT with a password (stdin when piped, a no-echo prompt on a TTY) or
 // a keytab key, and store it in the ccache MIT would use — atomically, and in a DIR:
 // collection in the principal's own member, which becomes the primary (as MIT kinit switches).
+
+import { NameType } from '../asn1/types.js';
+import { readKeytab } from '../ccache/keytab.js';
 import { type Principal, parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
 import { expandCcacheParameters } from '../ccache/resolve.js';
 import { ccacheForNewPrincipal, openCcache, switchPrimary } from '../ccache/store.js';
-import { NameType } from '../asn1/types.js';
 import { ConfigError, SpnegoError } from '../errors.js';
-import { type AcquireOptions, Credentials } from '../krb5/credentials.js';
 import { type Krb5Config, requireDefaultRealm } from '../krb5/config.js';
 import { loadConfig } from '../krb5/config-load.js';
 import { parseDuration } from '../krb5/config-values.js';
+import { type AcquireOptions, Credentials } from '../krb5/credentials.js';
 import type { KdcTransport } from '../krb5/transport.js';
 import { getEnv, getUsername } from '../runtime/env.js';
 import { statFile } from '../runtime/fs.js';
 import { hostName, promptPassword, readStdinLine, stdinIsTty } from '../runtime/terminal.js';
 import { type CliIo, cliCcacheName, takeOption } from './ccache-name.js';
-import { readKeytab } from '../ccache/keytab.js';
 
 const USAGE =
   'usage: spnego kinit [-k [-i | -t KEYTAB]] [-c CCACHE] [-l LIFETIME] [-r RENEW] [-f | -F] [-p | -P] [-C] [-E] [-V] [PRINCIPAL]\n';
@@ -65,7 +66,8 @@ function parseArgs(argv: string[], io: CliIo): Parsed {
     const v = takeOption(argv, i, io, USAGE);
     if (v === undefined) return undefined;
     const d = parseDuration(v);
-    if (d === undefined || d <= 0) io.stderr(`spnego kinit: bad lifetime value '${v}' (e.g. 10h, 1d, 3600, 8:00)\n`);
+    if (d === undefined || d <= 0)
+      io.stderr(`spnego kinit: bad lifetime value '${v}' (e.g. 10h, 1d, 3600, 8:00)\n`);
     return d !== undefined && d > 0 ? d : undefined;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -157,15 +159,29 @@ function keytabPath(name: string): string {
  * plain -k the default keytab (KRB5_KTNAME, default_keytab_name). When that one is missing or
  * lacks the principal, the client keytab is tried too — that is where a user's own keys live.
  */
-async function chooseKeytab(args: KinitArgs, config: Krb5Config, env: (n: string) => string | undefined, client: Principal): Promise<string> {
-  const clientKt = env('KRB5_CLIENT_KTNAME') ?? config.libdefaults.defaultClientKeytabName ?? 'FILE:/etc/krb5/user/%{euid}/client.keytab';
+async function chooseKeytab(
+  args: KinitArgs,
+  config: Krb5Config,
+  env: (n: string) => string | undefined,
+  client: Principal,
+): Promise<string> {
+  const clientKt =
+    env('KRB5_CLIENT_KTNAME') ??
+    config.libdefaults.defaultClientKeytabName ??
+    'FILE:/etc/krb5/user/%{euid}/client.keytab';
   if (args.keytabName !== undefined) return keytabPath(args.keytabName);
   if (args.clientKeytab) return keytabPath(clientKt);
   const dflt = keytabPath(env('KRB5_KTNAME') ?? config.libdefaults.defaultKeytabName);
   const holds = async (path: string): Promise<boolean> => {
     if (!(await statFile(path))?.isFile) return false;
     const kt = await readKeytab(path).catch(() => undefined);
-    return kt?.entries.some((e) => e.principal.realm === client.realm && e.principal.name.nameString.join('/') === client.name.nameString.join('/')) ?? false;
+    return (
+      kt?.entries.some(
+        (e) =>
+          e.principal.realm === client.realm &&
+          e.principal.name.nameString.join('/') === client.name.nameString.join('/'),
+      ) ?? false
+    );
   };
   if (await holds(dflt)) return dflt;
   const ckt = keytabPath(clientKt);
@@ -189,10 +205,15 @@ export async function kinitCommand(argv: string[], io: KinitIo): Promise<number>
     let client: Principal;
     if (args.principal !== undefined) {
       const realm = args.principal.includes('@') ? undefined : requireDefaultRealm(config);
-      client = args.enterprise ? enterprisePrincipal(args.principal, realm ?? requireDefaultRealm(config)) : parsePrincipal(args.principal, realm);
+      client = args.enterprise
+        ? enterprisePrincipal(args.principal, realm ?? requireDefaultRealm(config))
+        : parsePrincipal(args.principal, realm);
     } else if (args.keytab) {
       // MIT: a host ticket for this machine unless a principal is given.
-      client = { realm: requireDefaultRealm(config), name: { nameType: NameType.SRV_HST, nameString: ['host', hostName().toLowerCase()] } };
+      client = {
+        realm: requireDefaultRealm(config),
+        name: { nameType: NameType.SRV_HST, nameString: ['host', hostName().toLowerCase()] },
+      };
     } else {
       // MIT: the principal of the existing cache, else the login name in the default realm.
       const existing = await openCcache(cacheName)
@@ -225,7 +246,10 @@ export async function kinitCommand(argv: string[], io: KinitIo): Promise<number>
     const store = await ccacheForNewPrincipal(cacheName, creds.principal);
     const written = await creds.save(store.name);
     if (store.name.startsWith('DIR::')) await switchPrimary(store);
-    if (args.verbose) io.stderr(`Authenticated to Kerberos v5 as ${unparsePrincipal(creds.principal)}; stored in ${written}\n`);
+    if (args.verbose)
+      io.stderr(
+        `Authenticated to Kerberos v5 as ${unparsePrincipal(creds.principal)}; stored in ${written}\n`,
+      );
     return 0;
   } catch (e) {
     if (!(e instanceof SpnegoError)) {

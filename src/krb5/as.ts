@@ -8,9 +8,9 @@ import {
   decodeKrbErrorEData,
   type EtypeInfo2Entry,
   encodeAsReq,
+  encodeEncryptedData,
   encodePaEncTsEnc,
   encodePaPacRequest,
-  encodeEncryptedData,
   type KdcReqBody,
   type KrbError,
   MessageType,
@@ -21,7 +21,7 @@ import { NameType } from '../asn1/types.js';
 import type { Principal } from '../ccache/principal-text.js';
 import { encrypt, isEnctypeSupported, type Key } from '../crypto/index.js';
 import { CredentialsError, KerberosError } from '../errors.js';
-import { type KdcReply, KdcOption, kdcError, makeNonce, openKdcRep, readKdcAnswer } from './kdc-reply.js';
+import { KdcOption, type KdcReply, kdcError, makeNonce, openKdcRep, readKdcAnswer } from './kdc-reply.js';
 
 /** RFC 4120 §7.5.1 key usages of the AS exchange. */
 const USAGE_PA_ENC_TIMESTAMP = 1;
@@ -78,7 +78,10 @@ export function buildAsReq(
   if (renew > 0) body.rtime = new Date((nowSec + renew) * 1000);
   const pa = [...padata];
   if (opts.requestPac !== undefined) {
-    pa.push({ padataType: PaDataType.PAC_REQUEST, padataValue: encodePaPacRequest({ includePac: opts.requestPac }) });
+    pa.push({
+      padataType: PaDataType.PAC_REQUEST,
+      padataValue: encodePaPacRequest({ includePac: opts.requestPac }),
+    });
   }
   const req: AsReq = { pvno: 5, msgType: MessageType.AS_REQ, reqBody: body };
   if (pa.length > 0) req.padata = pa;
@@ -104,14 +107,21 @@ export function defaultSalt(p: Principal): Uint8Array {
  * first entry whose enctype we offered and support. The KDC lists entries in its preference
  * order, as MIT's client reads them. Never guesses when the KDC spoke for an enctype.
  */
-export function keyHintFrom(padata: readonly PaData[] | undefined, offered: readonly number[], client: Principal): KeyHint | undefined {
+export function keyHintFrom(
+  padata: readonly PaData[] | undefined,
+  offered: readonly number[],
+  client: Principal,
+): KeyHint | undefined {
   if (!padata) return undefined;
   let entries: EtypeInfo2Entry[] | undefined;
   const info2 = padata.find((p) => p.padataType === PaDataType.ETYPE_INFO2);
   if (info2) entries = decodeEtypeInfo2(info2.padataValue);
   else {
     const info = padata.find((p) => p.padataType === PaDataType.ETYPE_INFO);
-    if (info) entries = decodeEtypeInfo(info.padataValue).map((e) => ({ etype: e.etype, saltBytes: e.salt }) as EtypeInfo2Entry);
+    if (info)
+      entries = decodeEtypeInfo(info.padataValue).map(
+        (e) => ({ etype: e.etype, saltBytes: e.salt }) as EtypeInfo2Entry,
+      );
   }
   if (!entries) return undefined;
   for (const e of entries) {
@@ -128,7 +138,10 @@ export function encTimestamp(key: Key, nowMs: number): PaData {
   const plain = encodePaEncTsEnc({ patimestamp, pausec: Math.floor((nowMs % 1000) * 1000) });
   return {
     padataType: PaDataType.ENC_TIMESTAMP,
-    padataValue: encodeEncryptedData({ etype: key.enctype, cipher: encrypt(key, USAGE_PA_ENC_TIMESTAMP, plain) }),
+    padataValue: encodeEncryptedData({
+      etype: key.enctype,
+      cipher: encrypt(key, USAGE_PA_ENC_TIMESTAMP, plain),
+    }),
   };
 }
 
@@ -167,14 +180,23 @@ export interface AsResult {
  * KDC's salt and parameters give the key for PA-ENC-TIMESTAMP; a clock-skew error adjusts our
  * offset to the KDC's time and retries once. Verifies the reply before returning it.
  */
-export async function runAsExchange(opts: AsRequestOptions, secret: ClientSecret, io: AsExchangeIo, initialOffsetMs = 0): Promise<AsResult> {
+export async function runAsExchange(
+  opts: AsRequestOptions,
+  secret: ClientSecret,
+  io: AsExchangeIo,
+  initialOffsetMs = 0,
+): Promise<AsResult> {
   const etypes = opts.etypes.filter(
     (e) => isEnctypeSupported(e) && (secret.enctypes === undefined || secret.enctypes.includes(e)),
   );
   if (etypes.length === 0) {
-    throw new CredentialsError('NO_USABLE_ENCTYPE', `no usable enctype for ${opts.client.name.nameString.join('/')}@${opts.client.realm}`, {
-      hint: 'the keytab holds no key of an enctype that is both supported and permitted (default_tkt_enctypes)',
-    });
+    throw new CredentialsError(
+      'NO_USABLE_ENCTYPE',
+      `no usable enctype for ${opts.client.name.nameString.join('/')}@${opts.client.realm}`,
+      {
+        hint: 'the keytab holds no key of an enctype that is both supported and permitted (default_tkt_enctypes)',
+      },
+    );
   }
   const req = { ...opts, etypes };
   const server = opts.server ?? tgsPrincipal(opts.client.realm);
@@ -193,11 +215,19 @@ export async function runAsExchange(opts: AsRequestOptions, secret: ClientSecret
       // The reply may carry its own ETYPE-INFO2 for the enctype it used (RFC 4120 §5.2.7.5).
       const repHint = keyHintFrom(rep.padata, [rep.encPart.etype], opts.client);
       if (key === undefined || key.enctype !== rep.encPart.etype || (repHint && hint === undefined)) {
-        hint = repHint ?? { etype: rep.encPart.etype, salt: defaultSalt(opts.client), s2kparams: undefined, fromKdc: false };
+        hint = repHint ?? {
+          etype: rep.encPart.etype,
+          salt: defaultSalt(opts.client),
+          s2kparams: undefined,
+          fromKdc: false,
+        };
         key = secret.keyFor(hint);
       }
       if (key === undefined) {
-        throw new CredentialsError('NO_KEY_FOR_ENCTYPE', `no key for enctype ${rep.encPart.etype} used by the KDC`);
+        throw new CredentialsError(
+          'NO_KEY_FOR_ENCTYPE',
+          `no key for enctype ${rep.encPart.etype} used by the KDC`,
+        );
       }
       const reply = openKdcRep(rep, [{ key, usage: USAGE_AS_REP_ENC_PART }], {
         nonce,
@@ -237,5 +267,9 @@ export async function runAsExchange(opts: AsRequestOptions, secret: ClientSecret
     }
     throw kdcError(err, `AS exchange for ${opts.client.name.nameString.join('/')}@${opts.client.realm}`);
   }
-  throw new KerberosError(60, 'KRB_ERR_GENERIC', 'AS exchange did not converge (the KDC kept asking for more)');
+  throw new KerberosError(
+    60,
+    'KRB_ERR_GENERIC',
+    'AS exchange did not converge (the KDC kept asking for more)',
+  );
 }

@@ -73,7 +73,9 @@ function defaultTransport(config: Krb5Config, log: NamespacedLog): KdcTransport 
     async send(realm, request) {
       const lib = config.libdefaultsFor(realm);
       const kdcs = await locateKdcs(realm, config, { preferTcp: request.length >= lib.udpPreferenceLimit });
-      log(`sending ${request.length} bytes to realm ${realm} (${kdcs.map((k) => `${k.host}:${k.port}`).join(', ')})`);
+      log(
+        `sending ${request.length} bytes to realm ${realm} (${kdcs.map((k) => `${k.host}:${k.port}`).join(', ')})`,
+      );
       return sendToKdcs(realm, kdcs, request, {
         udpPreferenceLimit: lib.udpPreferenceLimit,
         timeoutMs: (lib.kdcTimeout ?? 3) * 1000,
@@ -129,7 +131,11 @@ function keyOf(k: EncryptionKey): Key {
  * host-based) or `HTTP/host` gets its realm from [domain_realm], else is left to the KDC to
  * place (a referral, RFC 6806) starting from the client's realm.
  */
-export function servicePrincipal(spn: string | Principal, config: Krb5Config, clientRealm: string): { server: Principal; referral: boolean } {
+export function servicePrincipal(
+  spn: string | Principal,
+  config: Krb5Config,
+  clientRealm: string,
+): { server: Principal; referral: boolean } {
   if (typeof spn !== 'string') return { server: spn, referral: false };
   let text = spn;
   const at = spn.indexOf('@');
@@ -139,7 +145,9 @@ export function servicePrincipal(spn: string | Principal, config: Krb5Config, cl
     const host = spn.slice(at + 1);
     const realm = mappedRealmOfHost(host, config);
     const name = { nameType: NameType.SRV_HST, nameString: [spn.slice(0, at), host.toLowerCase()] };
-    return realm === undefined ? { server: { realm: clientRealm, name }, referral: true } : { server: { realm, name }, referral: false };
+    return realm === undefined
+      ? { server: { realm: clientRealm, name }, referral: true }
+      : { server: { realm, name }, referral: false };
   }
   const hasRealm = /(^|[^\\])@/.test(text);
   if (hasRealm) {
@@ -185,7 +193,7 @@ export class Credentials {
   }
 
   /** The KDC's idea of now (our clock plus the recorded offset), in ms. */
-  private kdcNow(): number {
+  kdcNow(): number {
     return this.now() + this.offsetMs;
   }
 
@@ -193,7 +201,10 @@ export class Credentials {
    * From an MIT ccache: `name` as KRB5CCNAME takes it (FILE:, DIR:, MEMORY:), default the
    * ccache MIT would use. `principal` picks a cache of a DIR: collection by client.
    */
-  static async fromCcache(name?: string, opts: CredentialsOptions & { principal?: string } = {}): Promise<Credentials> {
+  static async fromCcache(
+    name?: string,
+    opts: CredentialsOptions & { principal?: string } = {},
+  ): Promise<Credentials> {
     const config = opts.config ?? (await loadConfig());
     const ccName = name ?? defaultCcacheName({ defaultCcacheName: config.libdefaults.defaultCcacheName });
     let store: CcacheStore;
@@ -201,9 +212,13 @@ export class Credentials {
       const wanted = parsePrincipal(opts.principal, config.libdefaults.defaultRealm);
       const found = await findCcacheForPrincipal(ccName, wanted);
       if (!found) {
-        throw new CredentialsError('CCACHE_NOT_FOUND', `no credential cache for ${unparsePrincipal(wanted)} in ${ccName}`, {
-          hint: `run kinit ${unparsePrincipal(wanted)} (with KRB5CCNAME=${ccName})`,
-        });
+        throw new CredentialsError(
+          'CCACHE_NOT_FOUND',
+          `no credential cache for ${unparsePrincipal(wanted)} in ${ccName}`,
+          {
+            hint: `run kinit ${unparsePrincipal(wanted)} (with KRB5CCNAME=${ccName})`,
+          },
+        );
       }
       store = found;
     } else store = await openCcache(ccName);
@@ -215,35 +230,70 @@ export class Credentials {
     return c;
   }
 
+  /**
+   * From credentials already in memory, e.g. the TGT a client delegated to a service (RFC 4121
+   * §4.1.1). Nothing is written anywhere unless `save(name)` is called.
+   */
+  static async fromCcacheData(ccache: Ccache, opts: CredentialsOptions = {}): Promise<Credentials> {
+    const config = opts.config ?? (await loadConfig());
+    const c = new Credentials({ ...ccache, credentials: [...ccache.credentials] }, config, opts);
+    c.log(`using in-memory credentials of ${unparsePrincipal(ccache.defaultPrincipal)}`);
+    return c;
+  }
+
   /** From a keytab (default: KRB5_CLIENT_KTNAME, default_client_keytab_name). Runs the AS exchange. */
-  static async fromKeytab(principal: string | Principal, keytab?: string | Keytab, opts: AcquireOptions = {}): Promise<Credentials> {
+  static async fromKeytab(
+    principal: string | Principal,
+    keytab?: string | Keytab,
+    opts: AcquireOptions = {},
+  ): Promise<Credentials> {
     const config = opts.config ?? (await loadConfig());
     const client = clientPrincipal(principal, config, opts.enterprise === true);
     let kt: Keytab;
     if (keytab === undefined || typeof keytab === 'string') {
-      const name = keytab ?? getEnv('KRB5_CLIENT_KTNAME') ?? config.libdefaults.defaultClientKeytabName ?? 'FILE:/etc/krb5.keytab';
+      const name =
+        keytab ??
+        getEnv('KRB5_CLIENT_KTNAME') ??
+        config.libdefaults.defaultClientKeytabName ??
+        'FILE:/etc/krb5.keytab';
       kt = await readKeytab(name.replace(/^(FILE|WRFILE):/, ''));
     } else kt = keytab;
     const entries = kt.entries.filter(
-      (e) => e.principal.realm === client.realm && e.principal.name.nameString.join('/') === client.name.nameString.join('/'),
+      (e) =>
+        e.principal.realm === client.realm &&
+        e.principal.name.nameString.join('/') === client.name.nameString.join('/'),
     );
     if (entries.length === 0) {
-      throw new CredentialsError('KEYTAB_NO_PRINCIPAL', `the keytab has no key for ${unparsePrincipal(client)}`, {
-        hint: 'check the principal name (klist -k KEYTAB lists what it holds)',
-      });
+      throw new CredentialsError(
+        'KEYTAB_NO_PRINCIPAL',
+        `the keytab has no key for ${unparsePrincipal(client)}`,
+        {
+          hint: 'check the principal name (klist -k KEYTAB lists what it holds)',
+        },
+      );
     }
     const secret: ClientSecret = {
       enctypes: [...new Set(entries.map((e) => e.key.keytype))],
       keyFor: (hint) => {
-        const e = findKeytabEntry(kt, { principal: client.name.nameString.join('/'), realm: client.realm, enctype: hint.etype });
-        return e === undefined || !isEnctypeSupported(e.key.keytype) ? undefined : makeKey(e.key.keytype, e.key.keyvalue);
+        const e = findKeytabEntry(kt, {
+          principal: client.name.nameString.join('/'),
+          realm: client.realm,
+          enctype: hint.etype,
+        });
+        return e === undefined || !isEnctypeSupported(e.key.keytype)
+          ? undefined
+          : makeKey(e.key.keytype, e.key.keyvalue);
       },
     };
     return Credentials.acquire(client, secret, config, opts);
   }
 
   /** From a password (our own AS exchange with PA-ENC-TIMESTAMP); the password is not kept. */
-  static async fromPassword(principal: string | Principal, password: string, opts: AcquireOptions = {}): Promise<Credentials> {
+  static async fromPassword(
+    principal: string | Principal,
+    password: string,
+    opts: AcquireOptions = {},
+  ): Promise<Credentials> {
     const config = opts.config ?? (await loadConfig());
     const client = clientPrincipal(principal, config, opts.enterprise === true);
     // Derived keys are kept per (etype, salt, params) so a renewal needs no password.
@@ -262,7 +312,12 @@ export class Credentials {
     return Credentials.acquire(client, secret, config, opts);
   }
 
-  private static async acquire(client: Principal, secret: ClientSecret, config: Krb5Config, opts: AcquireOptions): Promise<Credentials> {
+  private static async acquire(
+    client: Principal,
+    secret: ClientSecret,
+    config: Krb5Config,
+    opts: AcquireOptions,
+  ): Promise<Credentials> {
     const c = new Credentials(newCcache(client), config, opts);
     c.secret = { secret, acquire: opts };
     await c.runAs();
@@ -274,7 +329,10 @@ export class Credentials {
     const o = this.secret?.acquire ?? {};
     let client = this.principal;
     if (o.enterprise && client.name.nameType !== NameType.ENTERPRISE) {
-      client = { realm: client.realm, name: { nameType: NameType.ENTERPRISE, nameString: [client.name.nameString.join('/')] } };
+      client = {
+        realm: client.realm,
+        name: { nameType: NameType.ENTERPRISE, nameString: [client.name.nameString.join('/')] },
+      };
     }
     return {
       client,
@@ -292,7 +350,12 @@ export class Credentials {
     if (!this.secret) throw new CredentialsError('NO_SECRET', 'no key to obtain a TGT with');
     const opts = this.asOptions();
     this.log(`AS-REQ for ${unparsePrincipal(opts.client)} (enctypes ${opts.etypes.join(',')})`);
-    const res = await runAsExchange(opts, this.secret.secret, { send: (r, b) => this.transport.send(r, b), now: this.now }, this.offsetMs);
+    const res = await runAsExchange(
+      opts,
+      this.secret.secret,
+      { send: (r, b) => this.transport.send(r, b), now: this.now },
+      this.offsetMs,
+    );
     this.offsetMs = res.kdcOffsetSeconds * 1000;
     const cred = toCcacheCredential(res.reply);
     // A canonicalized reply may name the client differently: the ccache follows the KDC.
@@ -310,7 +373,13 @@ export class Credentials {
 
   /** Writes the credentials to a ccache (default: the one they came from, else the default name). */
   async save(ccacheName?: string): Promise<string> {
-    const store = ccacheName !== undefined ? await openCcache(ccacheName) : (this.store ?? (await openCcache(defaultCcacheName({ defaultCcacheName: this.config.libdefaults.defaultCcacheName }))));
+    const store =
+      ccacheName !== undefined
+        ? await openCcache(ccacheName)
+        : (this.store ??
+          (await openCcache(
+            defaultCcacheName({ defaultCcacheName: this.config.libdefaults.defaultCcacheName }),
+          )));
     await store.write(this.toCcache());
     if (store === this.store) this.storeIdentity = await fileIdentity(store);
     return store.name;
@@ -344,7 +413,8 @@ export class Credentials {
     let best: CcacheCredential | undefined;
     for (const c of this.ccache.credentials) {
       if (isConfigEntry(c) || c.isSkey) continue;
-      if (!isTgsName(c.server) || c.server.name.nameString[1] !== realm || c.server.realm !== issuer) continue;
+      if (!isTgsName(c.server) || c.server.name.nameString[1] !== realm || c.server.realm !== issuer)
+        continue;
       if (c.client.realm !== this.principal.realm && !this.sameClient(c.client)) continue;
       if (!best || c.endTime > best.endTime) best = c;
     }
@@ -352,7 +422,10 @@ export class Credentials {
   }
 
   private sameClient(p: Principal): boolean {
-    return p.realm === this.principal.realm && p.name.nameString.join('/') === this.principal.name.nameString.join('/');
+    return (
+      p.realm === this.principal.realm &&
+      p.name.nameString.join('/') === this.principal.name.nameString.join('/')
+    );
   }
 
   /** A usable TGT for the client's realm: renewed when close to expiry, re-acquired with a key. */
@@ -379,17 +452,30 @@ export class Credentials {
       if (fresh) return this.asTgt(fresh);
     }
     if (tgt) {
-      throw new CredentialsError('TGT_EXPIRED', `the TGT of ${unparsePrincipal(this.principal)} expired at ${new Date(tgt.endTime * 1000).toISOString()}`, {
-        hint: `run kinit ${unparsePrincipal(this.principal)} to get a new one`,
-      });
+      throw new CredentialsError(
+        'TGT_EXPIRED',
+        `the TGT of ${unparsePrincipal(this.principal)} expired at ${new Date(tgt.endTime * 1000).toISOString()}`,
+        {
+          hint: `run kinit ${unparsePrincipal(this.principal)} to get a new one`,
+        },
+      );
     }
-    throw new CredentialsError('NO_TGT', `no TGT for realm ${realm} in ${this.store?.name ?? 'these credentials'}`, {
-      hint: `run kinit ${unparsePrincipal(this.principal)}`,
-    });
+    throw new CredentialsError(
+      'NO_TGT',
+      `no TGT for realm ${realm} in ${this.store?.name ?? 'these credentials'}`,
+      {
+        hint: `run kinit ${unparsePrincipal(this.principal)}`,
+      },
+    );
   }
 
   private asTgt(c: CcacheCredential): TgtCredential {
-    return { client: c.client, server: c.server, ticket: decodeTicket(c.ticket), sessionKey: makeKey(c.key.keytype, c.key.keyvalue) };
+    return {
+      client: c.client,
+      server: c.server,
+      ticket: decodeTicket(c.ticket),
+      sessionKey: makeKey(c.key.keytype, c.key.keyvalue),
+    };
   }
 
   private async renewTgt(c: CcacheCredential): Promise<CcacheCredential> {
@@ -415,7 +501,9 @@ export class Credentials {
   }
 
   private tgsEtypes(): number[] {
-    return this.config.libdefaultsFor(this.principal.realm).defaultTgsEnctypes.filter((e) => isEnctypeSupported(e));
+    return this.config
+      .libdefaultsFor(this.principal.realm)
+      .defaultTgsEnctypes.filter((e) => isEnctypeSupported(e));
   }
 
   /** One TGS round trip, with one retry after KRB_AP_ERR_SKEW using the KDC's clock. */
@@ -428,8 +516,13 @@ export class Credentials {
       if (err.errorCode === 37 && attempt === 0) {
         this.offsetMs = err.stime.getTime() + Math.floor(err.susec / 1000) - this.now();
         // Kept in the ccache header too, as MIT's kdc_timesync does, so the next process starts right.
-        this.ccache.header = { ...this.ccache.header, kdcOffset: { seconds: Math.round(this.offsetMs / 1000), microseconds: 0 } };
-        this.log(`clock skew reported by the KDC; adjusting offset to ${Math.round(this.offsetMs / 1000)} s and retrying`);
+        this.ccache.header = {
+          ...this.ccache.header,
+          kdcOffset: { seconds: Math.round(this.offsetMs / 1000), microseconds: 0 },
+        };
+        this.log(
+          `clock skew reported by the KDC; adjusting offset to ${Math.round(this.offsetMs / 1000)} s and retrying`,
+        );
         continue;
       }
       throw kdcError(err, `TGS-REQ for ${unparsePrincipal(opts.server)}`);
@@ -439,7 +532,9 @@ export class Credentials {
   /** Stores a credential in the in-memory ccache, replacing one for the same server. */
   private remember(cred: CcacheCredential): void {
     const key = unparsePrincipal(cred.server);
-    this.ccache.credentials = this.ccache.credentials.filter((c) => isConfigEntry(c) || unparsePrincipal(c.server) !== key || c.isSkey);
+    this.ccache.credentials = this.ccache.credentials.filter(
+      (c) => isConfigEntry(c) || unparsePrincipal(c.server) !== key || c.isSkey,
+    );
     this.ccache.credentials.push(cred);
   }
 
@@ -496,7 +591,9 @@ export class Credentials {
     const cred = toCcacheCredential(reply);
     this.remember(cred);
     await this.persist();
-    this.log(`got service ticket ${unparsePrincipal(reply.server)} (enctype ${reply.ticket.encPart.etype}) valid until ${reply.endTime.toISOString()}`);
+    this.log(
+      `got service ticket ${unparsePrincipal(reply.server)} (enctype ${reply.ticket.encPart.etype}) valid until ${reply.endTime.toISOString()}`,
+    );
     return replyToTicket(reply);
   }
 
@@ -529,17 +626,34 @@ export class Credentials {
       if (!isReferralReply) return reply;
       const next = reply.server.name.nameString[1] as string;
       if (reply.server.realm !== tgsRealmOf(tgt)) {
-        throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `referral ${unparsePrincipal(reply.server)} was not issued by realm ${tgsRealmOf(tgt)}`);
+        throw new KerberosError(
+          41,
+          'KRB_AP_ERR_MODIFIED',
+          `referral ${unparsePrincipal(reply.server)} was not issued by realm ${tgsRealmOf(tgt)}`,
+        );
       }
       if (seen.has(next)) {
-        throw new KerberosError(28, 'KDC_ERR_PATH_NOT_ACCEPTED', `referral loop for ${unparsePrincipal(server)} (realm ${next} seen twice)`);
+        throw new KerberosError(
+          28,
+          'KDC_ERR_PATH_NOT_ACCEPTED',
+          `referral loop for ${unparsePrincipal(server)} (realm ${next} seen twice)`,
+        );
       }
       seen.add(next);
       this.log(`referral to realm ${next}`);
       this.remember(toCcacheCredential(reply));
-      tgt = { client: reply.client, server: reply.server, ticket: reply.ticket, sessionKey: keyOf(reply.sessionKey) };
+      tgt = {
+        client: reply.client,
+        server: reply.server,
+        ticket: reply.ticket,
+        sessionKey: keyOf(reply.sessionKey),
+      };
     }
-    throw new KerberosError(28, 'KDC_ERR_PATH_NOT_ACCEPTED', `too many referrals for ${unparsePrincipal(server)}`);
+    throw new KerberosError(
+      28,
+      'KDC_ERR_PATH_NOT_ACCEPTED',
+      `too many referrals for ${unparsePrincipal(server)}`,
+    );
   }
 
   /** A TGT for `realm`: cached, else through [capaths] or the hierarchical path (RFC 4120 §1.2). */
@@ -561,9 +675,15 @@ export class Credentials {
           etypes: this.tgsEtypes(),
           till: this.requestedTill(),
         });
-        if (!isTgsName(reply.server)) throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', 'cross-realm TGS answered with a non-TGT');
+        if (!isTgsName(reply.server))
+          throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', 'cross-realm TGS answered with a non-TGT');
         this.remember(toCcacheCredential(reply));
-        tgt = { client: reply.client, server: reply.server, ticket: reply.ticket, sessionKey: keyOf(reply.sessionKey) };
+        tgt = {
+          client: reply.client,
+          server: reply.server,
+          ticket: reply.ticket,
+          sessionKey: keyOf(reply.sessionKey),
+        };
       }
       at = next;
     }
@@ -578,7 +698,8 @@ export class Credentials {
     const a = from.split('.');
     const b = to.split('.');
     let common = 0;
-    while (common < a.length && common < b.length && a[a.length - 1 - common] === b[b.length - 1 - common]) common++;
+    while (common < a.length && common < b.length && a[a.length - 1 - common] === b[b.length - 1 - common])
+      common++;
     const up: string[] = [];
     for (let i = 1; i <= a.length - common - 1; i++) up.push(a.slice(i).join('.'));
     const down: string[] = [];
@@ -608,14 +729,18 @@ export class Credentials {
       if (onDisk && (await fileIdentity(this.store)) !== this.storeIdentity) {
         // Someone rewrote it (kinit, another process): add our tickets to theirs, keep theirs otherwise.
         const have = new Set(onDisk.credentials.map((c) => unparsePrincipal(c.server)));
-        const ours = this.ccache.credentials.filter((c) => !isConfigEntry(c) && !have.has(unparsePrincipal(c.server)));
+        const ours = this.ccache.credentials.filter(
+          (c) => !isConfigEntry(c) && !have.has(unparsePrincipal(c.server)),
+        );
         target = { ...onDisk, credentials: [...onDisk.credentials, ...ours] };
         if (unparsePrincipal(onDisk.defaultPrincipal) !== unparsePrincipal(this.principal)) return;
       }
       await this.store.write(target);
       this.storeIdentity = await fileIdentity(this.store);
     } catch (e) {
-      this.log(`could not write tickets back to ${this.store.name}: ${e instanceof Error ? e.message : String(e)}`);
+      this.log(
+        `could not write tickets back to ${this.store.name}: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 }
@@ -643,7 +768,9 @@ function clientPrincipal(principal: string | Principal, config: Krb5Config, ente
   const realm = first >= 0 && first !== last ? principal.slice(last + 1) : config.libdefaults.defaultRealm;
   const name = first >= 0 && first !== last ? principal.slice(0, last) : principal;
   if (realm === undefined || realm === '') {
-    throw new CredentialsError('NO_REALM', `no realm for enterprise principal ${principal}`, { hint: 'write it as user@domain@REALM, or set default_realm' });
+    throw new CredentialsError('NO_REALM', `no realm for enterprise principal ${principal}`, {
+      hint: 'write it as user@domain@REALM, or set default_realm',
+    });
   }
   return { realm, name: { nameType: NameType.ENTERPRISE, nameString: [name] } };
 }

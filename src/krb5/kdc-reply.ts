@@ -67,7 +67,11 @@ export function readKdcAnswer(bytes: Uint8Array, expect: 'as-rep' | 'tgs-rep'): 
   const msg = decodeKerberosMessage(bytes);
   if (msg.type === 'krb-error') return { kind: 'error', error: msg.value };
   if (msg.type === expect) return { kind: 'rep', rep: msg.value };
-  throw new KerberosError(40, 'KRB_AP_ERR_MSG_TYPE', `KDC answered with ${msg.type} where ${expect} was expected`);
+  throw new KerberosError(
+    40,
+    'KRB_AP_ERR_MSG_TYPE',
+    `KDC answered with ${msg.type} where ${expect} was expected`,
+  );
 }
 
 export function sameName(a: PrincipalName, b: PrincipalName): boolean {
@@ -90,7 +94,11 @@ export interface ReplyExpectations {
  * Decrypts a KDC-REP's enc-part with `key`/`usage` and checks it answers our request: the
  * nonce (replay protection, RFC 4120 §3.1.5) and, unless canonicalizing, the names.
  */
-export function openKdcRep(rep: KdcRep, keys: readonly { key: Key; usage: number }[], expect: ReplyExpectations): KdcReply {
+export function openKdcRep(
+  rep: KdcRep,
+  keys: readonly { key: Key; usage: number }[],
+  expect: ReplyExpectations,
+): KdcReply {
   let plain: Uint8Array | undefined;
   let lastError: unknown;
   for (const { key, usage } of keys) {
@@ -119,21 +127,37 @@ export function openKdcRep(rep: KdcRep, keys: readonly { key: Key; usage: number
   }
   const enc = decodeEncKdcRepPart(plain);
   if (enc.nonce !== expect.nonce) {
-    throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', 'KDC reply nonce does not match the request (possible replay)');
+    throw new KerberosError(
+      41,
+      'KRB_AP_ERR_MODIFIED',
+      'KDC reply nonce does not match the request (possible replay)',
+    );
   }
   const client: Principal = { realm: rep.crealm, name: rep.cname };
   const server: Principal = { realm: enc.srealm, name: enc.sname };
   if (!expect.canonicalize || expect.pinClient) {
     if (rep.crealm !== expect.client.realm || !sameName(rep.cname, expect.client.name)) {
-      throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `KDC reply is for client ${unparsePrincipal(client)}, not ${unparsePrincipal(expect.client)}`);
+      throw new KerberosError(
+        41,
+        'KRB_AP_ERR_MODIFIED',
+        `KDC reply is for client ${unparsePrincipal(client)}, not ${unparsePrincipal(expect.client)}`,
+      );
     }
   }
   if (!serverAccepted(server, expect)) {
-    throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `KDC reply is for server ${unparsePrincipal(server)}, not ${unparsePrincipal(expect.server)}`);
+    throw new KerberosError(
+      41,
+      'KRB_AP_ERR_MODIFIED',
+      `KDC reply is for server ${unparsePrincipal(server)}, not ${unparsePrincipal(expect.server)}`,
+    );
   }
   // The ticket's own sname must agree with the encrypted part, or the unencrypted ticket was swapped.
   if (rep.ticket.realm !== enc.srealm || !sameName(rep.ticket.sname, enc.sname)) {
-    throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', 'KDC reply ticket and encrypted part name different servers');
+    throw new KerberosError(
+      41,
+      'KRB_AP_ERR_MODIFIED',
+      'KDC reply ticket and encrypted part name different servers',
+    );
   }
   return {
     client,
@@ -161,7 +185,12 @@ const isTgs = (p: Principal): boolean => p.name.nameString.length === 2 && p.nam
 function serverAccepted(server: Principal, expect: ReplyExpectations): boolean {
   if (server.realm === expect.server.realm && sameName(server.name, expect.server.name)) return true;
   if (!isTgs(server)) return false;
-  if ((expect.allowReferral || expect.canonicalize) && !isTgs(expect.server) && server.realm === expect.server.realm) return true;
+  if (
+    (expect.allowReferral || expect.canonicalize) &&
+    !isTgs(expect.server) &&
+    server.realm === expect.server.realm
+  )
+    return true;
   if (expect.canonicalize && isTgs(expect.server)) {
     const asked = `${expect.server.name.nameString[1]}@${expect.server.realm}`.toUpperCase();
     return `${server.name.nameString[1]}@${server.realm}`.toUpperCase() === asked;

@@ -12,12 +12,12 @@ import {
   MessageType,
   type PaData,
   PaDataType,
-  type Ticket,
   type TgsReq,
+  type Ticket,
 } from '../asn1/index.js';
 import type { Principal } from '../ccache/principal-text.js';
 import { checksumTypeFor, encrypt, generateRandomKey, type Key, makeChecksum } from '../crypto/index.js';
-import { type KdcReply, KdcOption, makeNonce, openKdcRep } from './kdc-reply.js';
+import { KdcOption, type KdcReply, makeNonce, openKdcRep } from './kdc-reply.js';
 
 const USAGE_TGS_REQ_CKSUM = 6;
 const USAGE_TGS_REQ_AUTH = 7;
@@ -101,7 +101,10 @@ export function buildTgsReq(opts: TgsRequestOptions, nowMs: number, nonce = make
     msgType: MessageType.AP_REQ,
     apOptions: 0,
     ticket: opts.tgt.ticket,
-    authenticator: { etype: session.enctype, cipher: encrypt(session, USAGE_TGS_REQ_AUTH, encodeAuthenticator(auth)) },
+    authenticator: {
+      etype: session.enctype,
+      cipher: encrypt(session, USAGE_TGS_REQ_AUTH, encodeAuthenticator(auth)),
+    },
   });
   const padata: PaData[] = [{ padataType: PaDataType.TGS_REQ, padataValue: apReq }];
   const req: TgsReq = { pvno: 5, msgType: MessageType.TGS_REQ, padata, reqBody: body };

@@ -3,3 +3,4 @@ export * from './env.js';
 export * from './fs.js';
 export * from './log.js';
 export * from './net.js';
+export * from './server-net.js';

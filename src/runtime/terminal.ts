@@ -67,8 +67,14 @@ export function promptPassword(prompt: string): Promise<string> {
     };
     const onData = (c: Buffer): void => {
       for (const ch of c.toString('utf8')) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
-        if (ch === '\u0003') return done(new Error('interrupted'));
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          done();
+          return;
+        }
+        if (ch === '\u0003') {
+          done(new Error('interrupted'));
+          return;
+        }
         if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
         else if (line.length < MAX_LINE) line += ch;
       }

@@ -54,10 +54,18 @@ async function ourKinit(realm: MitRealm, argv: string[], password = PASSWORD): P
   return { code, stdout, stderr };
 }
 
-async function curlNegotiate(apache: Apache, ccache: string, realm: MitRealm): Promise<{ code: number | null; status: string; user: string }> {
-  const r = await run('curl', ['-s', '-o', '/dev/null', '-D', '-', '--negotiate', '-u', ':', `${apache.url}/private/`], {
-    env: { KRB5_CONFIG: realm.krb5ConfPath, KRB5CCNAME: ccache },
-  });
+async function curlNegotiate(
+  apache: Apache,
+  ccache: string,
+  realm: MitRealm,
+): Promise<{ code: number | null; status: string; user: string }> {
+  const r = await run(
+    'curl',
+    ['-s', '-o', '/dev/null', '-D', '-', '--negotiate', '-u', ':', `${apache.url}/private/`],
+    {
+      env: { KRB5_CONFIG: realm.krb5ConfPath, KRB5CCNAME: ccache },
+    },
+  );
   const status = /HTTP\/1\.1 (\d+)/g;
   let last = '';
   for (let m = status.exec(r.stdout); m !== null; m = status.exec(r.stdout)) last = m[1] ?? '';
@@ -66,13 +74,18 @@ async function curlNegotiate(apache: Apache, ccache: string, realm: MitRealm): P
 }
 
 function tgsReqs(realm: MitRealm): number {
-  return realm.relay?.messages.filter((m) => m.direction === 'request' && messageName(m.bytes) === 'TGS-REQ').length ?? -1;
+  return (
+    realm.relay?.messages.filter((m) => m.direction === 'request' && messageName(m.bytes) === 'TGS-REQ')
+      .length ?? -1
+  );
 }
 
 for (const { enctype, name } of REALMS) {
   const REALM = `KINIT${enctype}.TEST`;
   const SPN = `HTTP/localhost@${REALM}`;
-  describe(`spnego kinit vs MIT KDC, ${name} (${enctype})`, { skip: skipUnlessMit() || skipUnlessApache() }, () => {
+  describe(`spnego kinit vs MIT KDC, ${name} (${enctype})`, {
+    skip: skipUnlessMit() || skipUnlessApache(),
+  }, () => {
     let realm: MitRealm;
     let apache: Apache;
     let clientKeytab: string;
@@ -106,7 +119,10 @@ for (const { enctype, name } of REALMS) {
       await realm.kvno(SPN, cc);
       assert.match((await realm.klist(cc)).stdout, new RegExp(SPN.replace(/\./g, '\\.')));
       const c = await curlNegotiate(apache, cc, realm);
-      assert.deepEqual({ code: c.code, status: c.status, user: c.user }, { code: 0, status: '200', user: `user@${REALM}` });
+      assert.deepEqual(
+        { code: c.code, status: c.status, user: c.user },
+        { code: 0, status: '200', user: `user@${REALM}` },
+      );
     });
 
     it('keytab kinit (-k -t): MIT klist, kvno and curl --negotiate accept it', async () => {
@@ -133,9 +149,13 @@ for (const { enctype, name } of REALMS) {
       const kt = await readKeytab(await realm.keytab('HTTP/localhost'));
       const k = kt.entries.find((e) => e.key.keytype === enctype);
       assert.ok(k);
-      const part = decodeEncTicketPart(decrypt(makeKey(k.key.keytype, k.key.keyvalue), 2, t.ticket.encPart.cipher));
+      const part = decodeEncTicketPart(
+        decrypt(makeKey(k.key.keytype, k.key.keyvalue), 2, t.ticket.encPart.cipher),
+      );
       assert.equal(`${part.cname.nameString.join('/')}@${part.crealm}`, `user@${REALM}`);
-      const servers = (await readCcache(path)).credentials.filter((c) => !isConfigEntry(c)).map((c) => unparsePrincipal(c.server));
+      const servers = (await readCcache(path)).credentials
+        .filter((c) => !isConfigEntry(c))
+        .map((c) => unparsePrincipal(c.server));
       assert.ok(servers.includes(SPN), `written back: ${servers.join(', ')}`);
       realm.relay?.clear();
       const c = await curlNegotiate(apache, `FILE:${path}`, realm);
@@ -181,12 +201,15 @@ describe('KDC refusals and behaviour against MIT (aes256)', { skip: skipUnlessMi
   const config = (): ReturnType<typeof loadConfig> => loadConfig({ env: realm.env });
 
   it('wrong password → KerberosError KDC_ERR_PREAUTH_FAILED "password incorrect"; the CLI says so, exit 1', async () => {
-    await assert.rejects(Credentials.fromPassword(`user@${REALM}`, 'wrong', { config: await config() }), (e: unknown) => {
-      assert.ok(e instanceof KerberosError);
-      assert.equal(e.errorName, 'KDC_ERR_PREAUTH_FAILED');
-      assert.match(e.hint ?? '', /password incorrect/);
-      return true;
-    });
+    await assert.rejects(
+      Credentials.fromPassword(`user@${REALM}`, 'wrong', { config: await config() }),
+      (e: unknown) => {
+        assert.ok(e instanceof KerberosError);
+        assert.equal(e.errorName, 'KDC_ERR_PREAUTH_FAILED');
+        assert.match(e.hint ?? '', /password incorrect/);
+        return true;
+      },
+    );
     const r = await ourKinit(realm, ['-c', `FILE:${join(realm.dir, 'nope')}`, 'user'], 'wrong');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^spnego kinit: .*KDC_ERR_PREAUTH_FAILED/);
@@ -194,20 +217,26 @@ describe('KDC refusals and behaviour against MIT (aes256)', { skip: skipUnlessMi
   });
 
   it('unknown principal → KDC_ERR_C_PRINCIPAL_UNKNOWN', async () => {
-    await assert.rejects(Credentials.fromPassword(`nobody@${REALM}`, 'x', { config: await config() }), (e: unknown) => {
-      assert.ok(e instanceof KerberosError);
-      assert.equal(e.errorName, 'KDC_ERR_C_PRINCIPAL_UNKNOWN');
-      return true;
-    });
+    await assert.rejects(
+      Credentials.fromPassword(`nobody@${REALM}`, 'x', { config: await config() }),
+      (e: unknown) => {
+        assert.ok(e instanceof KerberosError);
+        assert.equal(e.errorName, 'KDC_ERR_C_PRINCIPAL_UNKNOWN');
+        return true;
+      },
+    );
   });
 
   it('expired password (kadmin modprinc -pwexpire) → KDC_ERR_KEY_EXPIRED with the kpasswd hint', async () => {
-    await assert.rejects(Credentials.fromPassword(`old@${REALM}`, 'old-password-3', { config: await config() }), (e: unknown) => {
-      assert.ok(e instanceof KerberosError);
-      assert.equal(e.errorName, 'KDC_ERR_KEY_EXPIRED');
-      assert.match(e.hint ?? '', /password has expired/);
-      return true;
-    });
+    await assert.rejects(
+      Credentials.fromPassword(`old@${REALM}`, 'old-password-3', { config: await config() }),
+      (e: unknown) => {
+        assert.ok(e instanceof KerberosError);
+        assert.equal(e.errorName, 'KDC_ERR_KEY_EXPIRED');
+        assert.match(e.hint ?? '', /password has expired/);
+        return true;
+      },
+    );
   });
 
   it('unknown service → KDC_ERR_S_PRINCIPAL_UNKNOWN from getServiceTicket', async () => {
@@ -224,7 +253,9 @@ describe('KDC refusals and behaviour against MIT (aes256)', { skip: skipUnlessMi
     assert.equal((await ourKinit(realm, ['-c', cc, 'user'])).code, 0);
     const creds = await Credentials.fromCcache(cc, { config: await config() });
     realm.relay?.clear();
-    const tickets = await Promise.all(Array.from({ length: 1000 }, () => creds.getServiceTicket(`HTTP/localhost@${REALM}`)));
+    const tickets = await Promise.all(
+      Array.from({ length: 1000 }, () => creds.getServiceTicket(`HTTP/localhost@${REALM}`)),
+    );
     assert.equal(tgsReqs(realm), 1);
     assert.equal(new Set(tickets.map((t) => t.ticketBytes)).size, 1);
   });
@@ -254,14 +285,21 @@ describe('KDC refusals and behaviour against MIT (aes256)', { skip: skipUnlessMi
     realm.relay?.clear();
     await creds.getServiceTicket(`HTTP/localhost@${REALM}`);
     // First a RENEW of the TGT (KDCOptions bit 30), then the service ticket with the renewed TGT.
-    const reqs = (realm.relay?.messages ?? []).filter((m) => m.direction === 'request').map((m) => decodeTgsReq(m.bytes));
+    const reqs = (realm.relay?.messages ?? [])
+      .filter((m) => m.direction === 'request')
+      .map((m) => decodeTgsReq(m.bytes));
     assert.equal(reqs.length, 2);
     assert.equal(((reqs[0]?.reqBody.kdcOptions ?? 0) & KdcOption.RENEW) !== 0, true);
     assert.deepEqual(reqs[0]?.reqBody.sname?.nameString, ['krbtgt', REALM]);
     assert.deepEqual(reqs[1]?.reqBody.sname?.nameString, ['HTTP', 'localhost']);
-    const tgt = (await readCcache(cc.slice(5))).credentials.find((c) => c.server.name.nameString[0] === 'krbtgt');
+    const tgt = (await readCcache(cc.slice(5))).credentials.find(
+      (c) => c.server.name.nameString[0] === 'krbtgt',
+    );
     assert.ok(tgt);
-    assert.ok(tgt.startTime >= before.startTime && tgt.endTime >= before.endTime, 'the renewed TGT was written back');
+    assert.ok(
+      tgt.startTime >= before.startTime && tgt.endTime >= before.endTime,
+      'the renewed TGT was written back',
+    );
     assert.equal(tgt.renewTill, before.renewTill);
     assert.notDeepEqual(tgt.ticket, before.ticket);
   });
@@ -283,9 +321,15 @@ describe('KDC refusals and behaviour against MIT (aes256)', { skip: skipUnlessMi
     const path = join(realm.dir, 'replaced.ccache');
     await realm.kinit('user', PASSWORD, `FILE:${path}`);
     const creds = await Credentials.fromCcache(`FILE:${path}`, { config: await config() });
-    assert.equal(unparsePrincipal((await creds.getServiceTicket(`HTTP/localhost@${REALM}`)).client), `user@${REALM}`);
+    assert.equal(
+      unparsePrincipal((await creds.getServiceTicket(`HTTP/localhost@${REALM}`)).client),
+      `user@${REALM}`,
+    );
     await realm.kinit('other', 'other-password-2', `FILE:${path}`);
-    assert.equal(unparsePrincipal((await creds.getServiceTicket(`HTTP/localhost@${REALM}`)).client), `other@${REALM}`);
+    assert.equal(
+      unparsePrincipal((await creds.getServiceTicket(`HTTP/localhost@${REALM}`)).client),
+      `other@${REALM}`,
+    );
   });
 
   it('writeBack: false leaves the ccache file untouched', async () => {
@@ -293,7 +337,9 @@ describe('KDC refusals and behaviour against MIT (aes256)', { skip: skipUnlessMi
     await realm.kinit('user', PASSWORD, `FILE:${path}`);
     const creds = await Credentials.fromCcache(`FILE:${path}`, { config: await config(), writeBack: false });
     await creds.getServiceTicket(`HTTP/localhost@${REALM}`);
-    const servers = (await readCcache(path)).credentials.filter((c) => !isConfigEntry(c)).map((c) => unparsePrincipal(c.server));
+    const servers = (await readCcache(path)).credentials
+      .filter((c) => !isConfigEntry(c))
+      .map((c) => unparsePrincipal(c.server));
     assert.deepEqual(servers, [`krbtgt/${REALM}@${REALM}`]);
   });
 

@@ -38,8 +38,11 @@ export interface ApacheOptions {
   /** Keytab holding HTTP/localhost (copied, made world-readable for www-data). */
   keytab: string;
   port?: number;
-  /** Where mod_auth_gssapi stores delegated credentials (GssapiDelegCcacheDir); created 0777. */
-  delegCcacheDir?: string;
+  /**
+   * Where mod_auth_gssapi stores delegated credentials (GssapiDelegCcacheDir), created 1777;
+   * `true` = `<dir>/deleg`. A path of your own must be reachable by www-data (not in a 0700 dir).
+   */
+  delegCcacheDir?: string | true;
   /** Locations added to the defaults (a same path replaces a default). */
   locations?: ApacheLocation[];
   /** Extra server-level directives. */
@@ -114,7 +117,7 @@ function waitForPort(port: number, child: ChildProcess, log: () => string, timeo
   });
 }
 
-function locationBlock(loc: ApacheLocation, docroot: string, opts: ApacheOptions): string {
+function locationBlock(loc: ApacheLocation, docroot: string, delegDir: string | undefined): string {
   const lines: string[] = [];
   if (loc.echo) {
     lines.push('SetHandler cgi-script', 'Options +ExecCGI');
@@ -128,7 +131,7 @@ function locationBlock(loc: ApacheLocation, docroot: string, opts: ApacheOptions
       `GssapiCredStore keytab:${join(docroot, '..', 'http.keytab')}`,
       'Require valid-user',
     );
-    if (opts.delegCcacheDir) lines.push(`GssapiDelegCcacheDir ${opts.delegCcacheDir}`);
+    if (delegDir) lines.push(`GssapiDelegCcacheDir ${delegDir}`);
   } else lines.push('Require all granted');
   lines.push(...(loc.directives ?? []));
   return `<Location "${loc.path}">\n${lines.map((l) => `  ${l}`).join('\n')}\n</Location>`;
@@ -144,7 +147,7 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
       for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     });
   }
-  const dir = mkdtempSync(join(process.env['SPNEGO_INTEROP_TMP'] ?? tmpdir(), 'apache-'));
+  const dir = mkdtempSync(join(process.env['SPNEGO_INTEROP_TMP'] || tmpdir(), 'apache-'));
   chmodSync(dir, 0o755);
   const port = opts.port ?? (await freePort());
   const docroot = join(dir, 'htdocs');
@@ -158,9 +161,10 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
   const krb5conf = join(dir, 'krb5.conf');
   copyFileSync(opts.realm.krb5ConfPath, krb5conf);
   chmodSync(krb5conf, 0o644);
-  if (opts.delegCcacheDir) {
-    mkdirSync(opts.delegCcacheDir, { recursive: true });
-    chmodSync(opts.delegCcacheDir, 0o1777);
+  const delegDir = opts.delegCcacheDir === true ? join(dir, 'deleg') : opts.delegCcacheDir;
+  if (delegDir) {
+    mkdirSync(delegDir, { recursive: true });
+    chmodSync(delegDir, 0o1777);
   }
   const cgi = join(dir, 'echo.cgi');
   writeFileSync(cgi, ECHO_CGI, { mode: 0o755 });
@@ -177,7 +181,7 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
       mkdirSync(sub, { recursive: true, mode: 0o755 });
       writeFileSync(join(sub, 'index.html'), `${name}\n`, { mode: 0o644 });
     }
-    blocks.push(locationBlock(l, docroot, opts));
+    blocks.push(locationBlock(l, docroot, delegDir));
   }
 
   const mods = ['mpm_event', 'authn_core', 'authz_core', 'authz_user', 'auth_gssapi', 'dir', 'mime', 'headers', 'cgid', 'alias', 'env'];
@@ -258,7 +262,7 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
     port,
     url: `http://localhost:${port}`,
     dir,
-    delegCcacheDir: opts.delegCcacheDir,
+    delegCcacheDir: delegDir,
     errorLog,
     stop,
   };

@@ -1,0 +1,217 @@
+// The acceptor side of the Kerberos mechanism (RFC 4121 §4.1, RFC 4120 §3.2.3): decrypt the
+// ticket with the keytab, check the authenticator, remember it in the replay cache, read the
+// 0x8003 checksum (flags, channel bindings, delegated KRB-CRED) and answer with an AP-REP when
+// the client asked for mutual authentication. Every refusal is a KerberosError naming why.
+import {
+  type ApReq,
+  type Authenticator,
+  decodeApReq,
+  decodeAuthenticator,
+  decodeEncTicketPart,
+  type EncTicketPart,
+  encodeApRep,
+  encodeEncApRepPart,
+} from '../../asn1/index.js';
+import type { Ccache } from '../../ccache/ccache.js';
+import type { Keytab, KeytabEntry } from '../../ccache/keytab.js';
+import { type Principal, principalsEqual, unparsePrincipal } from '../../ccache/principal-text.js';
+import { TicketFlag } from '../../ccache/flags.js';
+import { constantTimeEqual, decrypt, encrypt, enctypeName, generateRandomKey, isEnctypeSupported, type Key, makeKey } from '../../crypto/index.js';
+import { Asn1Error, CryptoError, KerberosError } from '../../errors.js';
+import { krbErrorHint, krbErrorName } from '../krb-error.js';
+import { channelBindingHash, decodeGssChecksum } from './checksum.js';
+import { ApOption, CKSUMTYPE_GSSAPI, GssFlag, KeyUsage, TokenId } from './constants.js';
+import { openKrbCred } from './delegation.js';
+import { GssError } from './errors.js';
+import { decodeKrb5Token, encodeKrb5Token } from './framing.js';
+import { randomSeq } from './initiator.js';
+import { MessageProtection } from './per-message.js';
+import { defaultReplayCache, type ReplayCache } from './replay-cache.js';
+
+export interface Krb5AcceptorOptions {
+  keytab: Keytab;
+  /** Accept only tickets for this service; default any principal the keytab holds. */
+  principal?: Principal;
+  /** Allowed clock difference, seconds (default 300, MIT's clockskew). */
+  clockskew?: number;
+  /** application_data of the channel bindings; checked when the client sent bindings too. */
+  channelBindings?: Uint8Array;
+  replayCache?: ReplayCache;
+  /** ms since the epoch (default Date.now). */
+  now?: () => number;
+}
+
+export interface Krb5Accepted {
+  client: Principal;
+  server: Principal;
+  /** GSS flags the client asked for (RFC 4121 §4.1.1.1). */
+  flags: number;
+  ticketFlags: number;
+  authTime: Date;
+  endTime: Date;
+  /** The AP-REP token (02 00) to return, when mutual authentication was asked. */
+  token: Uint8Array | undefined;
+  /** Delegated credentials (the client's forwarded TGT), as a ccache. */
+  delegated: Ccache | undefined;
+  messages: MessageProtection;
+  /** The kvno and enctype of the keytab key that opened the ticket. */
+  key: { kvno: number; enctype: number };
+}
+
+function krbError(code: number, message: string, cause?: unknown): KerberosError {
+  const hint = krbErrorHint(code);
+  return new KerberosError(code, krbErrorName(code), message, {
+    ...(hint === undefined ? {} : { hint }),
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function sameComponents(e: KeytabEntry, p: Principal): boolean {
+  return principalsEqual(e.principal, p);
+}
+
+/**
+ * Finds the keytab key that opens the ticket: first the entry with the ticket's kvno and enctype,
+ * then — as MIT does — every other key of that principal and enctype, so a keytab whose kvno
+ * numbering drifted (or holds the old and new keys) still works.
+ */
+function openTicket(apReq: ApReq, keytab: Keytab, server: Principal): { part: EncTicketPart; entry: KeytabEntry } {
+  const enc = apReq.ticket.encPart;
+  const name = unparsePrincipal(server);
+  const mine = keytab.entries.filter((e) => sameComponents(e, server));
+  if (mine.length === 0) {
+    throw krbError(45, `no key for ${name} in the keytab`);
+  }
+  const sameType = mine.filter((e) => e.key.keytype === enc.etype);
+  if (sameType.length === 0 || !isEnctypeSupported(enc.etype)) {
+    throw krbError(45, `the ticket for ${name} is encrypted with ${enctypeName(enc.etype)}, and the keytab has no such key (it has ${[...new Set(mine.map((e) => enctypeName(e.key.keytype)))].join(', ')})`);
+  }
+  const ordered = [...sameType.filter((e) => enc.kvno === undefined || e.kvno === enc.kvno || e.kvno === 0), ...sameType.filter((e) => !(enc.kvno === undefined || e.kvno === enc.kvno || e.kvno === 0))];
+  for (const entry of ordered) {
+    let plain: Uint8Array;
+    try {
+      plain = decrypt(makeKey(entry.key.keytype, entry.key.keyvalue), KeyUsage.TICKET, enc.cipher);
+    } catch (e) {
+      if (e instanceof CryptoError) continue;
+      throw e;
+    }
+    try {
+      return { part: decodeEncTicketPart(plain), entry };
+    } catch (e) {
+      throw krbError(41, `the ticket for ${name} decrypts but does not decode`, e);
+    }
+  }
+  const kvnos = [...new Set(sameType.map((e) => e.kvno))].join(', ');
+  if (enc.kvno !== undefined && !sameType.some((e) => e.kvno === enc.kvno)) {
+    throw krbError(44, `wrong key version: the ticket for ${name} is for kvno ${enc.kvno}, the keytab has kvno ${kvnos}`);
+  }
+  throw krbError(31, `no key in the keytab decrypts the ticket for ${name} (kvno ${enc.kvno ?? '?'}, keytab kvno ${kvnos})`);
+}
+
+/** Accepts an AP-REQ token (01 00); throws KerberosError (or GssError for a malformed token). */
+export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Accepted {
+  const now = (o.now ?? Date.now)();
+  const skewMs = (o.clockskew ?? 300) * 1000;
+  const t = decodeKrb5Token(token);
+  if (t.tokId !== TokenId.AP_REQ) throw new GssError('DEFECTIVE_TOKEN', `expected an AP-REQ token (01 00), got TOK_ID ${t.tokId.toString(16).padStart(4, '0')}`);
+  let apReq: ApReq;
+  try {
+    apReq = decodeApReq(t.body);
+  } catch (e) {
+    if (e instanceof Asn1Error) throw new GssError('DEFECTIVE_TOKEN', `the AP-REQ does not decode: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (apReq.pvno !== 5 || apReq.msgType !== 14) throw krbError(39, `AP-REQ with pvno ${apReq.pvno}, msg-type ${apReq.msgType}`);
+  if ((apReq.apOptions & ApOption.USE_SESSION_KEY) !== 0) throw krbError(66, 'user-to-user AP-REQ: this acceptor has no TGT to offer');
+  const server: Principal = { realm: apReq.ticket.realm, name: apReq.ticket.sname };
+  if (o.principal && !principalsEqual(o.principal, server)) {
+    throw krbError(35, `the ticket is for ${unparsePrincipal(server)}, this service is ${unparsePrincipal(o.principal)}`);
+  }
+  const { part: tkt, entry } = openTicket(apReq, o.keytab, server);
+  const sessionKey = makeKey(tkt.key.keytype, tkt.key.keyvalue);
+  const client: Principal = { realm: tkt.crealm, name: tkt.cname };
+  const start = (tkt.starttime ?? tkt.authtime).getTime();
+  if ((tkt.flags & TicketFlag.INVALID) !== 0 || start - skewMs > now) {
+    throw krbError(33, `the ticket of ${unparsePrincipal(client)} is not yet valid (starts ${new Date(start).toISOString()})`);
+  }
+  if (tkt.endtime.getTime() + skewMs < now) {
+    throw krbError(32, `the ticket of ${unparsePrincipal(client)} expired at ${tkt.endtime.toISOString()}`);
+  }
+
+  let auth: Authenticator;
+  try {
+    if (apReq.authenticator.etype !== sessionKey.enctype) throw new CryptoError('INTEGRITY', 'authenticator enctype differs from the session key');
+    auth = decodeAuthenticator(decrypt(sessionKey, KeyUsage.AP_REQ_AUTHENTICATOR, apReq.authenticator.cipher));
+  } catch (e) {
+    if (e instanceof CryptoError) throw krbError(31, `the authenticator of ${unparsePrincipal(client)} does not decrypt with the ticket's session key`, e);
+    if (e instanceof Asn1Error) throw krbError(41, 'the authenticator does not decode', e);
+    throw e;
+  }
+  const claimed: Principal = { realm: auth.crealm, name: auth.cname };
+  if (!principalsEqual(claimed, client)) {
+    throw krbError(36, `the authenticator names ${unparsePrincipal(claimed)}, the ticket ${unparsePrincipal(client)}`);
+  }
+  const ctimeMs = auth.ctime.getTime() + Math.floor(auth.cusec / 1000);
+  if (Math.abs(ctimeMs - now) > skewMs) {
+    throw krbError(37, `the authenticator of ${unparsePrincipal(client)} is ${Math.round((now - ctimeMs) / 1000)} s off this server's clock (clockskew ${skewMs / 1000} s)`);
+  }
+  if (!auth.cksum || auth.cksum.cksumtype !== CKSUMTYPE_GSSAPI) {
+    throw krbError(50, `the authenticator checksum is ${auth.cksum ? `type ${auth.cksum.cksumtype}` : 'missing'}, the GSS-API needs 0x8003`);
+  }
+  const ck = decodeGssChecksum(auth.cksum.checksum);
+  if (o.channelBindings !== undefined && ck.bindingHash.some((b) => b !== 0)) {
+    if (!constantTimeEqual(ck.bindingHash, channelBindingHash(o.channelBindings))) {
+      throw new GssError('BAD_BINDINGS', `the channel bindings of ${unparsePrincipal(client)} do not match this connection`, {
+        hint: 'the client authenticated a different TLS channel (a proxy in between?)',
+      });
+    }
+  }
+  // Replay check last, so only authenticators that passed every other check take cache room.
+  const cache = o.replayCache ?? defaultReplayCache;
+  if (!cache.checkAndStore(apReq.authenticator.cipher, ctimeMs + skewMs, now)) {
+    throw krbError(34, `replayed authenticator from ${unparsePrincipal(client)}`);
+  }
+
+  const initiatorKey = auth.subkey ? makeKey(auth.subkey.keytype, auth.subkey.keyvalue) : sessionKey;
+  let delegated: Ccache | undefined;
+  if ((ck.flags & GssFlag.DELEG) !== 0 && ck.delegation) {
+    delegated = openKrbCred(ck.delegation, auth.subkey ? [sessionKey, initiatorKey] : [sessionKey]);
+  }
+  const peerSeq = auth.seqNumber ?? 0;
+  const mutual = (apReq.apOptions & ApOption.MUTUAL_REQUIRED) !== 0 || (ck.flags & GssFlag.MUTUAL) !== 0;
+  let replyToken: Uint8Array | undefined;
+  let acceptorKey: Key | undefined;
+  let ourSeq = peerSeq;
+  if (mutual) {
+    acceptorKey = generateRandomKey(initiatorKey.enctype);
+    ourSeq = randomSeq();
+    const part = encodeEncApRepPart({
+      ctime: auth.ctime,
+      cusec: auth.cusec,
+      subkey: { keytype: acceptorKey.enctype, keyvalue: acceptorKey.bytes },
+      seqNumber: ourSeq,
+    });
+    const rep = encodeApRep({ pvno: 5, msgType: 15, encPart: { etype: sessionKey.enctype, cipher: encrypt(sessionKey, KeyUsage.AP_REP_ENC_PART, part) } });
+    replyToken = encodeKrb5Token(TokenId.AP_REP, rep, t.oid);
+  }
+  return {
+    client,
+    server,
+    flags: ck.flags,
+    ticketFlags: tkt.flags,
+    authTime: tkt.authtime,
+    endTime: tkt.endtime,
+    token: replyToken,
+    delegated,
+    messages: new MessageProtection({
+      isAcceptor: true,
+      initiatorKey,
+      acceptorKey,
+      sendSeq: ourSeq,
+      recvSeq: peerSeq,
+      replayDetection: (ck.flags & GssFlag.REPLAY) !== 0,
+      sequenceDetection: (ck.flags & GssFlag.SEQUENCE) !== 0,
+    }),
+    key: { kvno: entry.kvno, enctype: entry.key.keytype },
+  };
+}

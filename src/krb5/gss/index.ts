@@ -1,0 +1,11 @@
+// The Kerberos 5 GSS-API mechanism (RFC 4121): context tokens, per-message tokens, acceptor.
+export { acceptApReq, type Krb5Accepted, type Krb5AcceptorOptions } from './acceptor.js';
+export { channelBindingHash, decodeGssChecksum, encodeGssChecksum, type GssChecksum } from './checksum.js';
+export { ApOption, CKSUMTYPE_GSSAPI, GssFlag, KeyUsage, TokenFlag, TokenId } from './constants.js';
+export { buildKrbCred, openKrbCred } from './delegation.js';
+export { GssError } from './errors.js';
+export { decodeKrb5Token, encodeKrb5Token, errorFromToken, isKrb5Oid, type Krb5ContextToken } from './framing.js';
+export { Krb5Initiator, type Krb5InitiatorOptions, randomSeq } from './initiator.js';
+export { MessageProtection, type ProtectionOptions } from './per-message.js';
+export { defaultReplayCache, ReplayCache, type ReplayCacheOptions } from './replay-cache.js';
+export { SequenceWindow } from './sequence.js';

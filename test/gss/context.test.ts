@@ -1,0 +1,216 @@
+// The Kerberos mechanism end to end in-process: our initiator's AP-REQ accepted by our acceptor
+// with a ticket minted here, the AP-REP verified, and each way it must fail.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeApReq, decodeEncApRepPart, encodeApRep, encodeEncApRepPart, encodeKrbError, NameType } from '../../src/asn1/index.js';
+import { newCcache } from '../../src/ccache/ccache.js';
+import { TicketFlag } from '../../src/ccache/flags.js';
+import { decrypt, encrypt, generateRandomKey, makeKey } from '../../src/crypto/index.js';
+import { KerberosError, MutualAuthenticationError } from '../../src/errors.js';
+import {
+  acceptApReq,
+  buildKrbCred,
+  decodeKrb5Token,
+  encodeKrb5Token,
+  GssError,
+  GssFlag,
+  Krb5Initiator,
+  openKrbCred,
+  ReplayCache,
+  TokenId,
+} from '../../src/krb5/gss/index.js';
+import type { KdcReply } from '../../src/krb5/kdc-reply.js';
+import { client, mint, mintTicket, service } from './helpers.js';
+
+const krbErr = (name: string) => (e: unknown) => e instanceof KerberosError && e.errorName === name;
+const gssErr = (code: string) => (e: unknown) => e instanceof GssError && e.code === code;
+
+describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
+  for (const enctype of [17, 18, 19, 20]) {
+    it(`mutual authentication with enctype ${enctype}: AP-REP verified, subkey and seq adopted`, async () => {
+      const m = await mint({ enctype });
+      const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+      assert.equal(ini.complete, false);
+      const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+      assert.deepEqual(acc.client, client);
+      assert.equal(acc.flags & GssFlag.MUTUAL, GssFlag.MUTUAL);
+      assert.deepEqual(acc.key, { kvno: 3, enctype });
+      assert.ok(acc.token);
+      assert.equal(decodeKrb5Token(acc.token).tokId, TokenId.AP_REP);
+      ini.acceptReply(acc.token);
+      assert.equal(ini.complete, true);
+      // Both sides now protect with the acceptor subkey: a MIC crosses in each direction.
+      const msg = new TextEncoder().encode('hi');
+      acc.messages.verifyMIC(msg, ini.messages.getMIC(msg));
+      ini.messages.verifyMIC(msg, acc.messages.getMIC(msg));
+    });
+  }
+
+  it('without mutual: no AP-REP, the context is complete at once and messages still flow', async () => {
+    const m = await mint();
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: false });
+    assert.equal(ini.complete, true);
+    const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+    assert.equal(acc.token, undefined);
+    const w = acc.messages.wrap(new TextEncoder().encode('secret'), true);
+    assert.equal(new TextDecoder().decode(ini.messages.unwrap(w).message), 'secret');
+  });
+
+  it('refuses a modified AP-REP', async () => {
+    const m = await mint();
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+    const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+    const bad = acc.token!.slice();
+    bad[bad.length - 5] ^= 1;
+    assert.throws(() => ini.acceptReply(bad), (e: unknown) => e instanceof MutualAuthenticationError && e.code === 'AP_REP_INVALID');
+    assert.equal(ini.complete, false);
+  });
+
+  it('refuses an AP-REP that does not echo our ctime/cusec', async () => {
+    const m = await mint();
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+    const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+    const sk = m.ticket.sessionKey;
+    const real = decodeEncApRepPart(decrypt(sk, 12, decodeApRepCipher(acc.token!)));
+    const forged = encodeEncApRepPart({ ...real, ctime: new Date(real.ctime.getTime() - 1000) });
+    const token = encodeKrb5Token(TokenId.AP_REP, encodeApRep({ pvno: 5, msgType: 15, encPart: { etype: sk.enctype, cipher: encrypt(sk, 12, forged) } }));
+    assert.throws(() => ini.acceptReply(token), (e: unknown) => e instanceof MutualAuthenticationError && e.code === 'AP_REP_MISMATCH');
+  });
+
+  it('turns a KRB-ERROR token (03 00) into a KerberosError', async () => {
+    const m = await mint();
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+    const err = encodeKrbError({ pvno: 5, msgType: 30, stime: new Date(0), susec: 0, errorCode: 37, realm: service.realm, sname: service.name });
+    assert.throws(() => ini.acceptReply(encodeKrb5Token(TokenId.KRB_ERROR, err)), krbErr('KRB_AP_ERR_SKEW'));
+  });
+
+  it('refuses a replayed AP-REQ (KRB_AP_ERR_REPEAT)', async () => {
+    const m = await mint();
+    const cache = new ReplayCache();
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+    acceptApReq(ini.token, { keytab: m.keytab, replayCache: cache });
+    assert.throws(() => acceptApReq(ini.token, { keytab: m.keytab, replayCache: cache }), krbErr('KRB_AP_ERR_REPEAT'));
+  });
+
+  it('keeps the replay cache bounded', () => {
+    const cache = new ReplayCache({ maxEntries: 3 });
+    for (let i = 0; i < 10; i++) assert.equal(cache.checkAndStore(Uint8Array.of(i), 10_000, 0), true);
+    assert.equal(cache.size, 3);
+    assert.equal(cache.checkAndStore(Uint8Array.of(9), 10_000, 0), false);
+    // Expired entries are forgotten.
+    assert.equal(cache.checkAndStore(Uint8Array.of(9), 30_000, 20_000), true);
+  });
+
+  it('names a ticket for another key version KRB_AP_ERR_BADKEYVER', async () => {
+    const m = await mint({ kvno: 3 });
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+    const rotated = { version: 2, entries: [{ ...m.keytab.entries[0]!, kvno: 4, key: { keytype: 18, keyvalue: generateRandomKey(18).bytes } }] };
+    assert.throws(() => acceptApReq(ini.token, { keytab: rotated, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_BADKEYVER'));
+  });
+
+  it('falls back over the principal keys when the kvno does not match but a key does (as MIT)', async () => {
+    const m = await mint({ kvno: 3 });
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: false });
+    const renumbered = { version: 2, entries: [{ ...m.keytab.entries[0]!, kvno: 7 }] };
+    const acc = acceptApReq(ini.token, { keytab: renumbered, replayCache: new ReplayCache() });
+    assert.equal(acc.key.kvno, 7);
+  });
+
+  it('says which key is missing for an enctype the keytab lacks (KRB_AP_ERR_NOKEY)', async () => {
+    const m = await mint({ enctype: 17 });
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: false });
+    const other = { version: 2, entries: [{ ...m.keytab.entries[0]!, key: { keytype: 18, keyvalue: new Uint8Array(32) } }] };
+    assert.throws(() => acceptApReq(ini.token, { keytab: other, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_NOKEY'));
+  });
+
+  it('refuses an authenticator outside the clock skew, and an expired ticket', async () => {
+    const m = await mint();
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true, now: () => Date.now() - 600_000 });
+    assert.throws(() => acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_SKEW'));
+    const old = await mint({ start: Date.now() - 7_200_000 });
+    const ini2 = new Krb5Initiator({ ticket: old.ticket, mutual: true });
+    assert.throws(() => acceptApReq(ini2.token, { keytab: old.keytab, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_TKT_EXPIRED'));
+  });
+
+  it('refuses an authenticator naming another client than the ticket (KRB_AP_ERR_BADMATCH)', async () => {
+    const m = await mint();
+    const mallory = { realm: client.realm, name: { nameType: NameType.PRINCIPAL, nameString: ['mallory'] } };
+    const ticket = mintTicket(m.serviceKey, 3, m.ticket.sessionKey, { ticketClient: mallory });
+    const ini = new Krb5Initiator({ ticket: { ...m.ticket, ticket }, mutual: true });
+    assert.throws(() => acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_BADMATCH'));
+  });
+
+  it('refuses a ticket for another service when the acceptor is bound to a principal', async () => {
+    const m = await mint();
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+    const other = { realm: service.realm, name: { nameType: NameType.SRV_HST, nameString: ['HTTP', 'other'] } };
+    assert.throws(() => acceptApReq(ini.token, { keytab: m.keytab, principal: other, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_NOT_US'));
+  });
+
+  it('checks channel bindings when both sides give them', async () => {
+    const m = await mint();
+    const cb = new TextEncoder().encode('tls-server-end-point:abc');
+    const good = new Krb5Initiator({ ticket: m.ticket, mutual: true, channelBindings: cb });
+    acceptApReq(good.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() });
+    const wrong = new Krb5Initiator({ ticket: m.ticket, mutual: true, channelBindings: new TextEncoder().encode('tls-server-end-point:xyz') });
+    assert.throws(() => acceptApReq(wrong.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() }), gssErr('BAD_BINDINGS'));
+    // No bindings from the client: accepted, as MIT does by default.
+    const none = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+    acceptApReq(none.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() });
+  });
+
+  it('carries a forwarded TGT in a KRB-CRED sealed with the session key (usage 14)', async () => {
+    const m = await mint();
+    const tgtKey = generateRandomKey(18);
+    const krbtgt = { realm: client.realm, name: { nameType: NameType.SRV_INST, nameString: ['krbtgt', client.realm] } };
+    const tgtTicket = mintTicket(generateRandomKey(18), 1, tgtKey, { flags: TicketFlag.FORWARDED | TicketFlag.FORWARDABLE });
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const forwarded: KdcReply = {
+      client,
+      server: krbtgt,
+      ticket: { ...tgtTicket, sname: krbtgt.name },
+      ticketBytes: new Uint8Array(0),
+      sessionKey: { keytype: 18, keyvalue: tgtKey.bytes },
+      flags: TicketFlag.FORWARDED | TicketFlag.FORWARDABLE,
+      authTime: now,
+      startTime: now,
+      endTime: new Date(now.getTime() + 3_600_000),
+      renewTill: undefined,
+      encPart: {} as KdcReply['encPart'],
+    };
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true, forwarded });
+    const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+    assert.equal(acc.flags & GssFlag.DELEG, GssFlag.DELEG);
+    assert.ok(acc.delegated);
+    assert.deepEqual(acc.delegated.defaultPrincipal, client);
+    const cred = acc.delegated.credentials[0]!;
+    assert.deepEqual(cred.server.name.nameString, ['krbtgt', client.realm]);
+    assert.deepEqual(cred.key.keyvalue, tgtKey.bytes);
+    assert.equal(cred.flags & TicketFlag.FORWARDED, TicketFlag.FORWARDED);
+    // Direct: sealed with the wrong key it does not open.
+    const kc = buildKrbCred(forwarded, m.ticket.sessionKey, Date.now());
+    assert.throws(() => openKrbCred(kc, [makeKey(18, new Uint8Array(32))]), krbErr('KRB_AP_ERR_MODIFIED'));
+    assert.equal(openKrbCred(kc, [m.ticket.sessionKey]).credentials.length, 1);
+    assert.equal(newCcache(client).credentials.length, 0);
+  });
+
+  it('refuses garbage and foreign tokens with typed errors', async () => {
+    const m = await mint();
+    for (const t of [Uint8Array.of(1, 2, 3), Uint8Array.of(0x60, 0x03, 0x06, 0x01, 0x00), new Uint8Array(0)]) {
+      assert.throws(() => acceptApReq(t, { keytab: m.keytab }), gssErr('DEFECTIVE_TOKEN'));
+    }
+    const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+    const apReq = decodeKrb5Token(ini.token);
+    assert.equal(decodeApReq(apReq.body).apOptions, 0x20000000);
+  });
+});
+
+function decodeApRepCipher(token: Uint8Array): Uint8Array {
+  const t = decodeKrb5Token(token);
+  // AP-REP ::= [APPLICATION 15] SEQUENCE { pvno, msg-type, enc-part }
+  return decodeApRepEnc(t.body);
+}
+import { decodeApRep } from '../../src/asn1/index.js';
+function decodeApRepEnc(b: Uint8Array): Uint8Array {
+  return decodeApRep(b).encPart.cipher;
+}
