@@ -1,0 +1,125 @@
+// `createAcceptor`: the server side of HTTP Negotiate (RFC 4559 §4/§5) on top of the SPNEGO
+// acceptor context. One acceptor per service; each request gets a fresh context. The keytab is
+// read once and re-read when the file changes (key rotation with ktadd), never per request.
+
+import { type Keytab, parseKeytab } from '../ccache/keytab.js';
+import type { Principal } from '../ccache/principal-text.js';
+import { parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
+import { SpnegoError } from '../errors.js';
+import type { Krb5Config } from '../krb5/config.js';
+import type { Credentials } from '../krb5/credentials.js';
+import { getEnv } from '../runtime/env.js';
+import { readFile, statFile } from '../runtime/fs.js';
+import { createLog, type Logger, type NamespacedLog } from '../runtime/log.js';
+import { createAcceptorContext } from '../spnego/index.js';
+
+export interface AcceptorOptions {
+  /** Keytab path (`FILE:` prefix allowed), bytes, or parsed; default KRB5_KTNAME, else /etc/krb5.keytab. */
+  keytab?: string | Uint8Array | Keytab;
+  /** Accept only tickets for this service principal (e.g. `HTTP/web.example.com@EXAMPLE.COM`); default any key in the keytab. */
+  principal?: string;
+  /** Accept only clients of these realms. */
+  realms?: readonly string[];
+  /** Accept only these clients (`user@REALM`), or a predicate over the client principal. */
+  principals?: readonly string[] | ((client: Principal) => boolean);
+  /** Clock skew allowed for authenticators, seconds (default 300, MIT's clockskew). */
+  clockskew?: number;
+  /** krb5.conf used for delegated credentials (default loadConfig()). */
+  config?: Krb5Config;
+  logger?: Logger;
+}
+
+export interface AcceptResult {
+  /** The authenticated client. */
+  principal: Principal;
+  /** `user@REALM` as MIT prints it. */
+  user: string;
+  /** The token to send back in `WWW-Authenticate: Negotiate` (the AP-REP when mutual auth was asked). */
+  responseToken: Uint8Array | undefined;
+  /** Credentials the client delegated (forwarded TGT), when it did. */
+  delegated: Credentials | undefined;
+}
+
+/** Why a request was refused; `code` is stable (`NO_TOKEN`, `BAD_TOKEN`, `REJECTED_CLIENT`, or the Kerberos error name). */
+export class NegotiateRejection extends SpnegoError {}
+
+export interface Acceptor {
+  /** Verifies the client's Negotiate token. Throws NegotiateRejection or a typed Kerberos error. */
+  accept(token: Uint8Array): Promise<AcceptResult>;
+  readonly log: NamespacedLog;
+}
+
+function keytabPath(k: string): string {
+  return k.replace(/^(FILE|WRFILE):/, '');
+}
+
+export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
+  const log = createLog('spnego:http', opts.logger);
+  const source = opts.keytab ?? getEnv('KRB5_KTNAME') ?? '/etc/krb5.keytab';
+  let cached: { keytab: Keytab; id: string | undefined } | undefined;
+
+  async function currentKeytab(): Promise<Keytab> {
+    if (typeof source !== 'string') {
+      if (source instanceof Uint8Array) {
+        cached ??= { keytab: parseKeytab(source), id: undefined };
+        return cached.keytab;
+      }
+      return source;
+    }
+    const path = keytabPath(source);
+    const st = await statFile(path);
+    const id = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : undefined;
+    if (!cached || cached.id !== id) {
+      cached = { keytab: parseKeytab(await readFile(path)), id };
+      log(`keytab ${path} loaded (${cached.keytab.entries.length} keys)`);
+    }
+    return cached.keytab;
+  }
+
+  const allowedRealms = opts.realms ? new Set(opts.realms) : undefined;
+  const allowedClients =
+    typeof opts.principals === 'function'
+      ? opts.principals
+      : opts.principals
+        ? (
+            (set: Set<string>) => (p: Principal) =>
+              set.has(unparsePrincipal(p))
+          )(new Set(opts.principals.map((p) => unparsePrincipal(parsePrincipal(p)))))
+        : undefined;
+
+  return {
+    log,
+    async accept(token) {
+      const keytab = await currentKeytab();
+      const ctx = createAcceptorContext({
+        keytab,
+        ...(opts.principal === undefined ? {} : { principal: opts.principal }),
+        ...(opts.clockskew === undefined ? {} : { clockskew: opts.clockskew }),
+        ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+        ...(opts.config === undefined ? {} : { config: opts.config }),
+      });
+      const out = await ctx.step(token);
+      if (!out.complete) {
+        throw new NegotiateRejection(
+          'CONTINUE_NEEDED',
+          'the client token needs another round trip, which this server does not keep state for',
+          {
+            hint: 'the client should send a complete Kerberos (SPNEGO) token; NTLM is not supported',
+          },
+        );
+      }
+      const { client, delegated } = ctx.result();
+      const user = unparsePrincipal(client);
+      if (allowedRealms && !allowedRealms.has(client.realm)) {
+        throw new NegotiateRejection(
+          'REJECTED_CLIENT',
+          `client ${user} is from a realm this service does not accept`,
+        );
+      }
+      if (allowedClients && !allowedClients(client)) {
+        throw new NegotiateRejection('REJECTED_CLIENT', `client ${user} is not allowed by this service`);
+      }
+      return { principal: client, user, responseToken: out.token, delegated };
+    },
+  };
+}
