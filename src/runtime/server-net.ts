@@ -37,7 +37,11 @@ function wrap(sock: Socket): ServerConnection {
 }
 
 /** Listens on `host:port` (0 = any free port). Connections still open at close() are destroyed. */
-export function listenTcp(host: string, port: number, onConnection: (c: ServerConnection) => void): Promise<ListenerHandle> {
+export function listenTcp(
+  host: string,
+  port: number,
+  onConnection: (c: ServerConnection) => void,
+): Promise<ListenerHandle> {
   return new Promise((resolve, reject) => {
     const open = new Set<Socket>();
     const server: Server = createServer((sock) => {

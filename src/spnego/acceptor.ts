@@ -15,7 +15,14 @@ import { type Principal, parsePrincipal, unparsePrincipal } from '../ccache/prin
 import { Asn1Error, SPNEGOExchangeError } from '../errors.js';
 import type { Krb5Config } from '../krb5/config.js';
 import { Credentials } from '../krb5/credentials.js';
-import { acceptApReq, GssError, isKrb5Oid, type Krb5Accepted, type MessageProtection, type ReplayCache } from '../krb5/gss/index.js';
+import {
+  acceptApReq,
+  GssError,
+  isKrb5Oid,
+  type Krb5Accepted,
+  type MessageProtection,
+  type ReplayCache,
+} from '../krb5/gss/index.js';
 import { createLog, type Logger, type NamespacedLog } from '../runtime/log.js';
 import type { AcceptorResult, SecurityContext, StepResult } from './types.js';
 
@@ -81,7 +88,12 @@ class Acceptor implements AcceptorContext {
   private async loadKeytab(): Promise<Keytab> {
     if (this.keytab) return this.keytab;
     const k = this.o.keytab;
-    this.keytab = typeof k === 'string' ? await readKeytab(k.replace(/^(FILE|WRFILE):/, '')) : k instanceof Uint8Array ? parseKeytab(k) : k;
+    this.keytab =
+      typeof k === 'string'
+        ? await readKeytab(k.replace(/^(FILE|WRFILE):/, ''))
+        : k instanceof Uint8Array
+          ? parseKeytab(k)
+          : k;
     return this.keytab;
   }
 
@@ -102,13 +114,17 @@ class Acceptor implements AcceptorContext {
       });
     }
     this.got = accepted;
-    this.log(`accepted ${unparsePrincipal(accepted.client)} for ${unparsePrincipal(accepted.server)}${accepted.delegated ? ' (with delegated credentials)' : ''}`);
+    this.log(
+      `accepted ${unparsePrincipal(accepted.client)} for ${unparsePrincipal(accepted.server)}${accepted.delegated ? ' (with delegated credentials)' : ''}`,
+    );
     return accepted;
   }
 
   async step(input?: Uint8Array): Promise<StepResult> {
-    if (input === undefined || input.length === 0) throw new SPNEGOExchangeError('NO_TOKEN', 'the acceptor needs the initiator token');
-    if (this.state === 'done') throw new SPNEGOExchangeError('UNEXPECTED_STATE', 'the context is already established');
+    if (input === undefined || input.length === 0)
+      throw new SPNEGOExchangeError('NO_TOKEN', 'the acceptor needs the initiator token');
+    if (this.state === 'done')
+      throw new SPNEGOExchangeError('UNEXPECTED_STATE', 'the context is already established');
     if (this.state === 'start' && isRawKrb5Token(input)) {
       const a = await this.acceptKrb5(input);
       this.mechOid = OID_KRB5;
@@ -119,11 +135,15 @@ class Acceptor implements AcceptorContext {
     try {
       t = decodeNegotiationToken(input);
     } catch (e) {
-      if (e instanceof Asn1Error) throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', `undecodable SPNEGO token: ${e.message}`, { cause: e });
+      if (e instanceof Asn1Error)
+        throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', `undecodable SPNEGO token: ${e.message}`, {
+          cause: e,
+        });
       throw e;
     }
     if (this.state === 'start') {
-      if (t.kind !== 'init') throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'expected a NegTokenInit first');
+      if (t.kind !== 'init')
+        throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'expected a NegTokenInit first');
       return this.init(t);
     }
     if (t.kind !== 'resp') throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'expected a NegTokenResp');
@@ -133,9 +153,13 @@ class Acceptor implements AcceptorContext {
   private async init(t: NegTokenInit): Promise<StepResult> {
     const index = t.mechTypes.findIndex((m) => isKrb5Oid(m));
     if (index < 0) {
-      throw new SPNEGOExchangeError('NO_COMMON_MECH', `the initiator offers ${t.mechTypes.join(', ')}; this acceptor speaks only Kerberos`, {
-        hint: 'NTLM is not supported: the client needs a Kerberos ticket (kinit) and the server name must resolve to its SPN',
-      });
+      throw new SPNEGOExchangeError(
+        'NO_COMMON_MECH',
+        `the initiator offers ${t.mechTypes.join(', ')}; this acceptor speaks only Kerberos`,
+        {
+          hint: 'NTLM is not supported: the client needs a Kerberos ticket (kinit) and the server name must resolve to its SPN',
+        },
+      );
     }
     this.mechOid = t.mechTypes[index];
     this.mechTypesDer = t.mechTypesDer;
@@ -144,7 +168,10 @@ class Acceptor implements AcceptorContext {
     if (!t.mechToken || index !== 0) {
       // The optimistic token (if any) is for a mechanism we do not speak: ask for a Kerberos token.
       this.state = 'await-token';
-      return { token: encodeNegTokenResp({ negState: 'accept-incomplete', supportedMech: this.mechOid }), complete: false };
+      return {
+        token: encodeNegTokenResp({ negState: 'accept-incomplete', supportedMech: this.mechOid }),
+        complete: false,
+      };
     }
     const a = await this.acceptKrb5(t.mechToken);
     if (t.mechListMIC) this.checkMic(a.messages, t.mechListMIC);
@@ -152,9 +179,11 @@ class Acceptor implements AcceptorContext {
   }
 
   private async resp(t: NegTokenResp): Promise<StepResult> {
-    if (t.negState === 'reject') throw new SPNEGOExchangeError('REJECTED', 'the initiator abandoned the negotiation');
+    if (t.negState === 'reject')
+      throw new SPNEGOExchangeError('REJECTED', 'the initiator abandoned the negotiation');
     if (this.state === 'await-token') {
-      if (!t.responseToken) throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'expected the Kerberos AP-REQ in responseToken');
+      if (!t.responseToken)
+        throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'expected the Kerberos AP-REQ in responseToken');
       const a = await this.acceptKrb5(t.responseToken);
       if (t.mechListMIC) this.checkMic(a.messages, t.mechListMIC);
       return this.afterMech(a, false);
@@ -162,9 +191,13 @@ class Acceptor implements AcceptorContext {
     // await-mic: the initiator's mechListMIC (RFC 4178 §5 b-I / c-I).
     const a = this.got;
     if (!a || !t.mechListMIC) {
-      throw new SPNEGOExchangeError('MISSING_MECHLIST_MIC', 'the initiator did not send the mechListMIC this negotiation requires', {
-        hint: 'Kerberos was not the client first choice, so RFC 4178 §5 requires the MIC exchange',
-      });
+      throw new SPNEGOExchangeError(
+        'MISSING_MECHLIST_MIC',
+        'the initiator did not send the mechListMIC this negotiation requires',
+        {
+          hint: 'Kerberos was not the client first choice, so RFC 4178 §5 requires the MIC exchange',
+        },
+      );
     }
     this.checkMic(a.messages, t.mechListMIC);
     this.state = 'done';
@@ -172,11 +205,16 @@ class Acceptor implements AcceptorContext {
   }
 
   private checkMic(m: MessageProtection, mic: Uint8Array): void {
-    if (!this.mechTypesDer) throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'mechListMIC without a mechanism list');
+    if (!this.mechTypesDer)
+      throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'mechListMIC without a mechanism list');
     try {
       m.verifyMIC(this.mechTypesDer, mic);
     } catch (e) {
-      throw new SPNEGOExchangeError('BAD_MECHLIST_MIC', 'the initiator mechListMIC does not verify: the mechanism list may have been tampered with', { cause: e });
+      throw new SPNEGOExchangeError(
+        'BAD_MECHLIST_MIC',
+        'the initiator mechListMIC does not verify: the mechanism list may have been tampered with',
+        { cause: e },
+      );
     }
     this.micRequired = false;
     this.micVerified = true;
@@ -202,12 +240,16 @@ class Acceptor implements AcceptorContext {
   }
 
   result(): AcceptorResult {
-    if (this.state !== 'done' || !this.got) throw new GssError('NO_CONTEXT', 'the security context is not established yet');
-    return this.delegated ? { client: this.got.client, delegated: this.delegated } : { client: this.got.client };
+    if (this.state !== 'done' || !this.got)
+      throw new GssError('NO_CONTEXT', 'the security context is not established yet');
+    return this.delegated
+      ? { client: this.got.client, delegated: this.delegated }
+      : { client: this.got.client };
   }
 
   private messages(): MessageProtection {
-    if (this.state !== 'done' || !this.got) throw new GssError('NO_CONTEXT', 'the security context is not established yet');
+    if (this.state !== 'done' || !this.got)
+      throw new GssError('NO_CONTEXT', 'the security context is not established yet');
     return this.got.messages;
   }
   getMIC(message: Uint8Array): Uint8Array {

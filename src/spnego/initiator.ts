@@ -3,10 +3,25 @@
 // acceptor's NegTokenResp: reject, accept-incomplete, accept-completed or request-mic, its
 // supportedMech (either krb5 OID), the AP-REP inside, and the mechListMIC dance (RFC 4178 §5).
 // A server answering with a bare krb5 token (no SPNEGO) is understood too.
-import { decodeNegotiationToken, encodeMechTypeList, encodeNegTokenInit, encodeNegTokenResp, type NegTokenResp, OID_KRB5 } from '../asn1/index.js';
+import {
+  decodeNegotiationToken,
+  encodeMechTypeList,
+  encodeNegTokenInit,
+  encodeNegTokenResp,
+  type NegTokenResp,
+  OID_KRB5,
+} from '../asn1/index.js';
 import { TicketFlag } from '../ccache/flags.js';
 import { Asn1Error, SPNEGOExchangeError } from '../errors.js';
-import { decodeKrb5Token, errorFromToken, GssError, isKrb5Oid, Krb5Initiator, TokenId } from '../krb5/gss/index.js';
+import {
+  decodeKrb5Token,
+  errorFromToken,
+  GssError,
+  isKrb5Oid,
+  Krb5Initiator,
+  type MessageProtection,
+  TokenId,
+} from '../krb5/gss/index.js';
 import type { KdcReply } from '../krb5/kdc-reply.js';
 import { createLog, describeBytes, type NamespacedLog } from '../runtime/log.js';
 import type { InitiatorOptions, SecurityContext, StepResult } from './types.js';
@@ -64,7 +79,9 @@ export class InitiatorContext implements SecurityContext {
       return await this.o.credentials.getForwardedTgt();
     } catch (e) {
       // As MIT: a TGT that cannot be forwarded means no delegation, not a failed context.
-      this.log(`cannot forward the TGT, continuing without delegation: ${e instanceof Error ? e.message : String(e)}`);
+      this.log(
+        `cannot forward the TGT, continuing without delegation: ${e instanceof Error ? e.message : String(e)}`,
+      );
       return undefined;
     }
   }
@@ -79,10 +96,14 @@ export class InitiatorContext implements SecurityContext {
     let resp: NegTokenResp;
     try {
       const t = decodeNegotiationToken(input);
-      if (t.kind !== 'resp') throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'the acceptor answered with a NegTokenInit');
+      if (t.kind !== 'resp')
+        throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'the acceptor answered with a NegTokenInit');
       resp = t;
     } catch (e) {
-      if (e instanceof Asn1Error) throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', `undecodable SPNEGO reply: ${e.message}`, { cause: e });
+      if (e instanceof Asn1Error)
+        throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', `undecodable SPNEGO reply: ${e.message}`, {
+          cause: e,
+        });
       throw e;
     }
     return this.negReply(resp);
@@ -98,11 +119,15 @@ export class InitiatorContext implements SecurityContext {
       ...(this.o.channelBindings ? { channelBindings: this.o.channelBindings } : {}),
       now: () => this.o.credentials.kdcNow(),
     });
-    const token = this.spnego ? encodeNegTokenInit({ mechTypes: OFFERED, mechToken: this.krb.token }) : this.krb.token;
+    const token = this.spnego
+      ? encodeNegTokenInit({ mechTypes: OFFERED, mechToken: this.krb.token })
+      : this.krb.token;
     this.negotiatedMech = OID_KRB5;
     // Without mutual authentication nothing more is needed from the acceptor (GSS_S_COMPLETE).
     this.state = this.krb.complete ? 'done' : 'sent';
-    this.log(`AP-REQ for ${this.o.credentials.principal.realm} service ticket, ${forwarded ? 'with' : 'without'} delegation; token ${describeBytes(token)}`);
+    this.log(
+      `AP-REQ for ${this.o.credentials.principal.realm} service ticket, ${forwarded ? 'with' : 'without'} delegation; token ${describeBytes(token)}`,
+    );
     return { token, complete: this.complete };
   }
 
@@ -126,23 +151,36 @@ export class InitiatorContext implements SecurityContext {
     }
     if (resp.supportedMech !== undefined) {
       if (!isKrb5Oid(resp.supportedMech)) {
-        throw new SPNEGOExchangeError('NO_COMMON_MECH', `the acceptor chose mechanism ${resp.supportedMech}; only Kerberos is offered`);
+        throw new SPNEGOExchangeError(
+          'NO_COMMON_MECH',
+          `the acceptor chose mechanism ${resp.supportedMech}; only Kerberos is offered`,
+        );
       }
       this.negotiatedMech = resp.supportedMech;
     }
     if (resp.responseToken) {
       if (!krb.complete || this.mutual) krb.acceptReply(resp.responseToken);
     } else if (!krb.complete && (resp.negState === 'accept-completed' || resp.mechListMIC)) {
-      throw new GssError('DEFECTIVE_TOKEN', 'mutual authentication was asked, but the acceptor sent no AP-REP');
+      throw new GssError(
+        'DEFECTIVE_TOKEN',
+        'mutual authentication was asked, but the acceptor sent no AP-REP',
+      );
     }
     if (!krb.complete) {
-      throw new SPNEGOExchangeError('UNEXPECTED_STATE', `the acceptor answered ${resp.negState ?? 'without a state'} and no mechanism token`);
+      throw new SPNEGOExchangeError(
+        'UNEXPECTED_STATE',
+        `the acceptor answered ${resp.negState ?? 'without a state'} and no mechanism token`,
+      );
     }
     if (resp.mechListMIC) {
       try {
         krb.messages.verifyMIC(this.mechTypesDer, resp.mechListMIC);
       } catch (e) {
-        throw new SPNEGOExchangeError('BAD_MECHLIST_MIC', 'the acceptor mechListMIC does not verify: the mechanism list may have been tampered with', { cause: e });
+        throw new SPNEGOExchangeError(
+          'BAD_MECHLIST_MIC',
+          'the acceptor mechListMIC does not verify: the mechanism list may have been tampered with',
+          { cause: e },
+        );
       }
     }
     if (resp.negState === 'request-mic' || (resp.mechListMIC && !this.sentMic)) {
@@ -156,7 +194,10 @@ export class InitiatorContext implements SecurityContext {
       this.state = 'done';
       return { complete: true };
     }
-    throw new SPNEGOExchangeError('UNEXPECTED_STATE', `the acceptor left the negotiation ${resp.negState} without asking for anything`);
+    throw new SPNEGOExchangeError(
+      'UNEXPECTED_STATE',
+      `the acceptor left the negotiation ${resp.negState} without asking for anything`,
+    );
   }
 
   private krbOrThrow(): Krb5Initiator {
@@ -164,9 +205,10 @@ export class InitiatorContext implements SecurityContext {
     return this.krb;
   }
 
-  private messages() {
-    if (!this.krb || !this.krb.complete) throw new GssError('NO_CONTEXT', 'the security context is not established yet');
-    return this.krb.messages;
+  private messages(): MessageProtection {
+    const krb = this.krb;
+    if (!krb?.complete) throw new GssError('NO_CONTEXT', 'the security context is not established yet');
+    return krb.messages;
   }
 
   getMIC(message: Uint8Array): Uint8Array {

@@ -2,7 +2,15 @@
 // with a ticket minted here, the AP-REP verified, and each way it must fail.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeApReq, decodeEncApRepPart, encodeApRep, encodeEncApRepPart, encodeKrbError, NameType } from '../../src/asn1/index.js';
+import {
+  decodeApReq,
+  decodeEncApRepPart,
+  encodeApRep,
+  encodeEncApRepPart,
+  encodeKrbError,
+  encodeTicket,
+  NameType,
+} from '../../src/asn1/index.js';
 import { newCcache } from '../../src/ccache/ccache.js';
 import { TicketFlag } from '../../src/ccache/flags.js';
 import { decrypt, encrypt, generateRandomKey, makeKey } from '../../src/crypto/index.js';
@@ -61,8 +69,11 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
     const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
     const bad = acc.token!.slice();
-    bad[bad.length - 5] ^= 1;
-    assert.throws(() => ini.acceptReply(bad), (e: unknown) => e instanceof MutualAuthenticationError && e.code === 'AP_REP_INVALID');
+    bad[bad.length - 5] = (bad[bad.length - 5] ?? 0) ^ 1;
+    assert.throws(
+      () => ini.acceptReply(bad),
+      (e: unknown) => e instanceof MutualAuthenticationError && e.code === 'AP_REP_INVALID',
+    );
     assert.equal(ini.complete, false);
   });
 
@@ -73,14 +84,28 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
     const sk = m.ticket.sessionKey;
     const real = decodeEncApRepPart(decrypt(sk, 12, decodeApRepCipher(acc.token!)));
     const forged = encodeEncApRepPart({ ...real, ctime: new Date(real.ctime.getTime() - 1000) });
-    const token = encodeKrb5Token(TokenId.AP_REP, encodeApRep({ pvno: 5, msgType: 15, encPart: { etype: sk.enctype, cipher: encrypt(sk, 12, forged) } }));
-    assert.throws(() => ini.acceptReply(token), (e: unknown) => e instanceof MutualAuthenticationError && e.code === 'AP_REP_MISMATCH');
+    const token = encodeKrb5Token(
+      TokenId.AP_REP,
+      encodeApRep({ pvno: 5, msgType: 15, encPart: { etype: sk.enctype, cipher: encrypt(sk, 12, forged) } }),
+    );
+    assert.throws(
+      () => ini.acceptReply(token),
+      (e: unknown) => e instanceof MutualAuthenticationError && e.code === 'AP_REP_MISMATCH',
+    );
   });
 
   it('turns a KRB-ERROR token (03 00) into a KerberosError', async () => {
     const m = await mint();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
-    const err = encodeKrbError({ pvno: 5, msgType: 30, stime: new Date(0), susec: 0, errorCode: 37, realm: service.realm, sname: service.name });
+    const err = encodeKrbError({
+      pvno: 5,
+      msgType: 30,
+      stime: new Date(0),
+      susec: 0,
+      errorCode: 37,
+      realm: service.realm,
+      sname: service.name,
+    });
     assert.throws(() => ini.acceptReply(encodeKrb5Token(TokenId.KRB_ERROR, err)), krbErr('KRB_AP_ERR_SKEW'));
   });
 
@@ -89,7 +114,10 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
     const cache = new ReplayCache();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
     acceptApReq(ini.token, { keytab: m.keytab, replayCache: cache });
-    assert.throws(() => acceptApReq(ini.token, { keytab: m.keytab, replayCache: cache }), krbErr('KRB_AP_ERR_REPEAT'));
+    assert.throws(
+      () => acceptApReq(ini.token, { keytab: m.keytab, replayCache: cache }),
+      krbErr('KRB_AP_ERR_REPEAT'),
+    );
   });
 
   it('keeps the replay cache bounded', () => {
@@ -104,8 +132,16 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
   it('names a ticket for another key version KRB_AP_ERR_BADKEYVER', async () => {
     const m = await mint({ kvno: 3 });
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
-    const rotated = { version: 2, entries: [{ ...m.keytab.entries[0]!, kvno: 4, key: { keytype: 18, keyvalue: generateRandomKey(18).bytes } }] };
-    assert.throws(() => acceptApReq(ini.token, { keytab: rotated, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_BADKEYVER'));
+    const rotated = {
+      version: 2,
+      entries: [
+        { ...m.keytab.entries[0]!, kvno: 4, key: { keytype: 18, keyvalue: generateRandomKey(18).bytes } },
+      ],
+    };
+    assert.throws(
+      () => acceptApReq(ini.token, { keytab: rotated, replayCache: new ReplayCache() }),
+      krbErr('KRB_AP_ERR_BADKEYVER'),
+    );
   });
 
   it('falls back over the principal keys when the kvno does not match but a key does (as MIT)', async () => {
@@ -119,32 +155,56 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
   it('says which key is missing for an enctype the keytab lacks (KRB_AP_ERR_NOKEY)', async () => {
     const m = await mint({ enctype: 17 });
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: false });
-    const other = { version: 2, entries: [{ ...m.keytab.entries[0]!, key: { keytype: 18, keyvalue: new Uint8Array(32) } }] };
-    assert.throws(() => acceptApReq(ini.token, { keytab: other, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_NOKEY'));
+    const other = {
+      version: 2,
+      entries: [{ ...m.keytab.entries[0]!, key: { keytype: 18, keyvalue: new Uint8Array(32) } }],
+    };
+    assert.throws(
+      () => acceptApReq(ini.token, { keytab: other, replayCache: new ReplayCache() }),
+      krbErr('KRB_AP_ERR_NOKEY'),
+    );
   });
 
   it('refuses an authenticator outside the clock skew, and an expired ticket', async () => {
     const m = await mint();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true, now: () => Date.now() - 600_000 });
-    assert.throws(() => acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_SKEW'));
+    assert.throws(
+      () => acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() }),
+      krbErr('KRB_AP_ERR_SKEW'),
+    );
     const old = await mint({ start: Date.now() - 7_200_000 });
     const ini2 = new Krb5Initiator({ ticket: old.ticket, mutual: true });
-    assert.throws(() => acceptApReq(ini2.token, { keytab: old.keytab, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_TKT_EXPIRED'));
+    assert.throws(
+      () => acceptApReq(ini2.token, { keytab: old.keytab, replayCache: new ReplayCache() }),
+      krbErr('KRB_AP_ERR_TKT_EXPIRED'),
+    );
   });
 
   it('refuses an authenticator naming another client than the ticket (KRB_AP_ERR_BADMATCH)', async () => {
     const m = await mint();
     const mallory = { realm: client.realm, name: { nameType: NameType.PRINCIPAL, nameString: ['mallory'] } };
     const ticket = mintTicket(m.serviceKey, 3, m.ticket.sessionKey, { ticketClient: mallory });
-    const ini = new Krb5Initiator({ ticket: { ...m.ticket, ticket }, mutual: true });
-    assert.throws(() => acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_BADMATCH'));
+    const ini = new Krb5Initiator({
+      ticket: { ...m.ticket, ticket, ticketBytes: encodeTicket(ticket) },
+      mutual: true,
+    });
+    assert.throws(
+      () => acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() }),
+      krbErr('KRB_AP_ERR_BADMATCH'),
+    );
   });
 
   it('refuses a ticket for another service when the acceptor is bound to a principal', async () => {
     const m = await mint();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
-    const other = { realm: service.realm, name: { nameType: NameType.SRV_HST, nameString: ['HTTP', 'other'] } };
-    assert.throws(() => acceptApReq(ini.token, { keytab: m.keytab, principal: other, replayCache: new ReplayCache() }), krbErr('KRB_AP_ERR_NOT_US'));
+    const other = {
+      realm: service.realm,
+      name: { nameType: NameType.SRV_HST, nameString: ['HTTP', 'other'] },
+    };
+    assert.throws(
+      () => acceptApReq(ini.token, { keytab: m.keytab, principal: other, replayCache: new ReplayCache() }),
+      krbErr('KRB_AP_ERR_NOT_US'),
+    );
   });
 
   it('checks channel bindings when both sides give them', async () => {
@@ -152,8 +212,16 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
     const cb = new TextEncoder().encode('tls-server-end-point:abc');
     const good = new Krb5Initiator({ ticket: m.ticket, mutual: true, channelBindings: cb });
     acceptApReq(good.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() });
-    const wrong = new Krb5Initiator({ ticket: m.ticket, mutual: true, channelBindings: new TextEncoder().encode('tls-server-end-point:xyz') });
-    assert.throws(() => acceptApReq(wrong.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() }), gssErr('BAD_BINDINGS'));
+    const wrong = new Krb5Initiator({
+      ticket: m.ticket,
+      mutual: true,
+      channelBindings: new TextEncoder().encode('tls-server-end-point:xyz'),
+    });
+    assert.throws(
+      () =>
+        acceptApReq(wrong.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() }),
+      gssErr('BAD_BINDINGS'),
+    );
     // No bindings from the client: accepted, as MIT does by default.
     const none = new Krb5Initiator({ ticket: m.ticket, mutual: true });
     acceptApReq(none.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() });
@@ -162,8 +230,13 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
   it('carries a forwarded TGT in a KRB-CRED sealed with the session key (usage 14)', async () => {
     const m = await mint();
     const tgtKey = generateRandomKey(18);
-    const krbtgt = { realm: client.realm, name: { nameType: NameType.SRV_INST, nameString: ['krbtgt', client.realm] } };
-    const tgtTicket = mintTicket(generateRandomKey(18), 1, tgtKey, { flags: TicketFlag.FORWARDED | TicketFlag.FORWARDABLE });
+    const krbtgt = {
+      realm: client.realm,
+      name: { nameType: NameType.SRV_INST, nameString: ['krbtgt', client.realm] },
+    };
+    const tgtTicket = mintTicket(generateRandomKey(18), 1, tgtKey, {
+      flags: TicketFlag.FORWARDED | TicketFlag.FORWARDABLE,
+    });
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
     const forwarded: KdcReply = {
       client,
@@ -196,7 +269,11 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
 
   it('refuses garbage and foreign tokens with typed errors', async () => {
     const m = await mint();
-    for (const t of [Uint8Array.of(1, 2, 3), Uint8Array.of(0x60, 0x03, 0x06, 0x01, 0x00), new Uint8Array(0)]) {
+    for (const t of [
+      Uint8Array.of(1, 2, 3),
+      Uint8Array.of(0x60, 0x03, 0x06, 0x01, 0x00),
+      new Uint8Array(0),
+    ]) {
       assert.throws(() => acceptApReq(t, { keytab: m.keytab }), gssErr('DEFECTIVE_TOKEN'));
     }
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
@@ -210,7 +287,9 @@ function decodeApRepCipher(token: Uint8Array): Uint8Array {
   // AP-REP ::= [APPLICATION 15] SEQUENCE { pvno, msg-type, enc-part }
   return decodeApRepEnc(t.body);
 }
+
 import { decodeApRep } from '../../src/asn1/index.js';
+
 function decodeApRepEnc(b: Uint8Array): Uint8Array {
   return decodeApRep(b).encPart.cipher;
 }

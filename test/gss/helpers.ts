@@ -10,8 +10,14 @@ import { parseConfig } from '../../src/krb5/config.js';
 import { Credentials, type ServiceTicket } from '../../src/krb5/credentials.js';
 
 export const REALM = 'GSS.TEST';
-export const client: Principal = { realm: REALM, name: { nameType: NameType.PRINCIPAL, nameString: ['alice'] } };
-export const service: Principal = { realm: REALM, name: { nameType: NameType.SRV_HST, nameString: ['HTTP', 'localhost'] } };
+export const client: Principal = {
+  realm: REALM,
+  name: { nameType: NameType.PRINCIPAL, nameString: ['alice'] },
+};
+export const service: Principal = {
+  realm: REALM,
+  name: { nameType: NameType.SRV_HST, nameString: ['HTTP', 'localhost'] },
+};
 export const config = parseConfig(`[libdefaults]\n default_realm = ${REALM}\n`);
 
 export interface Minted {
@@ -39,7 +45,7 @@ export function mintTicket(serviceKey: Key, kvno: number, sessionKey: Key, o: Mi
   const t = (ms: number): Date => new Date(Math.floor(ms / 1000) * 1000);
   const c = o.ticketClient ?? client;
   const part = encodeEncTicketPart({
-    flags: o.flags ?? (TicketFlag.FORWARDABLE | TicketFlag.PRE_AUTHENT),
+    flags: o.flags ?? TicketFlag.FORWARDABLE | TicketFlag.PRE_AUTHENT,
     key: { keytype: sessionKey.enctype, keyvalue: sessionKey.bytes },
     crealm: c.realm,
     cname: c.name,
@@ -48,7 +54,12 @@ export function mintTicket(serviceKey: Key, kvno: number, sessionKey: Key, o: Mi
     starttime: t(start),
     endtime: t(start + (o.lifetimeMs ?? 3_600_000)),
   });
-  return { tktVno: 5, realm: service.realm, sname: service.name, encPart: { etype: serviceKey.enctype, kvno, cipher: encrypt(serviceKey, 2, part) } };
+  return {
+    tktVno: 5,
+    realm: service.realm,
+    sname: service.name,
+    encPart: { etype: serviceKey.enctype, kvno, cipher: encrypt(serviceKey, 2, part) },
+  };
 }
 
 export async function mint(o: MintOptions = {}): Promise<Minted> {
@@ -70,7 +81,7 @@ export async function mint(o: MintOptions = {}): Promise<Minted> {
     endTime: secs(start + (o.lifetimeMs ?? 3_600_000)),
     renewTill: 0,
     isSkey: false,
-    flags: o.flags ?? (TicketFlag.FORWARDABLE | TicketFlag.PRE_AUTHENT),
+    flags: o.flags ?? TicketFlag.FORWARDABLE | TicketFlag.PRE_AUTHENT,
     addresses: [],
     authData: [],
     ticket: ticketBytes,
@@ -84,7 +95,7 @@ export async function mint(o: MintOptions = {}): Promise<Minted> {
     ticket,
     ticketBytes,
     sessionKey,
-    flags: o.flags ?? (TicketFlag.FORWARDABLE | TicketFlag.PRE_AUTHENT),
+    flags: o.flags ?? TicketFlag.FORWARDABLE | TicketFlag.PRE_AUTHENT,
     authTime: new Date(secs(start) * 1000),
     startTime: new Date(secs(start) * 1000),
     endTime: new Date(secs(start + (o.lifetimeMs ?? 3_600_000)) * 1000),
@@ -92,7 +103,14 @@ export async function mint(o: MintOptions = {}): Promise<Minted> {
   };
   const keytab: Keytab = {
     version: 2,
-    entries: [{ principal: service, timestamp: secs(start), kvno, key: { keytype: enctype, keyvalue: serviceKey.bytes } }],
+    entries: [
+      {
+        principal: service,
+        timestamp: secs(start),
+        kvno,
+        key: { keytype: enctype, keyvalue: serviceKey.bytes },
+      },
+    ],
   };
   return { serviceKey, kvno, keytab, ticket: st, credentials, ccache };
 }

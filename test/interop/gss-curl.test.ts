@@ -7,8 +7,8 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { readKeytab } from '../../src/ccache/keytab.js';
 import { unparsePrincipal } from '../../src/ccache/principal-text.js';
-import { loadConfig } from '../../src/krb5/config-load.js';
 import type { Krb5Config } from '../../src/krb5/config.js';
+import { loadConfig } from '../../src/krb5/config-load.js';
 import { createAcceptorContext } from '../../src/spnego/index.js';
 import { type MitRealm, skipUnlessMit, startMitRealm } from './helpers/mit-realm.js';
 
@@ -31,7 +31,11 @@ describe('curl --negotiate (MIT initiator) → our acceptor', { skip: skipUnless
     realm = await startMitRealm({
       realm: REALM,
       enctypes: ['aes256-cts-hmac-sha384-192:normal', 'aes256-cts-hmac-sha1-96:normal'],
-      principals: [{ name: 'alice', password: 'alice-pw' }, { name: 'HTTP/localhost' }, { name: 'HTTP/backend' }],
+      principals: [
+        { name: 'alice', password: 'alice-pw' },
+        { name: 'HTTP/localhost' },
+        { name: 'HTTP/backend' },
+      ],
     });
     const keytab = await readKeytab(await realm.keytab('HTTP/localhost'));
     config = await loadConfig({ files: [realm.krb5ConfPath] });
@@ -53,7 +57,9 @@ describe('curl --negotiate (MIT initiator) → our acceptor', { skip: skipUnless
             seen.delegatedTicket = unparsePrincipal(t.server);
           }
           const token = out.token ? Buffer.from(out.token) : undefined;
-          res.writeHead(200, token ? { 'WWW-Authenticate': `Negotiate ${token.toString('base64')}` } : {}).end(`hello ${seen.user}\n`);
+          res
+            .writeHead(200, token ? { 'WWW-Authenticate': `Negotiate ${token.toString('base64')}` } : {})
+            .end(`hello ${seen.user}\n`);
         })
         .catch((e: unknown) => {
           seen.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -70,7 +76,8 @@ describe('curl --negotiate (MIT initiator) → our acceptor', { skip: skipUnless
     await realm?.stop();
   });
 
-  const curl = (args: string[]) => realm.run('curl', ['-sS', '--fail', '--negotiate', '-u', ':', ...args, `http://localhost:${port}/`]);
+  const curl = (args: string[]) =>
+    realm.run('curl', ['-sS', '--fail', '--negotiate', '-u', ':', ...args, `http://localhost:${port}/`]);
 
   it('authenticates alice and answers with our AP-REP', async () => {
     seen = {};
@@ -79,7 +86,6 @@ describe('curl --negotiate (MIT initiator) → our acceptor', { skip: skipUnless
     assert.equal(r.stdout, `hello alice@${REALM}\n`);
     assert.equal(seen.delegatedTicket, undefined);
   });
-
 
   it('with --delegation always, the delegated TGT gets a service ticket from the KDC', async () => {
     seen = {};

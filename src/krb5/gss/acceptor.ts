@@ -13,10 +13,19 @@ import {
   encodeEncApRepPart,
 } from '../../asn1/index.js';
 import type { Ccache } from '../../ccache/ccache.js';
+import { TicketFlag } from '../../ccache/flags.js';
 import type { Keytab, KeytabEntry } from '../../ccache/keytab.js';
 import { type Principal, principalsEqual, unparsePrincipal } from '../../ccache/principal-text.js';
-import { TicketFlag } from '../../ccache/flags.js';
-import { constantTimeEqual, decrypt, encrypt, enctypeName, generateRandomKey, isEnctypeSupported, type Key, makeKey } from '../../crypto/index.js';
+import {
+  constantTimeEqual,
+  decrypt,
+  encrypt,
+  enctypeName,
+  generateRandomKey,
+  isEnctypeSupported,
+  type Key,
+  makeKey,
+} from '../../crypto/index.js';
 import { Asn1Error, CryptoError, KerberosError } from '../../errors.js';
 import { krbErrorHint, krbErrorName } from '../krb-error.js';
 import { channelBindingHash, decodeGssChecksum } from './checksum.js';
@@ -75,7 +84,11 @@ function sameComponents(e: KeytabEntry, p: Principal): boolean {
  * then — as MIT does — every other key of that principal and enctype, so a keytab whose kvno
  * numbering drifted (or holds the old and new keys) still works.
  */
-function openTicket(apReq: ApReq, keytab: Keytab, server: Principal): { part: EncTicketPart; entry: KeytabEntry } {
+function openTicket(
+  apReq: ApReq,
+  keytab: Keytab,
+  server: Principal,
+): { part: EncTicketPart; entry: KeytabEntry } {
   const enc = apReq.ticket.encPart;
   const name = unparsePrincipal(server);
   const mine = keytab.entries.filter((e) => sameComponents(e, server));
@@ -84,9 +97,15 @@ function openTicket(apReq: ApReq, keytab: Keytab, server: Principal): { part: En
   }
   const sameType = mine.filter((e) => e.key.keytype === enc.etype);
   if (sameType.length === 0 || !isEnctypeSupported(enc.etype)) {
-    throw krbError(45, `the ticket for ${name} is encrypted with ${enctypeName(enc.etype)}, and the keytab has no such key (it has ${[...new Set(mine.map((e) => enctypeName(e.key.keytype)))].join(', ')})`);
+    throw krbError(
+      45,
+      `the ticket for ${name} is encrypted with ${enctypeName(enc.etype)}, and the keytab has no such key (it has ${[...new Set(mine.map((e) => enctypeName(e.key.keytype)))].join(', ')})`,
+    );
   }
-  const ordered = [...sameType.filter((e) => enc.kvno === undefined || e.kvno === enc.kvno || e.kvno === 0), ...sameType.filter((e) => !(enc.kvno === undefined || e.kvno === enc.kvno || e.kvno === 0))];
+  const ordered = [
+    ...sameType.filter((e) => enc.kvno === undefined || e.kvno === enc.kvno || e.kvno === 0),
+    ...sameType.filter((e) => !(enc.kvno === undefined || e.kvno === enc.kvno || e.kvno === 0)),
+  ];
   for (const entry of ordered) {
     let plain: Uint8Array;
     try {
@@ -103,9 +122,15 @@ function openTicket(apReq: ApReq, keytab: Keytab, server: Principal): { part: En
   }
   const kvnos = [...new Set(sameType.map((e) => e.kvno))].join(', ');
   if (enc.kvno !== undefined && !sameType.some((e) => e.kvno === enc.kvno)) {
-    throw krbError(44, `wrong key version: the ticket for ${name} is for kvno ${enc.kvno}, the keytab has kvno ${kvnos}`);
+    throw krbError(
+      44,
+      `wrong key version: the ticket for ${name} is for kvno ${enc.kvno}, the keytab has kvno ${kvnos}`,
+    );
   }
-  throw krbError(31, `no key in the keytab decrypts the ticket for ${name} (kvno ${enc.kvno ?? '?'}, keytab kvno ${kvnos})`);
+  throw krbError(
+    31,
+    `no key in the keytab decrypts the ticket for ${name} (kvno ${enc.kvno ?? '?'}, keytab kvno ${kvnos})`,
+  );
 }
 
 /** Accepts an AP-REQ token (01 00); throws KerberosError (or GssError for a malformed token). */
@@ -113,26 +138,39 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
   const now = (o.now ?? Date.now)();
   const skewMs = (o.clockskew ?? 300) * 1000;
   const t = decodeKrb5Token(token);
-  if (t.tokId !== TokenId.AP_REQ) throw new GssError('DEFECTIVE_TOKEN', `expected an AP-REQ token (01 00), got TOK_ID ${t.tokId.toString(16).padStart(4, '0')}`);
+  if (t.tokId !== TokenId.AP_REQ)
+    throw new GssError(
+      'DEFECTIVE_TOKEN',
+      `expected an AP-REQ token (01 00), got TOK_ID ${t.tokId.toString(16).padStart(4, '0')}`,
+    );
   let apReq: ApReq;
   try {
     apReq = decodeApReq(t.body);
   } catch (e) {
-    if (e instanceof Asn1Error) throw new GssError('DEFECTIVE_TOKEN', `the AP-REQ does not decode: ${e.message}`, { cause: e });
+    if (e instanceof Asn1Error)
+      throw new GssError('DEFECTIVE_TOKEN', `the AP-REQ does not decode: ${e.message}`, { cause: e });
     throw e;
   }
-  if (apReq.pvno !== 5 || apReq.msgType !== 14) throw krbError(39, `AP-REQ with pvno ${apReq.pvno}, msg-type ${apReq.msgType}`);
-  if ((apReq.apOptions & ApOption.USE_SESSION_KEY) !== 0) throw krbError(66, 'user-to-user AP-REQ: this acceptor has no TGT to offer');
+  if (apReq.pvno !== 5 || apReq.msgType !== 14)
+    throw krbError(39, `AP-REQ with pvno ${apReq.pvno}, msg-type ${apReq.msgType}`);
+  if ((apReq.apOptions & ApOption.USE_SESSION_KEY) !== 0)
+    throw krbError(66, 'user-to-user AP-REQ: this acceptor has no TGT to offer');
   const server: Principal = { realm: apReq.ticket.realm, name: apReq.ticket.sname };
   if (o.principal && !principalsEqual(o.principal, server)) {
-    throw krbError(35, `the ticket is for ${unparsePrincipal(server)}, this service is ${unparsePrincipal(o.principal)}`);
+    throw krbError(
+      35,
+      `the ticket is for ${unparsePrincipal(server)}, this service is ${unparsePrincipal(o.principal)}`,
+    );
   }
   const { part: tkt, entry } = openTicket(apReq, o.keytab, server);
   const sessionKey = makeKey(tkt.key.keytype, tkt.key.keyvalue);
   const client: Principal = { realm: tkt.crealm, name: tkt.cname };
   const start = (tkt.starttime ?? tkt.authtime).getTime();
   if ((tkt.flags & TicketFlag.INVALID) !== 0 || start - skewMs > now) {
-    throw krbError(33, `the ticket of ${unparsePrincipal(client)} is not yet valid (starts ${new Date(start).toISOString()})`);
+    throw krbError(
+      33,
+      `the ticket of ${unparsePrincipal(client)} is not yet valid (starts ${new Date(start).toISOString()})`,
+    );
   }
   if (tkt.endtime.getTime() + skewMs < now) {
     throw krbError(32, `the ticket of ${unparsePrincipal(client)} expired at ${tkt.endtime.toISOString()}`);
@@ -140,30 +178,51 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
 
   let auth: Authenticator;
   try {
-    if (apReq.authenticator.etype !== sessionKey.enctype) throw new CryptoError('INTEGRITY', 'authenticator enctype differs from the session key');
-    auth = decodeAuthenticator(decrypt(sessionKey, KeyUsage.AP_REQ_AUTHENTICATOR, apReq.authenticator.cipher));
+    if (apReq.authenticator.etype !== sessionKey.enctype)
+      throw new CryptoError('INTEGRITY', 'authenticator enctype differs from the session key');
+    auth = decodeAuthenticator(
+      decrypt(sessionKey, KeyUsage.AP_REQ_AUTHENTICATOR, apReq.authenticator.cipher),
+    );
   } catch (e) {
-    if (e instanceof CryptoError) throw krbError(31, `the authenticator of ${unparsePrincipal(client)} does not decrypt with the ticket's session key`, e);
+    if (e instanceof CryptoError)
+      throw krbError(
+        31,
+        `the authenticator of ${unparsePrincipal(client)} does not decrypt with the ticket's session key`,
+        e,
+      );
     if (e instanceof Asn1Error) throw krbError(41, 'the authenticator does not decode', e);
     throw e;
   }
   const claimed: Principal = { realm: auth.crealm, name: auth.cname };
   if (!principalsEqual(claimed, client)) {
-    throw krbError(36, `the authenticator names ${unparsePrincipal(claimed)}, the ticket ${unparsePrincipal(client)}`);
+    throw krbError(
+      36,
+      `the authenticator names ${unparsePrincipal(claimed)}, the ticket ${unparsePrincipal(client)}`,
+    );
   }
   const ctimeMs = auth.ctime.getTime() + Math.floor(auth.cusec / 1000);
   if (Math.abs(ctimeMs - now) > skewMs) {
-    throw krbError(37, `the authenticator of ${unparsePrincipal(client)} is ${Math.round((now - ctimeMs) / 1000)} s off this server's clock (clockskew ${skewMs / 1000} s)`);
+    throw krbError(
+      37,
+      `the authenticator of ${unparsePrincipal(client)} is ${Math.round((now - ctimeMs) / 1000)} s off this server's clock (clockskew ${skewMs / 1000} s)`,
+    );
   }
   if (!auth.cksum || auth.cksum.cksumtype !== CKSUMTYPE_GSSAPI) {
-    throw krbError(50, `the authenticator checksum is ${auth.cksum ? `type ${auth.cksum.cksumtype}` : 'missing'}, the GSS-API needs 0x8003`);
+    throw krbError(
+      50,
+      `the authenticator checksum is ${auth.cksum ? `type ${auth.cksum.cksumtype}` : 'missing'}, the GSS-API needs 0x8003`,
+    );
   }
   const ck = decodeGssChecksum(auth.cksum.checksum);
   if (o.channelBindings !== undefined && ck.bindingHash.some((b) => b !== 0)) {
     if (!constantTimeEqual(ck.bindingHash, channelBindingHash(o.channelBindings))) {
-      throw new GssError('BAD_BINDINGS', `the channel bindings of ${unparsePrincipal(client)} do not match this connection`, {
-        hint: 'the client authenticated a different TLS channel (a proxy in between?)',
-      });
+      throw new GssError(
+        'BAD_BINDINGS',
+        `the channel bindings of ${unparsePrincipal(client)} do not match this connection`,
+        {
+          hint: 'the client authenticated a different TLS channel (a proxy in between?)',
+        },
+      );
     }
   }
   // Replay check last, so only authenticators that passed every other check take cache room.
@@ -191,7 +250,11 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
       subkey: { keytype: acceptorKey.enctype, keyvalue: acceptorKey.bytes },
       seqNumber: ourSeq,
     });
-    const rep = encodeApRep({ pvno: 5, msgType: 15, encPart: { etype: sessionKey.enctype, cipher: encrypt(sessionKey, KeyUsage.AP_REP_ENC_PART, part) } });
+    const rep = encodeApRep({
+      pvno: 5,
+      msgType: 15,
+      encPart: { etype: sessionKey.enctype, cipher: encrypt(sessionKey, KeyUsage.AP_REP_ENC_PART, part) },
+    });
     replyToken = encodeKrb5Token(TokenId.AP_REP, rep, t.oid);
   }
   return {

@@ -41,7 +41,8 @@ export function channelBindingHash(applicationData: Uint8Array | undefined): Uin
 }
 
 export function encodeGssChecksum(c: GssChecksum): Uint8Array {
-  if (c.bindingHash.length !== BND_LENGTH) throw new SpnegoError('GSS_BAD_INPUT', 'channel-binding hash must be 16 bytes');
+  if (c.bindingHash.length !== BND_LENGTH)
+    throw new SpnegoError('GSS_BAD_INPUT', 'channel-binding hash must be 16 bytes');
   const deleg = c.delegation;
   const flags = deleg === undefined ? c.flags & ~GssFlag.DELEG : c.flags | GssFlag.DELEG;
   const out = new Uint8Array(24 + (deleg === undefined ? 0 : 4 + deleg.length));
@@ -49,7 +50,8 @@ export function encodeGssChecksum(c: GssChecksum): Uint8Array {
   out.set(c.bindingHash, 4);
   out.set(le32(flags), 20);
   if (deleg !== undefined) {
-    if (deleg.length > 0xffff) throw new SpnegoError('GSS_BAD_INPUT', 'KRB-CRED too long for the 16-bit Dlgth field');
+    if (deleg.length > 0xffff)
+      throw new SpnegoError('GSS_BAD_INPUT', 'KRB-CRED too long for the 16-bit Dlgth field');
     out[24] = 1;
     out[25] = 0;
     out[26] = deleg.length & 0xff;

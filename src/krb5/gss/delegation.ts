@@ -41,12 +41,20 @@ export function buildKrbCred(tgt: KdcReply, sessionKey: Key, nowMs: number): Uin
     pvno: 5,
     msgType: 22,
     tickets: [tgt.ticket],
-    encPart: { etype: sessionKey.enctype, cipher: encrypt(sessionKey, KeyUsage.KRB_CRED_ENC_PART, encodeEncKrbCredPart(part)) },
+    encPart: {
+      etype: sessionKey.enctype,
+      cipher: encrypt(sessionKey, KeyUsage.KRB_CRED_ENC_PART, encodeEncKrbCredPart(part)),
+    },
   });
 }
 
 function bad(why: string, cause?: unknown): KerberosError {
-  return new KerberosError(41, 'KRB_AP_ERR_MODIFIED', `delegated credentials: ${why}`, cause === undefined ? {} : { cause });
+  return new KerberosError(
+    41,
+    'KRB_AP_ERR_MODIFIED',
+    `delegated credentials: ${why}`,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /**

@@ -4,7 +4,13 @@ export { channelBindingHash, decodeGssChecksum, encodeGssChecksum, type GssCheck
 export { ApOption, CKSUMTYPE_GSSAPI, GssFlag, KeyUsage, TokenFlag, TokenId } from './constants.js';
 export { buildKrbCred, openKrbCred } from './delegation.js';
 export { GssError } from './errors.js';
-export { decodeKrb5Token, encodeKrb5Token, errorFromToken, isKrb5Oid, type Krb5ContextToken } from './framing.js';
+export {
+  decodeKrb5Token,
+  encodeKrb5Token,
+  errorFromToken,
+  isKrb5Oid,
+  type Krb5ContextToken,
+} from './framing.js';
 export { Krb5Initiator, type Krb5InitiatorOptions, randomSeq } from './initiator.js';
 export { MessageProtection, type ProtectionOptions } from './per-message.js';
 export { defaultReplayCache, ReplayCache, type ReplayCacheOptions } from './replay-cache.js';

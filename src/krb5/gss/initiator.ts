@@ -4,12 +4,18 @@
 // and sequence number adopted.
 import {
   type Authenticator,
+  application,
+  ctx,
   decodeApRep,
   decodeEncApRepPart,
-  encodeApReq,
-  encodeAuthenticator,
   type EncApRepPart,
+  encodeAuthenticator,
+  encodeTicket,
   OID_KRB5,
+  sequence,
+  writeEncryptedData,
+  writeInteger,
+  writeKerberosFlags,
 } from '../../asn1/index.js';
 import { decrypt, encrypt, generateRandomKey, type Key, makeKey } from '../../crypto/index.js';
 import { Asn1Error, CryptoError, MutualAuthenticationError } from '../../errors.js';
@@ -64,7 +70,12 @@ export class Krb5Initiator {
     this.subkey = generateRandomKey(t.sessionKey.enctype);
     this.seq = randomSeq();
     this.flags =
-      GssFlag.REPLAY | GssFlag.SEQUENCE | GssFlag.CONF | GssFlag.INTEG | (o.mutual ? GssFlag.MUTUAL : 0) | (o.forwarded ? GssFlag.DELEG : 0);
+      GssFlag.REPLAY |
+      GssFlag.SEQUENCE |
+      GssFlag.CONF |
+      GssFlag.INTEG |
+      (o.mutual ? GssFlag.MUTUAL : 0) |
+      (o.forwarded ? GssFlag.DELEG : 0);
     const cksum = encodeGssChecksum({
       bindingHash: channelBindingHash(o.channelBindings),
       flags: this.flags,
@@ -80,13 +91,24 @@ export class Krb5Initiator {
       subkey: { keytype: this.subkey.enctype, keyvalue: this.subkey.bytes },
       seqNumber: this.seq,
     };
-    const apReq = encodeApReq({
-      pvno: 5,
-      msgType: 14,
-      apOptions: o.mutual ? ApOption.MUTUAL_REQUIRED : 0,
-      ticket: t.ticket,
-      authenticator: { etype: t.sessionKey.enctype, cipher: encrypt(t.sessionKey, KeyUsage.AP_REQ_AUTHENTICATOR, encodeAuthenticator(auth)) },
-    });
+    // AP-REQ (RFC 4120 §5.5.1) assembled around the ticket's DER as the KDC sent it: re-encoding
+    // (and re-checking) the ticket would cost more than everything else in this token.
+    const apReq = application(
+      14,
+      sequence([
+        ctx(0, writeInteger(5)),
+        ctx(1, writeInteger(14)),
+        ctx(2, writeKerberosFlags(o.mutual ? ApOption.MUTUAL_REQUIRED : 0)),
+        ctx(3, t.ticketBytes.length > 0 ? t.ticketBytes : encodeTicket(t.ticket)),
+        ctx(
+          4,
+          writeEncryptedData({
+            etype: t.sessionKey.enctype,
+            cipher: encrypt(t.sessionKey, KeyUsage.AP_REQ_AUTHENTICATOR, encodeAuthenticator(auth)),
+          }),
+        ),
+      ]),
+    );
     this.token = encodeKrb5Token(TokenId.AP_REQ, apReq, o.oid ?? OID_KRB5);
     if (!o.mutual) {
       // Without an AP-REP the acceptor protects messages with our subkey and our sequence number (RFC 1964 §1.2).
@@ -118,27 +140,42 @@ export class Krb5Initiator {
     const t = decodeKrb5Token(token);
     if (t.tokId === TokenId.KRB_ERROR) throw errorFromToken(t.body, 'the service rejected our AP-REQ');
     if (t.tokId !== TokenId.AP_REP) {
-      throw new MutualAuthenticationError('AP_REP_DEFECTIVE', `expected an AP-REP token (02 00), got TOK_ID ${t.tokId.toString(16).padStart(4, '0')}`);
+      throw new MutualAuthenticationError(
+        'AP_REP_DEFECTIVE',
+        `expected an AP-REP token (02 00), got TOK_ID ${t.tokId.toString(16).padStart(4, '0')}`,
+      );
     }
     let part: EncApRepPart;
     try {
       const rep = decodeApRep(t.body);
-      if (rep.encPart.etype !== this.sessionKey.enctype) throw new MutualAuthenticationError('AP_REP_DEFECTIVE', `AP-REP encrypted with enctype ${rep.encPart.etype}, not the session key's ${this.sessionKey.enctype}`);
+      if (rep.encPart.etype !== this.sessionKey.enctype)
+        throw new MutualAuthenticationError(
+          'AP_REP_DEFECTIVE',
+          `AP-REP encrypted with enctype ${rep.encPart.etype}, not the session key's ${this.sessionKey.enctype}`,
+        );
       part = decodeEncApRepPart(decrypt(this.sessionKey, KeyUsage.AP_REP_ENC_PART, rep.encPart.cipher));
     } catch (e) {
       if (e instanceof MutualAuthenticationError) throw e;
       if (e instanceof CryptoError || e instanceof Asn1Error) {
-        throw new MutualAuthenticationError('AP_REP_INVALID', `the AP-REP does not decrypt or decode: ${e.message}`, {
-          cause: e,
-          hint: 'the reply was not made with the session key of our ticket: someone else answered, or it was modified',
-        });
+        throw new MutualAuthenticationError(
+          'AP_REP_INVALID',
+          `the AP-REP does not decrypt or decode: ${e.message}`,
+          {
+            cause: e,
+            hint: 'the reply was not made with the session key of our ticket: someone else answered, or it was modified',
+          },
+        );
       }
       throw e;
     }
     if (part.ctime.getTime() !== this.ctime.getTime() || part.cusec !== this.cusec) {
-      throw new MutualAuthenticationError('AP_REP_MISMATCH', 'the AP-REP does not echo the time of our authenticator', {
-        hint: 'a replayed or forged AP-REP',
-      });
+      throw new MutualAuthenticationError(
+        'AP_REP_MISMATCH',
+        'the AP-REP does not echo the time of our authenticator',
+        {
+          hint: 'a replayed or forged AP-REP',
+        },
+      );
     }
     const acceptorKey = part.subkey ? makeKey(part.subkey.keytype, part.subkey.keyvalue) : undefined;
     this.establish(acceptorKey, part.seqNumber ?? 0);

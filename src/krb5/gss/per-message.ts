@@ -1,7 +1,16 @@
 // RFC 4121 §4.2 per-message tokens: MIC (04 04) and Wrap (05 04), for the RFC 3961 enctypes
 // with the "new" token format (AES-SHA1, AES-SHA2). rc4-hmac contexts would need the RFC 4757 §7
 // (RFC 1964-style) tokens, which are not implemented: they fail with UNSUPPORTED_PER_MESSAGE.
-import { checksumSize, checksumTypeFor, constantTimeEqual, decrypt, Enctype, encrypt, type Key, makeChecksum } from '../../crypto/index.js';
+import {
+  checksumSize,
+  checksumTypeFor,
+  constantTimeEqual,
+  decrypt,
+  Enctype,
+  encrypt,
+  type Key,
+  makeChecksum,
+} from '../../crypto/index.js';
 import { CryptoError } from '../../errors.js';
 import { KeyUsage, TokenFlag, TokenId } from './constants.js';
 import { GssError } from './errors.js';
@@ -67,7 +76,8 @@ export class MessageProtection {
 
   private sendKey(): { key: Key; flags: number } {
     const acc = this.o.acceptorKey;
-    const flags = (this.o.isAcceptor ? TokenFlag.SENT_BY_ACCEPTOR : 0) | (acc ? TokenFlag.ACCEPTOR_SUBKEY : 0);
+    const flags =
+      (this.o.isAcceptor ? TokenFlag.SENT_BY_ACCEPTOR : 0) | (acc ? TokenFlag.ACCEPTOR_SUBKEY : 0);
     return { key: supported(acc ?? this.o.initiatorKey), flags };
   }
 
@@ -84,7 +94,8 @@ export class MessageProtection {
       throw new GssError('DEFECTIVE_TOKEN', 'per-message token was sent in our own direction (reflected)');
     }
     if ((flags & TokenFlag.ACCEPTOR_SUBKEY) !== 0) {
-      if (!this.o.acceptorKey) throw new GssError('DEFECTIVE_TOKEN', 'token claims an acceptor subkey, but none was negotiated');
+      if (!this.o.acceptorKey)
+        throw new GssError('DEFECTIVE_TOKEN', 'token claims an acceptor subkey, but none was negotiated');
       return supported(this.o.acceptorKey);
     }
     return supported(this.o.initiatorKey);
@@ -113,13 +124,16 @@ export class MessageProtection {
       throw new GssError('DEFECTIVE_TOKEN', 'not an RFC 4121 MIC token (04 04)');
     }
     const flags = token[2] ?? 0;
-    if ((flags & TokenFlag.SEALED) !== 0) throw new GssError('DEFECTIVE_TOKEN', 'MIC token with the Sealed flag');
-    for (let i = 3; i < 8; i++) if (token[i] !== 0xff) throw new GssError('DEFECTIVE_TOKEN', 'MIC token filler is not FF');
+    if ((flags & TokenFlag.SEALED) !== 0)
+      throw new GssError('DEFECTIVE_TOKEN', 'MIC token with the Sealed flag');
+    for (let i = 3; i < 8; i++)
+      if (token[i] !== 0xff) throw new GssError('DEFECTIVE_TOKEN', 'MIC token filler is not FF');
     const key = this.receiveKey(flags);
     const h = token.subarray(0, HEADER);
     const ctype = checksumTypeFor(key.enctype);
     const want = makeChecksum(ctype, key, this.usage('peer', 'sign'), cat(message, h));
-    if (!constantTimeEqual(want, token.subarray(HEADER))) throw new GssError('BAD_MIC', 'MIC does not verify (tampered message or wrong key)');
+    if (!constantTimeEqual(want, token.subarray(HEADER)))
+      throw new GssError('BAD_MIC', 'MIC does not verify (tampered message or wrong key)');
     this.window.accept(readSeq(h));
   }
 
@@ -145,7 +159,12 @@ export class MessageProtection {
   }
 
   unwrap(token: Uint8Array): { message: Uint8Array; confidential: boolean } {
-    if (token.length < HEADER || token[0] !== TokenId.WRAP >>> 8 || token[1] !== (TokenId.WRAP & 0xff) || token[3] !== 0xff) {
+    if (
+      token.length < HEADER ||
+      token[0] !== TokenId.WRAP >>> 8 ||
+      token[1] !== (TokenId.WRAP & 0xff) ||
+      token[3] !== 0xff
+    ) {
       throw new GssError('DEFECTIVE_TOKEN', 'not an RFC 4121 Wrap token (05 04)');
     }
     const flags = token[2] ?? 0;
@@ -162,25 +181,30 @@ export class MessageProtection {
       try {
         pt = decrypt(key, usage, body);
       } catch (e) {
-        if (e instanceof CryptoError) throw new GssError('BAD_MIC', `Wrap token does not decrypt: ${e.message}`, { cause: e });
+        if (e instanceof CryptoError)
+          throw new GssError('BAD_MIC', `Wrap token does not decrypt: ${e.message}`, { cause: e });
         throw e;
       }
-      if (pt.length < HEADER + ec) throw new GssError('DEFECTIVE_TOKEN', 'Wrap token plaintext shorter than its header copy');
+      if (pt.length < HEADER + ec)
+        throw new GssError('DEFECTIVE_TOKEN', 'Wrap token plaintext shorter than its header copy');
       const copy = pt.subarray(pt.length - HEADER);
       // The encrypted header copy carries RRC = 0; everything else must match the clear header.
       for (let i = 0; i < HEADER; i++) {
         const expect = i === 6 || i === 7 ? 0 : h[i];
-        if (copy[i] !== expect) throw new GssError('BAD_MIC', 'Wrap token header does not match its encrypted copy');
+        if (copy[i] !== expect)
+          throw new GssError('BAD_MIC', 'Wrap token header does not match its encrypted copy');
       }
       message = pt.slice(0, pt.length - HEADER - ec);
     } else {
       const size = checksumSize(checksumTypeFor(key.enctype));
-      if (ec !== size || body.length < size) throw new GssError('DEFECTIVE_TOKEN', `Wrap token EC is ${ec}, expected checksum size ${size}`);
+      if (ec !== size || body.length < size)
+        throw new GssError('DEFECTIVE_TOKEN', `Wrap token EC is ${ec}, expected checksum size ${size}`);
       message = body.slice(0, body.length - size);
       const zeroed = h.slice();
       zeroed.fill(0, 4, 8);
       const want = makeChecksum(checksumTypeFor(key.enctype), key, usage, cat(message, zeroed));
-      if (!constantTimeEqual(want, body.subarray(body.length - size))) throw new GssError('BAD_MIC', 'Wrap token checksum does not verify');
+      if (!constantTimeEqual(want, body.subarray(body.length - size)))
+        throw new GssError('BAD_MIC', 'Wrap token checksum does not verify');
     }
     this.window.accept(readSeq(h));
     return { message, confidential };
@@ -189,9 +213,13 @@ export class MessageProtection {
 
 function supported(key: Key): Key {
   if (key.enctype === Enctype.RC4_HMAC || key.enctype === Enctype.RC4_HMAC_EXP) {
-    throw new GssError('UNSUPPORTED_PER_MESSAGE', 'MIC/Wrap with an rc4-hmac session key (RFC 4757 §7 tokens) is not supported', {
-      hint: 'give the service principal AES keys (most KDCs do by default); authentication itself works with rc4-hmac',
-    });
+    throw new GssError(
+      'UNSUPPORTED_PER_MESSAGE',
+      'MIC/Wrap with an rc4-hmac session key (RFC 4757 §7 tokens) is not supported',
+      {
+        hint: 'give the service principal AES keys (most KDCs do by default); authentication itself works with rc4-hmac',
+      },
+    );
   }
   return key;
 }

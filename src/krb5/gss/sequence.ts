@@ -28,13 +28,22 @@ export class SequenceWindow {
       return;
     }
     if (this.next - seq > WINDOW) {
-      throw new GssError('OLD_TOKEN', `per-message token with sequence number ${seq} is too old (expected ${this.next})`);
+      throw new GssError(
+        'OLD_TOKEN',
+        `per-message token with sequence number ${seq} is too old (expected ${this.next})`,
+      );
     }
     if (this.seen.has(seq)) {
-      throw new GssError('DUPLICATE_TOKEN', `per-message token with sequence number ${seq} was already received (replay)`);
+      throw new GssError(
+        'DUPLICATE_TOKEN',
+        `per-message token with sequence number ${seq} was already received (replay)`,
+      );
     }
     if (this.sequence) {
-      throw new GssError('UNSEQ_TOKEN', `per-message token with sequence number ${seq} arrived out of order (expected ${this.next})`);
+      throw new GssError(
+        'UNSEQ_TOKEN',
+        `per-message token with sequence number ${seq} arrived out of order (expected ${this.next})`,
+      );
     }
     this.seen.add(seq);
   }

@@ -1,6 +1,6 @@
 // What the AS and TGS handlers share: the KDC's clock and policy, the error codes they answer
 // with (RFC 4120 §7.5.9), and how a refusal becomes a KRB-ERROR on the wire.
-import { encodeKrbError, type KrbError, MessageType, type PaData } from '../../asn1/index.js';
+import { encodeKrbError, type KrbError, MessageType } from '../../asn1/index.js';
 import type { PrincipalName, Realm } from '../../asn1/types.js';
 import { SpnegoError } from '../../errors.js';
 import type { KdcDatabase } from './database.js';
@@ -92,5 +92,3 @@ export function requestedEnd(t: Date | undefined, fallbackMs: number): number {
   if (t === undefined || t.getTime() <= 0) return fallbackMs;
   return t.getTime();
 }
-
-export type { PaData };

@@ -13,7 +13,15 @@
 //   /echo           Negotiate required, CGI: method, user, then the request body verbatim
 //   /public-echo    the same CGI without authentication
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,12 +103,19 @@ const DEFAULT_LOCATIONS: ApacheLocation[] = [
 const live = new Set<ChildProcess>();
 let exitHook = false;
 
-function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 15_000): Promise<void> {
+function waitForPort(
+  port: number,
+  child: ChildProcess,
+  log: () => string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = (): void => {
       if (child.exitCode !== null || child.signalCode !== null) {
-        reject(new Error(`apache2 exited (${child.exitCode ?? child.signalCode}) before listening:\n${log()}`));
+        reject(
+          new Error(`apache2 exited (${child.exitCode ?? child.signalCode}) before listening:\n${log()}`),
+        );
         return;
       }
       const s = createConnection({ host: '127.0.0.1', port });
@@ -184,7 +199,19 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
     blocks.push(locationBlock(l, docroot, delegDir));
   }
 
-  const mods = ['mpm_event', 'authn_core', 'authz_core', 'authz_user', 'auth_gssapi', 'dir', 'mime', 'headers', 'cgid', 'alias', 'env'];
+  const mods = [
+    'mpm_event',
+    'authn_core',
+    'authz_core',
+    'authz_user',
+    'auth_gssapi',
+    'dir',
+    'mime',
+    'headers',
+    'cgid',
+    'alias',
+    'env',
+  ];
   const conf = [
     `ServerRoot "${dir}"`,
     `DefaultRuntimeDir "${dir}"`,
@@ -227,7 +254,10 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
     APACHE_LOG_DIR: dir,
   } as Record<string, string>;
   delete env['KRB5CCNAME'];
-  const child = spawn(bin, ['-f', confPath, '-D', 'FOREGROUND'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(bin, ['-f', confPath, '-D', 'FOREGROUND'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {
     stderr += c.toString('utf8');
