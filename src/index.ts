@@ -13,9 +13,13 @@ export {
   SpnegoError,
 } from './errors.js';
 
-/** Mutual-authentication modes, with requests-gssapi's values. */
-export const REQUIRED = 1;
-export const OPTIONAL = 2;
-export const DISABLED = 3;
-export const MutualAuth = { REQUIRED, OPTIONAL, DISABLED } as const;
-export type MutualAuthMode = (typeof MutualAuth)[keyof typeof MutualAuth];
+export {
+  DISABLED,
+  MutualAuth,
+  type MutualAuthMode,
+  type NegotiateOptions,
+  negotiate,
+  negotiateFetch,
+  OPTIONAL,
+  REQUIRED,
+} from './http/index.js';

@@ -460,13 +460,6 @@ export class Asn1EncodeError extends SpnegoError {
   }
 }
 
-function encodeLength(len: number): number[] {
-  if (len < 0x80) return [len];
-  const out: number[] = [];
-  for (let v = len; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
-  return [0x80 | out.length, ...out];
-}
-
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
   let total = 0;
   for (const p of parts) total += p.length;
@@ -479,20 +472,52 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Octets needed for a DER length. */
+function lengthOctets(len: number): number {
+  if (len < 0x80) return 1;
+  if (len < 0x100) return 2;
+  if (len < 0x10000) return 3;
+  if (len < 0x1000000) return 4;
+  return 5;
+}
+
+/** Writes identifier + length at `out[0..]`, returning where the content starts. */
+function writeHeader(out: Uint8Array, id: number, len: number): number {
+  out[0] = id;
+  const n = lengthOctets(len) - 1;
+  if (n === 0) {
+    out[1] = len;
+    return 2;
+  }
+  out[1] = 0x80 | n;
+  for (let i = 0; i < n; i++) out[1 + n - i] = Math.floor(len / 256 ** i) & 0xff;
+  return 2 + n;
+}
+
+function identifier(cls: number, constructed: boolean, tag: number): number {
+  if (tag < 0 || tag > 30) throw new Asn1EncodeError(`tag ${tag} not supported`);
+  return (cls << 6) | (constructed ? 0x20 : 0) | tag;
+}
+
 /** One TLV with a low tag number (< 31: every tag Kerberos, GSS and SPNEGO use). */
 export function tlv(cls: number, constructed: boolean, tag: number, content: Uint8Array): Uint8Array {
-  if (tag < 0 || tag > 30) throw new Asn1EncodeError(`tag ${tag} not supported`);
-  const id = (cls << 6) | (constructed ? 0x20 : 0) | tag;
-  const len = encodeLength(content.length);
-  const out = new Uint8Array(1 + len.length + content.length);
-  out[0] = id;
-  out.set(len, 1);
-  out.set(content, 1 + len.length);
+  // One allocation per TLV: encoders nest deeply and run on every token (bench/gss).
+  const out = new Uint8Array(1 + lengthOctets(content.length) + content.length);
+  out.set(content, writeHeader(out, identifier(cls, constructed, tag), content.length));
   return out;
 }
 
 export function sequence(fields: readonly (Uint8Array | undefined)[]): Uint8Array {
-  return tlv(TagClass.UNIVERSAL, true, UniversalTag.SEQUENCE, concat(fields.filter((f) => f !== undefined)));
+  let total = 0;
+  for (const f of fields) if (f !== undefined) total += f.length;
+  const out = new Uint8Array(1 + lengthOctets(total) + total);
+  let off = writeHeader(out, identifier(TagClass.UNIVERSAL, true, UniversalTag.SEQUENCE), total);
+  for (const f of fields) {
+    if (f === undefined) continue;
+    out.set(f, off);
+    off += f.length;
+  }
+  return out;
 }
 
 /** `[n] EXPLICIT inner` */
@@ -510,7 +535,19 @@ export function application(tag: number, inner: Uint8Array): Uint8Array {
 }
 
 function integerContent(v: number | bigint): Uint8Array {
-  // asn1js produces the minimal two's-complement content octets.
+  if (typeof v === 'number' && v >= -0x80000000 && v <= 0xffffffff) {
+    // Hot path (every Int32/UInt32/Microseconds): minimal two's-complement octets, by hand —
+    // asn1js's BigInt route costs microseconds per integer and messages carry many.
+    if (v >= -0x80 && v <= 0x7f) return Uint8Array.of(v & 0xff);
+    if (v >= -0x8000 && v <= 0x7fff) return Uint8Array.of((v >> 8) & 0xff, v & 0xff);
+    if (v >= -0x800000 && v <= 0x7fffff) return Uint8Array.of((v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+    if (v >= -0x80000000 && v <= 0x7fffffff) {
+      return Uint8Array.of((v >> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+    }
+    // 2^31..2^32-1 needs a leading zero octet to stay positive.
+    return Uint8Array.of(0, (v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+  }
+  // asn1js produces the minimal two's-complement content octets for anything larger.
   return asn1js.Integer.fromBigInt(v).valueBlock.valueHexView.slice();
 }
 
@@ -610,7 +647,18 @@ export function writeBitString(bits: Uint8Array, unused: number): Uint8Array {
 
 const OID_RE = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 
+// The handful of OIDs in use (krb5, SPNEGO...) are encoded once.
+const oidCache = new Map<string, Uint8Array>();
+
 export function oidContent(oid: string): Uint8Array {
+  const hit = oidCache.get(oid);
+  if (hit) return hit.slice();
+  const c = oidContentUncached(oid);
+  if (oidCache.size < 64) oidCache.set(oid, c.slice());
+  return c;
+}
+
+function oidContentUncached(oid: string): Uint8Array {
   if (typeof oid !== 'string' || !OID_RE.test(oid)) throw new Asn1EncodeError(`invalid OID: ${String(oid)}`);
   const arcs = oid.split('.');
   if (arcs[0] !== '2' && Number(arcs[1]) >= 40) throw new Asn1EncodeError(`invalid OID: ${oid}`);

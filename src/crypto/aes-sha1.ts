@@ -4,11 +4,11 @@
 
 import { sha1 } from '@noble/hashes/legacy.js';
 import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
-import { randomBytes } from '@noble/hashes/utils.js';
 import { CryptoError } from '../errors.js';
 import { AES_BLOCK, AesKey, aesEncryptBlock, ctsDecrypt, ctsEncryptInPlace } from './aes-cts.js';
 import { KeyedHmac, KeyStateCache, UsageMap } from './key-cache.js';
 import { nfold } from './nfold.js';
+import { randomBytes } from './random.js';
 import type { EnctypeProfile, Key } from './types.js';
 import {
   checkKeyLength,

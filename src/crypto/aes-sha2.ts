@@ -5,10 +5,11 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
-import { type CHash, randomBytes } from '@noble/hashes/utils.js';
+import type { CHash } from '@noble/hashes/utils.js';
 import { CryptoError } from '../errors.js';
 import { AES_BLOCK, AesKey, ctsDecrypt, ctsEncryptInPlace } from './aes-cts.js';
 import { KeyedHmac, KeyStateCache, UsageMap } from './key-cache.js';
+import { randomBytes } from './random.js';
 import type { EnctypeProfile, Key } from './types.js';
 import {
   checkKeyLength,

@@ -1,6 +1,7 @@
 // Public API of src/crypto: RFC 3961 operations over the registered enctypes.
-import { randomBytes } from '@noble/hashes/utils.js';
+
 import { CryptoError } from '../errors.js';
+import { randomBytes } from './random.js';
 import { getEnctype } from './registry.js';
 import type { EnctypeProfile, Key } from './types.js';
 import { toBytes } from './util.js';
@@ -79,7 +80,7 @@ export function randomToKey(enctype: number, seed: Uint8Array): Key {
   return Object.freeze({ enctype, bytes: getEnctype(enctype, { allowWeak: true }).randomToKey(seed) });
 }
 
-/** A fresh random key (crypto.getRandomValues through @noble/hashes). */
+/** A fresh random key (crypto.getRandomValues, pooled in random.ts). */
 export function generateRandomKey(enctype: number): Key {
   const p = getEnctype(enctype, { allowWeak: true });
   return Object.freeze({ enctype, bytes: p.randomToKey(randomBytes(p.seedBytes)) });
@@ -104,3 +105,4 @@ export function checksumTypeFor(enctype: number): number {
 export function prf(key: Key, input: Uint8Array): Uint8Array {
   return profileOf(key).prf(key, input);
 }
+export { randomBytes, randomUint32 } from './random.js';

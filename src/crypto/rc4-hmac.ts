@@ -2,10 +2,10 @@
 // Byte-for-byte as MIT krb5 1.20 does it, which is what the vectors in test/vectors were made with.
 import { hmac } from '@noble/hashes/hmac.js';
 import { md5, sha1 } from '@noble/hashes/legacy.js';
-import { randomBytes } from '@noble/hashes/utils.js';
 import { CryptoError } from '../errors.js';
 import { KeyedHmac, KeyStateCache, UsageMap } from './key-cache.js';
 import { md4 } from './md4.js';
+import { randomBytes } from './random.js';
 import { Rc4, rc4 } from './rc4.js';
 import type { EnctypeProfile, Key } from './types.js';
 import { checkUsage, constantTimeEqual } from './util.js';

@@ -14,7 +14,7 @@ import type { EncryptionKey, PrincipalName } from '../asn1/types.js';
 import type { CcacheCredential } from '../ccache/ccache.js';
 import type { Principal } from '../ccache/principal-text.js';
 import { unparsePrincipal } from '../ccache/principal-text.js';
-import { decrypt, type Key } from '../crypto/index.js';
+import { decrypt, type Key, randomUint32 } from '../crypto/index.js';
 import { CryptoError, KerberosError } from '../errors.js';
 import { kerberosErrorFrom } from './krb-error.js';
 
@@ -39,9 +39,7 @@ export const KdcOption = {
 
 /** A 31-bit random nonce: MIT's choice, so signed and unsigned decoders agree. */
 export function makeNonce(): number {
-  const b = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(b);
-  return (b[0] ?? 0) & 0x7fffffff;
+  return randomUint32() & 0x7fffffff;
 }
 
 /** A ticket with everything the client learnt about it from the KDC's encrypted reply. */

@@ -16,7 +16,8 @@ export interface Logger {
 
 export interface NamespacedLog {
   readonly enabled: boolean;
-  (message: string): void;
+  /** A function message is only evaluated when the namespace is enabled (for costly details). */
+  (message: string | (() => string)): void;
 }
 
 function patternMatches(pattern: string, ns: string): boolean {
@@ -53,14 +54,28 @@ export function debugEnabled(ns: string, debug: string | undefined, nodeDebug: s
   return on;
 }
 
+// Contexts are created per request: remember the answer for the current DEBUG/NODE_DEBUG values.
+const enabledCache = new Map<string, boolean>();
+function envEnabled(ns: string, debug: string | undefined, nodeDebug: string | undefined): boolean {
+  const key = `${ns}\0${debug ?? ''}\0${nodeDebug ?? ''}`;
+  let on = enabledCache.get(key);
+  if (on === undefined) {
+    on = debugEnabled(ns, debug, nodeDebug);
+    if (enabledCache.size > 256) enabledCache.clear();
+    enabledCache.set(key, on);
+  }
+  return on;
+}
+
 /** Creates a logger for `ns`. With a user `logger`, messages go to its `debug` prefixed by ns. */
 export function createLog(ns: string, logger?: Logger): NamespacedLog {
   const env = typeof process === 'undefined' ? undefined : process.env;
-  const enabled = logger !== undefined || debugEnabled(ns, env?.DEBUG, env?.NODE_DEBUG);
-  const fn = ((message: string) => {
+  const enabled = logger !== undefined || envEnabled(ns, env?.DEBUG, env?.NODE_DEBUG);
+  const fn = ((message: string | (() => string)) => {
     if (!enabled) return;
-    if (logger) logger.debug(`${ns} ${message}`);
-    else process.stderr.write(`${new Date().toISOString()} ${ns} ${message}\n`);
+    const text = typeof message === 'function' ? message() : message;
+    if (logger) logger.debug(`${ns} ${text}`);
+    else process.stderr.write(`${new Date().toISOString()} ${ns} ${text}\n`);
   }) as NamespacedLog;
   Object.defineProperty(fn, 'enabled', { value: enabled });
   return fn;

@@ -126,7 +126,8 @@ export class InitiatorContext implements SecurityContext {
     // Without mutual authentication nothing more is needed from the acceptor (GSS_S_COMPLETE).
     this.state = this.krb.complete ? 'done' : 'sent';
     this.log(
-      `AP-REQ for ${this.o.credentials.principal.realm} service ticket, ${forwarded ? 'with' : 'without'} delegation; token ${describeBytes(token)}`,
+      () =>
+        `AP-REQ for ${this.o.credentials.principal.realm} service ticket, ${forwarded ? 'with' : 'without'} delegation; token ${describeBytes(token)}`,
     );
     return { token, complete: this.complete };
   }

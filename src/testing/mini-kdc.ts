@@ -1,6 +1,12 @@
 // `MiniKdc`: a real Kerberos KDC (AS + TGS, RFC 4120) in the test process, on a loopback port
 // over TCP and UDP, that MIT's kinit/kvno and our own client both talk to. Tests switch faults
 // on (KDC clock skew, unknown principals, KDC down, slow replies) and count what it received.
+//
+//   const kdc = await MiniKdc.start({ principals: [{ name: 'alice', password: 'pw' }, 'HTTP/localhost'] });
+//   const creds = await Credentials.fromPassword('alice', 'pw', { config: kdc.clientConfig() });
+//   const acceptor = createAcceptor({ keytab: kdc.keytabFor('HTTP/localhost') });
+//   await kdc.writeKrb5Conf(path);  // KRB5_CONFIG for MIT tools and child processes
+//   await kdc.stop();
 import type { PrincipalName } from '../asn1/types.js';
 import { serializeKeytab } from '../ccache/keytab.js';
 import { parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
@@ -154,13 +160,24 @@ export class MiniKdc {
       rdns: 'false',
       forwardable: 'true',
       ticket_lifetime: String(this.ctx.policy.maxLife),
-      ...(this.ctx.policy.maxRenewableLife > 0 ? { renew_lifetime: String(this.ctx.policy.maxRenewableLife) } : {}),
+      ...(this.ctx.policy.maxRenewableLife > 0
+        ? { renew_lifetime: String(this.ctx.policy.maxRenewableLife) }
+        : {}),
       ...(o.udp ? {} : { udp_preference_limit: '1' }),
       ...o.libdefaults,
     };
     const lines = ['[libdefaults]', ...Object.entries(lib).map(([k, v]) => `  ${k} = ${v}`), '', '[realms]'];
     for (const r of this.realms) lines.push(`  ${r} = {`, `    kdc = ${this.address}`, '  }');
-    lines.push('', '[domain_realm]', `  localhost = ${this.realm}`, `  .localhost = ${this.realm}`, '');
+    lines.push('', '[domain_realm]', `  localhost = ${this.realm}`, `  .localhost = ${this.realm}`);
+    if (this.realms.length > 1) {
+      // Every realm trusts every other directly; without this, clients walk the DNS-style
+      // hierarchy (A.TEST → TEST → B.TEST) through a realm that does not exist.
+      lines.push('', '[capaths]');
+      for (const r of this.realms) {
+        lines.push(`  ${r} = {`, ...this.realms.filter((o) => o !== r).map((o) => `    ${o} = .`), '  }');
+      }
+    }
+    lines.push('');
     return lines.join('\n');
   }
 
@@ -182,7 +199,9 @@ export class MiniKdc {
   addPrincipal(name: string | PrincipalSpec, password?: string): string {
     const spec = typeof name === 'string' ? { name, ...(password === undefined ? {} : { password }) } : name;
     const existing = this.db.byText(spec.name);
-    const rec = this.db.add(existing && spec.kvno === undefined ? { ...spec, kvno: existing.kvno + 1 } : spec);
+    const rec = this.db.add(
+      existing && spec.kvno === undefined ? { ...spec, kvno: existing.kvno + 1 } : spec,
+    );
     return unparsePrincipal(rec.principal);
   }
 
@@ -196,7 +215,10 @@ export class MiniKdc {
     const now = Math.floor(Date.now() / 1000);
     const entries = names.flatMap((n) => {
       const rec = this.db.byText(n);
-      if (!rec) throw new ConfigError('MINIKDC_NO_PRINCIPAL', `MiniKdc has no principal ${n}`, { hint: 'add it with addPrincipal(name) or the principals option' });
+      if (!rec)
+        throw new ConfigError('MINIKDC_NO_PRINCIPAL', `MiniKdc has no principal ${n}`, {
+          hint: 'add it with addPrincipal(name) or the principals option',
+        });
       return keytabEntriesOf(rec, now);
     });
     return serializeKeytab(entries);
@@ -208,6 +230,16 @@ export class MiniKdc {
     return path;
   }
 
+  /**
+   * Answers one request without a socket, exactly as over the wire (recorded as `direct`): for
+   * tests that feed the KDC crafted or mutated bytes. Never throws.
+   */
+  handleRequest(bytes: Uint8Array): Uint8Array {
+    const { reply, record } = handleKdcRequest(this.ctx, bytes);
+    this.records.push({ ...record, transport: 'direct' });
+    return reply;
+  }
+
   /** Every request received so far, oldest first. */
   get requests(): readonly KdcRequestRecord[] {
     return this.records;
@@ -215,7 +247,9 @@ export class MiniKdc {
 
   /** How many requests of a type arrived (optionally only those that succeeded). */
   count(type: KdcRequestRecord['type'], opts: { succeeded?: boolean } = {}): number {
-    return this.records.filter((r) => r.type === type && (opts.succeeded !== true || r.errorCode === undefined)).length;
+    return this.records.filter(
+      (r) => r.type === type && (opts.succeeded !== true || r.errorCode === undefined),
+    ).length;
   }
 
   clearRequests(): void {
@@ -269,7 +303,10 @@ export class MiniKdc {
       `${transport} ${record.type} ${record.client ?? ''} → ${record.server ?? '?'}: ${record.errorName ?? 'OK'}${record.reason ? ` (${record.reason})` : ''}`,
     );
     const delay = this.faults.delayMs;
-    if (delay <= 0) return send(reply);
+    if (delay <= 0) {
+      send(reply);
+      return;
+    }
     const t = setTimeout(() => {
       this.pendingTimers.delete(t);
       send(reply);
@@ -278,7 +315,10 @@ export class MiniKdc {
   }
 
   private onConnection(conn: ServerConnection): void {
-    if (this.faults.down === 'refuse') return conn.destroy(true);
+    if (this.faults.down === 'refuse') {
+      conn.destroy(true);
+      return;
+    }
     const reader = new FrameReader(this.opts.maxRequestBytes ?? 65_536);
     const idleMs = this.opts.idleTimeoutMs ?? 10_000;
     let idle: ReturnType<typeof setTimeout> | undefined;
@@ -291,7 +331,12 @@ export class MiniKdc {
     conn.onData((chunk) => {
       for (const ev of reader.push(chunk)) {
         if (ev.kind === 'too-long') {
-          const err = krbErrorBytes(this.ctx, KdcErr.FIELD_TOOLONG, { realm: this.realm }, `request length ${ev.length} refused`);
+          const err = krbErrorBytes(
+            this.ctx,
+            KdcErr.FIELD_TOOLONG,
+            { realm: this.realm },
+            `request length ${ev.length} refused`,
+          );
           this.records.push({
             type: 'invalid',
             transport: 'tcp',
@@ -318,8 +363,16 @@ export class MiniKdc {
     const limit = this.opts.udpMaxReply ?? 1400;
     this.serve(msg, 'udp', (r) => {
       // RFC 4120 §7.2.1: too big for a datagram → RESPONSE_TOO_BIG, and the client retries on TCP.
-      reply(r.length > limit ? krbErrorBytes(this.ctx, KdcErr.RESPONSE_TOO_BIG, { realm: this.realm }, 'Response too big for UDP, retry with TCP') : r);
+      reply(
+        r.length > limit
+          ? krbErrorBytes(
+              this.ctx,
+              KdcErr.RESPONSE_TOO_BIG,
+              { realm: this.realm },
+              'Response too big for UDP, retry with TCP',
+            )
+          : r,
+      );
     });
   }
 }
-

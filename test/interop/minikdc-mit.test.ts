@@ -74,7 +74,10 @@ describe('MIT client tools against MiniKdc', { skip: skipUnlessMit() }, () => {
 
   it('kvno -k checks the service ticket against the service keytab', async () => {
     const cc = freshCcache();
-    assert.equal((await run('kinit', ['alice'], { env: { ...env, KRB5CCNAME: cc }, input: `${PASSWORD}\n` })).code, 0);
+    assert.equal(
+      (await run('kinit', ['alice'], { env: { ...env, KRB5CCNAME: cc }, input: `${PASSWORD}\n` })).code,
+      0,
+    );
     const kt = await kdc.writeKeytab(join(dir, 'http.keytab'), 'HTTP/localhost');
     const v = await run('kvno', ['-k', kt, 'HTTP/localhost'], { env: { ...env, KRB5CCNAME: cc } });
     assert.equal(v.code, 0, v.stderr);
@@ -82,7 +85,10 @@ describe('MIT client tools against MiniKdc', { skip: skipUnlessMit() }, () => {
   });
 
   it('a non-default salt reaches MIT kinit through PA-ETYPE-INFO2', async () => {
-    const r = await run('kinit', ['salty'], { env: { ...env, KRB5CCNAME: freshCcache() }, input: `${PASSWORD}\n` });
+    const r = await run('kinit', ['salty'], {
+      env: { ...env, KRB5CCNAME: freshCcache() },
+      input: `${PASSWORD}\n`,
+    });
     assert.equal(r.code, 0, r.stderr);
   });
 
@@ -93,11 +99,17 @@ describe('MIT client tools against MiniKdc', { skip: skipUnlessMit() }, () => {
   });
 
   it('unknown client and unknown service are reported as such', async () => {
-    const r = await run('kinit', ['nobody'], { env: { ...env, KRB5CCNAME: freshCcache() }, input: `${PASSWORD}\n` });
+    const r = await run('kinit', ['nobody'], {
+      env: { ...env, KRB5CCNAME: freshCcache() },
+      input: `${PASSWORD}\n`,
+    });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /not found in Kerberos database/);
     const cc = freshCcache();
-    assert.equal((await run('kinit', ['alice'], { env: { ...env, KRB5CCNAME: cc }, input: `${PASSWORD}\n` })).code, 0);
+    assert.equal(
+      (await run('kinit', ['alice'], { env: { ...env, KRB5CCNAME: cc }, input: `${PASSWORD}\n` })).code,
+      0,
+    );
     const v = await run('kvno', ['HTTP/absent.localhost'], { env: { ...env, KRB5CCNAME: cc } });
     assert.notEqual(v.code, 0);
     assert.match(v.stderr, /Server HTTP\/absent\.localhost@EXAMPLE\.TEST not found in Kerberos database/);
@@ -105,7 +117,11 @@ describe('MIT client tools against MiniKdc', { skip: skipUnlessMit() }, () => {
 
   it('kinit -R renews the TGT', async () => {
     const cc = freshCcache();
-    assert.equal((await run('kinit', ['-r', '2d', 'alice'], { env: { ...env, KRB5CCNAME: cc }, input: `${PASSWORD}\n` })).code, 0);
+    assert.equal(
+      (await run('kinit', ['-r', '2d', 'alice'], { env: { ...env, KRB5CCNAME: cc }, input: `${PASSWORD}\n` }))
+        .code,
+      0,
+    );
     kdc.clearRequests();
     const r = await run('kinit', ['-R'], { env: { ...env, KRB5CCNAME: cc } });
     assert.equal(r.code, 0, r.stderr);
@@ -125,9 +141,15 @@ describe('MIT client tools against MiniKdc', { skip: skipUnlessMit() }, () => {
   });
 
   it('over UDP, a reply too big for a datagram → KRB_ERR_RESPONSE_TOO_BIG → MIT retries over TCP', async () => {
-    const small = await MiniKdc.start({ udpMaxReply: 400, principals: [{ name: 'alice', password: PASSWORD }] });
+    const small = await MiniKdc.start({
+      udpMaxReply: 400,
+      principals: [{ name: 'alice', password: PASSWORD }],
+    });
     try {
-      const e = { KRB5_CONFIG: await small.writeKrb5Conf(join(dir, 'krb5-small.conf'), { udp: true }), KRB5CCNAME: freshCcache() };
+      const e = {
+        KRB5_CONFIG: await small.writeKrb5Conf(join(dir, 'krb5-small.conf'), { udp: true }),
+        KRB5CCNAME: freshCcache(),
+      };
       const k = await run('kinit', ['alice'], { env: e, input: `${PASSWORD}\n` });
       assert.equal(k.code, 0, k.stderr);
       assert.deepEqual(
@@ -155,7 +177,56 @@ describe('MIT client tools against MiniKdc', { skip: skipUnlessMit() }, () => {
       const v = await run('kvno', [svc], { env: e });
       assert.equal(v.code, 0, v.stderr);
       const l = await run('klist', ['-e'], { env: e });
-      assert.match(l.stdout, new RegExp(`${ENCTYPE_NAMES[enctype]}, (DEPRECATED:)?${ENCTYPE_NAMES[enctype]}`));
+      assert.match(
+        l.stdout,
+        new RegExp(`${ENCTYPE_NAMES[enctype]}, (DEPRECATED:)?${ENCTYPE_NAMES[enctype]}`),
+      );
     });
   }
+});
+
+describe('MIT client tools against a two-realm MiniKdc', { skip: skipUnlessMit() }, () => {
+  let kdc: MiniKdc;
+  let dir: string;
+  let env: Record<string, string>;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'minikdc-mit-x-'));
+    kdc = await MiniKdc.start({
+      realm: 'A.TEST',
+      realms: ['B.TEST'],
+      principals: [{ name: 'alice', password: PASSWORD }, 'HTTP/b.localhost@B.TEST'],
+    });
+    env = {
+      KRB5_CONFIG: await kdc.writeKrb5Conf(join(dir, 'krb5.conf')),
+      KRB5CCNAME: `FILE:${join(dir, 'cc')}`,
+    };
+    const k = await run('kinit', ['alice'], { env, input: `${PASSWORD}\n` });
+    assert.equal(k.code, 0, k.stderr);
+  });
+  after(async () => {
+    await kdc?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('kvno of a service in the other realm goes through krbtgt/B.TEST@A.TEST', async () => {
+    const v = await run('kvno', ['HTTP/b.localhost@B.TEST'], { env });
+    assert.equal(v.code, 0, v.stderr);
+    const l = await run('klist', [], { env });
+    assert.match(l.stdout, /krbtgt\/B\.TEST@A\.TEST/);
+    assert.match(l.stdout, /HTTP\/b\.localhost@B\.TEST/);
+  });
+
+  it('kvno of a service mapped to A but living in B follows the referral', async () => {
+    const cc = { ...env, KRB5CCNAME: `FILE:${join(dir, 'cc2')}` };
+    assert.equal((await run('kinit', ['alice'], { env: cc, input: `${PASSWORD}\n` })).code, 0);
+    kdc.clearRequests();
+    const v = await run('kvno', ['HTTP/b.localhost'], { env: cc });
+    assert.equal(v.code, 0, v.stderr);
+    // MIT prints the name it asked for; the KDC log shows the referral was followed to B.
+    assert.match(v.stdout, /HTTP\/b\.localhost@A\.TEST: kvno = 1/);
+    assert.deepEqual(
+      kdc.requests.map((r) => `${r.server} ${r.errorName ?? 'OK'}`),
+      ['HTTP/b.localhost@A.TEST OK', 'HTTP/b.localhost@B.TEST OK'],
+    );
+  });
 });

@@ -17,10 +17,16 @@ const PASSWORD = 'correct horse battery staple';
 const SPN = 'HTTP/localhost';
 
 /** Opens a service ticket with the service's keytab key, as an acceptor would. */
-function openWithKeytab(kdc: MiniKdc, spn: string, ticket: { encPart: { etype: number; cipher: Uint8Array } }) {
+function openWithKeytab(
+  kdc: MiniKdc,
+  spn: string,
+  ticket: { encPart: { etype: number; cipher: Uint8Array } },
+) {
   const entry = parseKeytab(kdc.keytabFor(spn)).entries.find((e) => e.key.keytype === ticket.encPart.etype);
   assert.ok(entry, `keytab has a key of enctype ${ticket.encPart.etype}`);
-  return decodeEncTicketPart(decrypt(makeKey(entry.key.keytype, entry.key.keyvalue), 2, ticket.encPart.cipher));
+  return decodeEncTicketPart(
+    decrypt(makeKey(entry.key.keytype, entry.key.keyvalue), 2, ticket.encPart.cipher),
+  );
 }
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -36,7 +42,10 @@ for (const enctype of [17, 18, 19, 20, 23]) {
   describe(`MiniKdc with only enctype ${enctype}`, () => {
     let kdc: MiniKdc;
     before(async () => {
-      kdc = await MiniKdc.start({ enctypes: [enctype], principals: [{ name: 'alice', password: PASSWORD }, SPN] });
+      kdc = await MiniKdc.start({
+        enctypes: [enctype],
+        principals: [{ name: 'alice', password: PASSWORD }, SPN],
+      });
     });
     after(() => kdc.stop());
 
@@ -174,7 +183,10 @@ describe('MiniKdc with the default realm and enctypes', () => {
     kdc.faults.delayMs = 100;
     try {
       const creds = await Credentials.fromPassword('alice', PASSWORD, { config: config() });
-      assert.equal(unparsePrincipal((await creds.getServiceTicket(SPN)).server), 'HTTP/localhost@EXAMPLE.TEST');
+      assert.equal(
+        unparsePrincipal((await creds.getServiceTicket(SPN)).server),
+        'HTTP/localhost@EXAMPLE.TEST',
+      );
     } finally {
       kdc.faults.delayMs = 0;
     }
@@ -186,6 +198,20 @@ describe('MiniKdc with the default realm and enctypes', () => {
       const e = await rejection(Credentials.fromPassword('alice', PASSWORD, { config: config() }));
       assert.ok(e instanceof KdcUnreachableError, String(e));
       assert.match(e.message, /EXAMPLE\.TEST/);
+    } finally {
+      kdc.faults.down = false;
+    }
+  });
+
+  it('KDC reading requests but never answering → KdcUnreachableError after kdc_timeout', async () => {
+    kdc.faults.down = 'silent';
+    const seen = kdc.requests.length;
+    try {
+      const cfg = kdc.clientConfig({ libdefaults: { kdc_timeout: '1' } });
+      const e = await rejection(Credentials.fromPassword('alice', PASSWORD, { config: cfg }));
+      assert.ok(e instanceof KdcUnreachableError, String(e));
+      assert.match(e.message, /timed out/);
+      assert.equal(kdc.requests.length, seen, 'a down KDC serves (and records) nothing');
     } finally {
       kdc.faults.down = false;
     }
@@ -256,7 +282,11 @@ describe('MiniKdc with the default realm and enctypes', () => {
     const pos = bodyAt + nonceTag + 4;
     bad[pos] = (bad[pos] ?? 0) ^ 1;
     const { sendToKdcs } = await import('../../src/krb5/transport.js');
-    const reply = await sendToKdcs('EXAMPLE.TEST', [{ host: '127.0.0.1', port: kdc.port, transport: 'tcp' }], bad);
+    const reply = await sendToKdcs(
+      'EXAMPLE.TEST',
+      [{ host: '127.0.0.1', port: kdc.port, transport: 'tcp' }],
+      bad,
+    );
     const { decodeKrbError } = await import('../../src/asn1/index.js');
     assert.equal(decodeKrbError(reply).errorCode, 41);
   });
@@ -273,7 +303,11 @@ function indexOf(hay: Uint8Array, needle: Uint8Array): number {
 describe('MiniKdc renewal', () => {
   let kdc: MiniKdc;
   before(async () => {
-    kdc = await MiniKdc.start({ lifetime: 3600, renewLifetime: 7200, principals: [{ name: 'alice', password: PASSWORD }, SPN] });
+    kdc = await MiniKdc.start({
+      lifetime: 3600,
+      renewLifetime: 7200,
+      principals: [{ name: 'alice', password: PASSWORD }, SPN],
+    });
   });
   after(() => kdc.stop());
 
@@ -281,7 +315,10 @@ describe('MiniKdc renewal', () => {
     // The client's clock runs 3,400 s ahead after the TGT is issued: 200 s of TGT left by its
     // reckoning, so it renews (and resyncs its clock on the KDC's KRB_AP_ERR_SKEW on the way).
     let jump = 0;
-    const creds = await Credentials.fromPassword('alice', PASSWORD, { config: kdc.clientConfig(), now: () => Date.now() + jump });
+    const creds = await Credentials.fromPassword('alice', PASSWORD, {
+      config: kdc.clientConfig(),
+      now: () => Date.now() + jump,
+    });
     const [tgt] = creds.toCcache().credentials;
     assert.ok(tgt && (tgt.flags & TicketFlag.RENEWABLE) !== 0);
     assert.ok(tgt.renewTill - tgt.startTime > 7000);
@@ -289,10 +326,14 @@ describe('MiniKdc renewal', () => {
     jump = 3400_000;
     await creds.getServiceTicket(SPN);
     assert.equal(kdc.count('AS-REQ'), 0);
-    const renewals = kdc.requests.filter((r) => (r.kdcOptions & KdcOption.RENEW) !== 0 && r.errorCode === undefined);
+    const renewals = kdc.requests.filter(
+      (r) => (r.kdcOptions & KdcOption.RENEW) !== 0 && r.errorCode === undefined,
+    );
     assert.equal(renewals.length, 1);
     assert.equal(renewals[0]?.server, 'krbtgt/EXAMPLE.TEST@EXAMPLE.TEST');
-    const renewed = creds.toCcache().credentials.find((c) => unparsePrincipal(c.server) === 'krbtgt/EXAMPLE.TEST@EXAMPLE.TEST');
+    const renewed = creds
+      .toCcache()
+      .credentials.find((c) => unparsePrincipal(c.server) === 'krbtgt/EXAMPLE.TEST@EXAMPLE.TEST');
     assert.ok(renewed && renewed !== tgt);
     assert.equal(renewed.renewTill, tgt.renewTill, 'renew-till is kept');
     assert.ok(renewed.startTime >= tgt.startTime);
@@ -308,7 +349,9 @@ describe('MiniKdc over UDP', () => {
   after(() => kdc.stop());
 
   it('small replies over UDP, big ones → KRB_ERR_RESPONSE_TOO_BIG and the client retries over TCP', async () => {
-    const creds = await Credentials.fromPassword('alice', PASSWORD, { config: kdc.clientConfig({ udp: true }) });
+    const creds = await Credentials.fromPassword('alice', PASSWORD, {
+      config: kdc.clientConfig({ udp: true }),
+    });
     await creds.getServiceTicket(SPN);
     const seen = kdc.requests.map((r) => `${r.transport} ${r.type} ${r.errorName ?? 'OK'}`);
     // The PREAUTH_REQUIRED error fits in 400 bytes; each real reply does not.
@@ -329,5 +372,47 @@ describe('MiniKdc stopped', () => {
     await kdc.stop();
     const e = await rejection(Credentials.fromPassword('alice', PASSWORD, { config }));
     assert.ok(e instanceof KdcUnreachableError, String(e));
+  });
+});
+
+describe('MiniKdc serving two realms with cross-realm trust', () => {
+  let kdc: MiniKdc;
+  before(async () => {
+    kdc = await MiniKdc.start({
+      realm: 'A.TEST',
+      realms: ['B.TEST'],
+      principals: [{ name: 'alice', password: PASSWORD }, 'HTTP/b.localhost@B.TEST', 'HTTP/a.localhost'],
+    });
+  });
+  after(() => kdc.stop());
+
+  it('a service named in realm B: cross-realm TGT krbtgt/B.TEST@A.TEST, then the ticket from B', async () => {
+    const creds = await Credentials.fromPassword('alice', PASSWORD, { config: kdc.clientConfig() });
+    kdc.clearRequests();
+    const st = await creds.getServiceTicket('HTTP/b.localhost@B.TEST');
+    assert.equal(unparsePrincipal(st.server), 'HTTP/b.localhost@B.TEST');
+    assert.equal(unparsePrincipal(st.client), 'alice@A.TEST');
+    assert.deepEqual(
+      kdc.requests.map((r) => r.server),
+      ['krbtgt/B.TEST@A.TEST', 'HTTP/b.localhost@B.TEST'],
+    );
+    const part = openWithKeytab(kdc, 'HTTP/b.localhost@B.TEST', st.ticket);
+    assert.equal(part.crealm, 'A.TEST');
+    assert.ok((part.flags & TicketFlag.TRANSITED_POLICY_CHECKED) !== 0);
+  });
+
+  it('a service mapped to realm A but living in B: the KDC of A answers with a referral (RFC 6806)', async () => {
+    const creds = await Credentials.fromPassword('alice', PASSWORD, { config: kdc.clientConfig() });
+    kdc.clearRequests();
+    // [domain_realm] maps .localhost to A.TEST, so the client asks A first.
+    const st = await creds.getServiceTicket('HTTP/b.localhost');
+    assert.equal(unparsePrincipal(st.server), 'HTTP/b.localhost@B.TEST');
+    assert.deepEqual(
+      kdc.requests.map((r) => r.server),
+      ['HTTP/b.localhost@A.TEST', 'HTTP/b.localhost@B.TEST'],
+    );
+    assert.ok(
+      creds.toCcache().credentials.some((c) => unparsePrincipal(c.server) === 'krbtgt/B.TEST@A.TEST'),
+    );
   });
 });

@@ -17,7 +17,7 @@ import {
   writeInteger,
   writeKerberosFlags,
 } from '../../asn1/index.js';
-import { decrypt, encrypt, generateRandomKey, type Key, makeKey } from '../../crypto/index.js';
+import { decrypt, encrypt, generateRandomKey, type Key, makeKey, randomUint32 } from '../../crypto/index.js';
 import { Asn1Error, CryptoError, MutualAuthenticationError } from '../../errors.js';
 import type { ServiceTicket } from '../credentials.js';
 import type { KdcReply } from '../kdc-reply.js';
@@ -44,9 +44,7 @@ export interface Krb5InitiatorOptions {
 
 /** A random 30-bit initial sequence number: MIT keeps it below 2^30 too, so 32-bit peers never wrap. */
 export function randomSeq(): number {
-  const b = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(b);
-  return (b[0] ?? 0) & 0x3fffffff;
+  return randomUint32() & 0x3fffffff;
 }
 
 export class Krb5Initiator {

@@ -46,7 +46,11 @@ function replyKeyFor(client: PrincipalRecord, etypes: readonly number[]): Princi
 }
 
 function etypeInfo2(k: PrincipalKey): PaData {
-  const entry = { etype: k.key.enctype, ...(k.salt.length > 0 ? { saltBytes: k.salt } : {}), ...(k.s2kparams ? { s2kparams: k.s2kparams } : {}) };
+  const entry = {
+    etype: k.key.enctype,
+    ...(k.salt.length > 0 ? { saltBytes: k.salt } : {}),
+    ...(k.s2kparams ? { s2kparams: k.s2kparams } : {}),
+  };
   return { padataType: PaDataType.ETYPE_INFO2, padataValue: encodeEtypeInfo2([entry]) };
 }
 
@@ -55,14 +59,18 @@ function etypeInfo2(k: PrincipalKey): PaData {
  * should use, and PA-ENC-TIMESTAMP as the method. No PA-FX-FAST: MIT clients would then armor.
  */
 function methodData(k: PrincipalKey): Uint8Array {
-  return encodeMethodData([etypeInfo2(k), { padataType: PaDataType.ENC_TIMESTAMP, padataValue: new Uint8Array(0) }]);
+  return encodeMethodData([
+    etypeInfo2(k),
+    { padataType: PaDataType.ENC_TIMESTAMP, padataValue: new Uint8Array(0) },
+  ]);
 }
 
 /** The session key enctype: the client's most preferred one the server also has (MIT's rule). */
 export function sessionEnctype(etypes: readonly number[], server: PrincipalRecord): number {
   const usable = etypes.filter((e) => isEnctypeSupported(e));
   const chosen = usable.find((e) => keyFor(server, e) !== undefined) ?? usable[0];
-  if (chosen === undefined) throw new KdcFailure(KdcErr.ETYPE_NOSUPP, `no supported enctype among ${etypes.join(', ')}`);
+  if (chosen === undefined)
+    throw new KdcFailure(KdcErr.ETYPE_NOSUPP, `no supported enctype among ${etypes.join(', ')}`);
   return chosen;
 }
 
@@ -90,18 +98,27 @@ function verifyTimestamp(ctx: KdcContext, client: PrincipalRecord, pa: PaData): 
 
 export function handleAsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
   const body = req.reqBody;
-  if (!ctx.db.realms.includes(body.realm)) throw new KdcFailure(KdcErr.WRONG_REALM, `realm ${body.realm} is not served here`);
+  if (!ctx.db.realms.includes(body.realm))
+    throw new KdcFailure(KdcErr.WRONG_REALM, `realm ${body.realm} is not served here`);
   if (!body.cname) throw new KdcFailure(KdcErr.BADOPTION, 'AS-REQ without cname');
   if (!body.sname) throw new KdcFailure(KdcErr.BADOPTION, 'AS-REQ without sname');
   const client = lookupClient(ctx, body.cname, body.realm);
   if (!client) throw new KdcFailure(KdcErr.C_PRINCIPAL_UNKNOWN, 'Client not found in Kerberos database');
   const server = ctx.hidden(body.sname, body.realm) ? undefined : ctx.db.get(body.sname, body.realm);
   if (!server) throw new KdcFailure(KdcErr.S_PRINCIPAL_UNKNOWN, 'Server not found in Kerberos database');
-  const preferred = replyKeyFor(client, body.etype.filter((e) => isEnctypeSupported(e)));
+  const preferred = replyKeyFor(
+    client,
+    body.etype.filter((e) => isEnctypeSupported(e)),
+  );
   if (!preferred) throw new KdcFailure(KdcErr.ETYPE_NOSUPP, 'KDC has no support for encryption type');
 
   const ts = req.padata?.find((p) => p.padataType === PaDataType.ENC_TIMESTAMP);
-  if (!ts) throw new KdcFailure(KdcErr.PREAUTH_REQUIRED, 'Additional pre-authentication required', methodData(preferred));
+  if (!ts)
+    throw new KdcFailure(
+      KdcErr.PREAUTH_REQUIRED,
+      'Additional pre-authentication required',
+      methodData(preferred),
+    );
   // The reply is encrypted in the key the client just proved it holds.
   const replyKey = verifyTimestamp(ctx, client, ts);
 
@@ -112,14 +129,17 @@ export function handleAsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
   const maxEnd = now + ctx.policy.maxLife * 1000;
   const wantedEnd = requestedEnd(body.till, maxEnd);
   const end = Math.min(wantedEnd, maxEnd);
-  if (end <= now) throw new KdcFailure(KdcErr.NEVER_VALID, 'Requested effective lifetime is negative or too short');
+  if (end <= now)
+    throw new KdcFailure(KdcErr.NEVER_VALID, 'Requested effective lifetime is negative or too short');
   let flags = TicketFlag.INITIAL | TicketFlag.PRE_AUTHENT;
   if (body.kdcOptions & KdcOption.FORWARDABLE) flags |= TicketFlag.FORWARDABLE;
   if (body.kdcOptions & KdcOption.PROXIABLE) flags |= TicketFlag.PROXIABLE;
   let renewTill: number | undefined;
   const maxRenew = now + ctx.policy.maxRenewableLife * 1000;
-  if (body.kdcOptions & KdcOption.RENEWABLE) renewTill = Math.min(requestedEnd(body.rtime, maxRenew), maxRenew);
-  else if (body.kdcOptions & KdcOption.RENEWABLE_OK && wantedEnd > end) renewTill = Math.min(wantedEnd, maxRenew);
+  if (body.kdcOptions & KdcOption.RENEWABLE)
+    renewTill = Math.min(requestedEnd(body.rtime, maxRenew), maxRenew);
+  else if (body.kdcOptions & KdcOption.RENEWABLE_OK && wantedEnd > end)
+    renewTill = Math.min(wantedEnd, maxRenew);
   if (renewTill !== undefined && renewTill > end) flags |= TicketFlag.RENEWABLE;
   else renewTill = undefined;
   flags >>>= 0;
@@ -149,7 +169,11 @@ export function handleAsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
     tktVno: 5,
     realm: body.realm,
     sname,
-    encPart: { etype: ticketKey.key.enctype, kvno: server.kvno, cipher: encrypt(ticketKey.key, USAGE_TICKET, encTicket) },
+    encPart: {
+      etype: ticketKey.key.enctype,
+      kvno: server.kvno,
+      cipher: encrypt(ticketKey.key, USAGE_TICKET, encTicket),
+    },
   };
   const encPart = encodeEncAsRepPart({
     key: sessionKey,
@@ -168,6 +192,10 @@ export function handleAsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
     crealm: body.realm,
     cname,
     ticket,
-    encPart: { etype: replyKey.key.enctype, kvno: client.kvno, cipher: encrypt(replyKey.key, USAGE_AS_REP, encPart) },
+    encPart: {
+      etype: replyKey.key.enctype,
+      kvno: client.kvno,
+      cipher: encrypt(replyKey.key, USAGE_AS_REP, encPart),
+    },
   });
 }

@@ -67,7 +67,13 @@ export interface ErrorTarget {
 }
 
 /** KRB-ERROR bytes stamped with the KDC's time (clients resync their clock from stime). */
-export function krbErrorBytes(ctx: { now(): number }, code: number, target: ErrorTarget, eText?: string, eData?: Uint8Array): Uint8Array {
+export function krbErrorBytes(
+  ctx: { now(): number },
+  code: number,
+  target: ErrorTarget,
+  eText?: string,
+  eData?: Uint8Array,
+): Uint8Array {
   const now = ctx.now();
   const err: KrbError = {
     pvno: 5,

@@ -69,16 +69,24 @@ export class KdcDatabase {
   add(spec: PrincipalSpec): PrincipalRecord {
     const principal = parsePrincipal(spec.name, this.realms[0]);
     if (!this.realms.includes(principal.realm)) {
-      throw new ConfigError('MINIKDC_REALM', `principal ${spec.name} is in realm ${principal.realm}, which this KDC does not serve`, {
-        hint: `serve it too: MiniKdc.start({ realm, realms: ['${principal.realm}'] })`,
-      });
+      throw new ConfigError(
+        'MINIKDC_REALM',
+        `principal ${spec.name} is in realm ${principal.realm}, which this KDC does not serve`,
+        {
+          hint: `serve it too: MiniKdc.start({ realm, realms: ['${principal.realm}'] })`,
+        },
+      );
     }
     const enctypes = spec.enctypes ?? this.enctypes;
     const unsupported = enctypes.filter((e) => !isEnctypeSupported(e, { allowWeak: true }));
     if (unsupported.length > 0 || enctypes.length === 0) {
-      throw new ConfigError('MINIKDC_ENCTYPE', `cannot make keys for ${spec.name} in enctypes [${unsupported.join(', ')}]`, {
-        hint: 'use enctypes this library implements (17, 18, 19, 20, 23)',
-      });
+      throw new ConfigError(
+        'MINIKDC_ENCTYPE',
+        `cannot make keys for ${spec.name} in enctypes [${unsupported.join(', ')}]`,
+        {
+          hint: 'use enctypes this library implements (17, 18, 19, 20, 23)',
+        },
+      );
     }
     const salt = spec.salt ?? defaultSalt(principal);
     const keys = enctypes.map((enctype) => ({
@@ -87,7 +95,12 @@ export class KdcDatabase {
       salt: enctype === Enctype.RC4_HMAC ? new Uint8Array(0) : utf8.encode(salt),
       s2kparams: getEnctype(enctype, { allowWeak: true }).defaultS2kParams,
     }));
-    const record: PrincipalRecord = { principal, kvno: spec.kvno ?? 1, keys, okAsDelegate: spec.okAsDelegate === true };
+    const record: PrincipalRecord = {
+      principal,
+      kvno: spec.kvno ?? 1,
+      keys,
+      okAsDelegate: spec.okAsDelegate === true,
+    };
     this.records.set(unparsePrincipal(principal), record);
     return record;
   }

@@ -11,7 +11,7 @@ import { handleTgsReq } from './tgs.js';
 /** What the KDC saw and answered, for tests that count or inspect requests. */
 export interface KdcRequestRecord {
   type: 'AS-REQ' | 'TGS-REQ' | 'invalid';
-  transport: 'tcp' | 'udp';
+  transport: 'tcp' | 'udp' | 'direct';
   /** Client principal (AS-REQ cname; unknown for TGS-REQ until its ticket is opened). */
   client: string | undefined;
   /** Requested server principal (`HTTP/localhost@EXAMPLE.TEST`). */
@@ -42,7 +42,13 @@ export function handleKdcRequest(ctx: KdcContext, bytes: Uint8Array): Handled {
     const reason = 'not an AS-REQ or TGS-REQ';
     return {
       reply: krbErrorBytes(ctx, KdcErr.MSG_TYPE, fallback, reason),
-      record: { ...base, type: 'invalid', errorCode: KdcErr.MSG_TYPE, errorName: krbErrorName(KdcErr.MSG_TYPE), reason },
+      record: {
+        ...base,
+        type: 'invalid',
+        errorCode: KdcErr.MSG_TYPE,
+        errorName: krbErrorName(KdcErr.MSG_TYPE),
+        reason,
+      },
     };
   }
   const type = tag === MessageType.AS_REQ ? 'AS-REQ' : 'TGS-REQ';
@@ -53,7 +59,13 @@ export function handleKdcRequest(ctx: KdcContext, bytes: Uint8Array): Handled {
     const reason = `malformed ${type}: ${e instanceof Error ? e.message : String(e)}`;
     return {
       reply: krbErrorBytes(ctx, KdcErr.GENERIC, fallback, reason),
-      record: { ...base, type: 'invalid', errorCode: KdcErr.GENERIC, errorName: krbErrorName(KdcErr.GENERIC), reason },
+      record: {
+        ...base,
+        type: 'invalid',
+        errorCode: KdcErr.GENERIC,
+        errorName: krbErrorName(KdcErr.GENERIC),
+        reason,
+      },
     };
   }
   const body = req.reqBody;

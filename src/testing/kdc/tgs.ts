@@ -18,7 +18,14 @@ import {
 } from '../../asn1/index.js';
 import { NameType, type PrincipalName } from '../../asn1/types.js';
 import { TicketFlag } from '../../ccache/flags.js';
-import { decrypt, encrypt, generateRandomKey, type Key, makeKey, verifyChecksum } from '../../crypto/index.js';
+import {
+  decrypt,
+  encrypt,
+  generateRandomKey,
+  type Key,
+  makeKey,
+  verifyChecksum,
+} from '../../crypto/index.js';
 import { KdcOption, sameName } from '../../krb5/kdc-reply.js';
 import { sessionEnctype } from './as.js';
 import { type KdcContext, KdcErr, KdcFailure, requestedEnd, secondsOf } from './context.js';
@@ -60,19 +67,30 @@ function verifyApReq(ctx: KdcContext, req: KdcReq, renewing: boolean): VerifiedT
   // A TGT for this realm (ours or a cross-realm one another realm issued with our shared key);
   // any other ticket only to be renewed.
   const isOurTgt = isTgs(ticket.sname) && ticket.sname.nameString[1] === body.realm;
-  if (!isOurTgt && !renewing) throw new KdcFailure(KdcErr.BADOPTION, 'the PA-TGS-REQ ticket is not a TGT for this realm');
+  if (!isOurTgt && !renewing)
+    throw new KdcFailure(KdcErr.BADOPTION, 'the PA-TGS-REQ ticket is not a TGT for this realm');
   const ticketServer = ctx.db.get(ticket.sname, ticket.realm);
-  if (!ticketServer) throw new KdcFailure(KdcErr.S_PRINCIPAL_UNKNOWN, 'no key for the ticket in the PA-TGS-REQ');
+  if (!ticketServer)
+    throw new KdcFailure(KdcErr.S_PRINCIPAL_UNKNOWN, 'no key for the ticket in the PA-TGS-REQ');
   const tk = keyFor(ticketServer, ticket.encPart.etype);
-  if (!tk) throw new KdcFailure(KdcErr.NOKEY, `no key of enctype ${ticket.encPart.etype} for the presented ticket`);
+  if (!tk)
+    throw new KdcFailure(KdcErr.NOKEY, `no key of enctype ${ticket.encPart.etype} for the presented ticket`);
   if (ticket.encPart.kvno !== undefined && ticket.encPart.kvno !== ticketServer.kvno) {
-    throw new KdcFailure(KdcErr.BADKEYVER, `ticket kvno ${ticket.encPart.kvno}, key kvno ${ticketServer.kvno}`);
+    throw new KdcFailure(
+      KdcErr.BADKEYVER,
+      `ticket kvno ${ticket.encPart.kvno}, key kvno ${ticketServer.kvno}`,
+    );
   }
-  const tgt = decodeEncTicketPart(decryptOr(KdcErr.BAD_INTEGRITY, 'ticket', () => decrypt(tk.key, USAGE_TICKET, ticket.encPart.cipher)));
+  const tgt = decodeEncTicketPart(
+    decryptOr(KdcErr.BAD_INTEGRITY, 'ticket', () => decrypt(tk.key, USAGE_TICKET, ticket.encPart.cipher)),
+  );
   const sessionKey = makeKey(tgt.key.keytype, tgt.key.keyvalue);
-  if (apReq.authenticator.etype !== sessionKey.enctype) throw new KdcFailure(KdcErr.BAD_INTEGRITY, 'authenticator enctype differs from the session key');
+  if (apReq.authenticator.etype !== sessionKey.enctype)
+    throw new KdcFailure(KdcErr.BAD_INTEGRITY, 'authenticator enctype differs from the session key');
   const auth = decodeAuthenticator(
-    decryptOr(KdcErr.BAD_INTEGRITY, 'authenticator', () => decrypt(sessionKey, USAGE_TGS_REQ_AUTH, apReq.authenticator.cipher)),
+    decryptOr(KdcErr.BAD_INTEGRITY, 'authenticator', () =>
+      decrypt(sessionKey, USAGE_TGS_REQ_AUTH, apReq.authenticator.cipher),
+    ),
   );
   if (auth.crealm !== tgt.crealm || !sameName(auth.cname, tgt.cname)) {
     throw new KdcFailure(KdcErr.BADMATCH, 'authenticator client differs from the ticket client');
@@ -87,10 +105,17 @@ function verifyApReq(ctx: KdcContext, req: KdcReq, renewing: boolean): VerifiedT
   }
   if (tgt.endtime.getTime() + skewMs < now) throw new KdcFailure(KdcErr.TKT_EXPIRED, 'Ticket expired');
   const ck = auth.cksum;
-  if (!ck || UNKEYED_CKSUMS.has(ck.cksumtype)) throw new KdcFailure(KdcErr.INAPP_CKSUM, 'the authenticator needs a keyed checksum of the req-body');
+  if (!ck || UNKEYED_CKSUMS.has(ck.cksumtype))
+    throw new KdcFailure(KdcErr.INAPP_CKSUM, 'the authenticator needs a keyed checksum of the req-body');
   let ok: boolean;
   try {
-    ok = verifyChecksum(ck.cksumtype, sessionKey, USAGE_TGS_REQ_CKSUM, req.rawReqBody ?? new Uint8Array(0), ck.checksum);
+    ok = verifyChecksum(
+      ck.cksumtype,
+      sessionKey,
+      USAGE_TGS_REQ_CKSUM,
+      req.rawReqBody ?? new Uint8Array(0),
+      ck.checksum,
+    );
   } catch {
     throw new KdcFailure(KdcErr.INAPP_CKSUM, `checksum type ${ck.cksumtype} does not fit the session key`);
   }
@@ -101,7 +126,10 @@ function verifyApReq(ctx: KdcContext, req: KdcReq, renewing: boolean): VerifiedT
 /** RFC 6806 §8: a service of another realm we trust, reached through krbtgt/OTHER@THIS. */
 function referral(ctx: KdcContext, sname: PrincipalName, realm: string): PrincipalRecord | undefined {
   for (const other of ctx.db.inOtherRealms(sname, realm)) {
-    const cross = ctx.db.get({ nameType: NameType.SRV_INST, nameString: ['krbtgt', other.principal.realm] }, realm);
+    const cross = ctx.db.get(
+      { nameType: NameType.SRV_INST, nameString: ['krbtgt', other.principal.realm] },
+      realm,
+    );
     if (cross) return cross;
   }
   return undefined;
@@ -117,7 +145,8 @@ function deriveTicket(ctx: KdcContext, req: KdcReq, v: VerifiedTgsReq, server: P
   const maxEnd = Math.min(tgt.endtime.getTime(), now + ctx.policy.maxLife * 1000);
   const wantedEnd = requestedEnd(body.till, maxEnd);
   const end = Math.min(wantedEnd, maxEnd);
-  if (end <= now) throw new KdcFailure(KdcErr.NEVER_VALID, 'Requested effective lifetime is negative or too short');
+  if (end <= now)
+    throw new KdcFailure(KdcErr.NEVER_VALID, 'Requested effective lifetime is negative or too short');
   let flags = tgt.flags & (TicketFlag.PRE_AUTHENT | TicketFlag.HW_AUTHENT | TicketFlag.FORWARDED);
   if (opt & KdcOption.FORWARDABLE && has(TicketFlag.FORWARDABLE)) flags |= TicketFlag.FORWARDABLE;
   if (opt & KdcOption.PROXIABLE && has(TicketFlag.PROXIABLE)) flags |= TicketFlag.PROXIABLE;
@@ -148,7 +177,8 @@ function transited(v: VerifiedTgsReq): EncTicketPart['transited'] {
 
 export function handleTgsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
   const body = req.reqBody;
-  if (!ctx.db.realms.includes(body.realm)) throw new KdcFailure(KdcErr.WRONG_REALM, `realm ${body.realm} is not served here`);
+  if (!ctx.db.realms.includes(body.realm))
+    throw new KdcFailure(KdcErr.WRONG_REALM, `realm ${body.realm} is not served here`);
   const opt = body.kdcOptions;
   if (opt & (KdcOption.VALIDATE | KdcOption.ENC_TKT_IN_SKEY | KdcOption.PROXY)) {
     throw new KdcFailure(KdcErr.BADOPTION, 'VALIDATE, PROXY and user-to-user are not supported by MiniKdc');
@@ -168,8 +198,10 @@ export function handleTgsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
   let caddr = tgt.caddr;
   if (renewing) {
     // RFC 4120 §3.3.3.1: same ticket, same session key, new times up to renew-till.
-    if ((tgt.flags & TicketFlag.RENEWABLE) === 0 || !tgt.renewTill) throw new KdcFailure(KdcErr.BADOPTION, 'the ticket is not renewable');
-    if (tgt.renewTill.getTime() < now) throw new KdcFailure(KdcErr.TKT_EXPIRED, 'the renewable lifetime has ended');
+    if ((tgt.flags & TicketFlag.RENEWABLE) === 0 || !tgt.renewTill)
+      throw new KdcFailure(KdcErr.BADOPTION, 'the ticket is not renewable');
+    if (tgt.renewTill.getTime() < now)
+      throw new KdcFailure(KdcErr.TKT_EXPIRED, 'the renewable lifetime has ended');
     server = v.ticketServer;
     sname = v.ticket.sname;
     session = tgt.key;
@@ -213,7 +245,11 @@ export function handleTgsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
     tktVno: 5,
     realm: renewing ? v.ticket.realm : body.realm,
     sname,
-    encPart: { etype: ticketKey.key.enctype, kvno: server.kvno, cipher: encrypt(ticketKey.key, USAGE_TICKET, encTicket) },
+    encPart: {
+      etype: ticketKey.key.enctype,
+      kvno: server.kvno,
+      cipher: encrypt(ticketKey.key, USAGE_TICKET, encTicket),
+    },
   };
   const encPart = encodeEncTgsRepPart({
     key: session,

@@ -1,0 +1,109 @@
+// `negotiateFetch`: HTTP Negotiate as a fetch-compatible function. The same negotiator also
+// backs the ky integration (ky.ts), so both clients behave identically.
+import { Credentials } from '../krb5/credentials.js';
+import { createLog, type NamespacedLog } from '../runtime/log.js';
+import { createInitiatorContext } from '../spnego/index.js';
+import { type ContextFactory, NegotiateFlow } from './flow.js';
+import { type NegotiateOptions, resolveOptions } from './options.js';
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Test seams; not part of the public contract. */
+export interface NegotiateInternals {
+  contextFactory?: ContextFactory;
+}
+
+// RequestInit members a Request carries itself; anything else in `init` (undici's `dispatcher`,
+// ky's pass-through options) is handed to the underlying fetch on every leg.
+const REQUEST_INIT_KEYS = new Set([
+  'method',
+  'headers',
+  'body',
+  'signal',
+  'redirect',
+  'credentials',
+  'cache',
+  'keepalive',
+  'referrer',
+  'referrerPolicy',
+  'integrity',
+  'mode',
+  'duplex',
+  'priority',
+  'window',
+]);
+
+function passThrough(init: RequestInit | undefined): Record<string, unknown> | undefined {
+  if (init === undefined) return undefined;
+  let extra: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(init)) {
+    if (REQUEST_INIT_KEYS.has(k)) continue;
+    extra ??= {};
+    extra[k] = v;
+  }
+  return extra;
+}
+
+/** Credentials are loaded once per negotiator, lazily; a failed load is retried next time (after kinit). */
+function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
+  let pending: Promise<Credentials> | undefined;
+  return () => {
+    if (o.credentials instanceof Credentials) return Promise.resolve(o.credentials);
+    if (!pending) {
+      const logger = o.logger === undefined ? {} : { logger: o.logger };
+      pending =
+        typeof o.credentials === 'string'
+          ? Credentials.fromCcache(undefined, { principal: o.credentials, ...logger })
+          : Credentials.fromCcache(undefined, logger);
+      pending.catch(() => {
+        pending = undefined;
+      });
+    }
+    return pending;
+  };
+}
+
+function defaultContextFactory(o: NegotiateOptions): ContextFactory {
+  const credentials = credentialSource(o);
+  return async (req) =>
+    createInitiatorContext({
+      credentials: await credentials(),
+      target: req.target,
+      mutual: req.mutual,
+      delegate: req.delegate,
+      ...(o.logger === undefined ? {} : { logger: o.logger }),
+    });
+}
+
+export interface Negotiator {
+  fetch(input: string | URL | Request, init: RequestInit | undefined, fetchImpl: FetchLike): Promise<Response>;
+  readonly log: NamespacedLog;
+}
+
+/** The engine behind negotiateFetch and negotiate(); options are validated here, once. */
+export function createNegotiator(options: NegotiateOptions = {}, internals: NegotiateInternals = {}): Negotiator {
+  const log = createLog('spnego:http', options.logger);
+  const flow = new NegotiateFlow(
+    resolveOptions(options),
+    internals.contextFactory ?? defaultContextFactory(options),
+    log,
+  );
+  return {
+    log,
+    fetch(input, init, fetchImpl) {
+      const extra = passThrough(init);
+      const base = new Request(input, init);
+      return flow.run(base, (req) => (extra === undefined ? fetchImpl(req) : fetchImpl(req, extra as RequestInit)));
+    },
+  };
+}
+
+/**
+ * A fetch that answers `401 Negotiate` challenges with Kerberos (RFC 4559), for plain fetch users
+ * and for ky's `fetch` option. `fetchImpl` is the fetch it sends through.
+ */
+export function negotiateFetch(options: NegotiateOptions = {}, fetchImpl: FetchLike = globalThis.fetch): typeof fetch {
+  const negotiator = createNegotiator(options);
+  const bound: FetchLike = fetchImpl === globalThis.fetch ? (i, n) => globalThis.fetch(i, n) : fetchImpl;
+  return ((input: string | URL | Request, init?: RequestInit) => negotiator.fetch(input, init, bound)) as typeof fetch;
+}
