@@ -472,6 +472,26 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+// Encoders allocate one array per TLV, and a token nests a 1 KiB ticket ten levels deep; fresh
+// ArrayBuffers are slow to create, so small outputs are carved from a shared slab (as Node's
+// Buffer pool does). Every byte of a carved array is written before it is returned.
+const SLAB_BYTES = 16 * 1024;
+const SLAB_MAX = 2048;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabOff = 0;
+
+function alloc(n: number): Uint8Array {
+  if (n > SLAB_MAX) return new Uint8Array(n);
+  if (slabOff + n > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabOff = 0;
+  }
+  const out = slab.subarray(slabOff, slabOff + n);
+  // Keep views 8-byte aligned so later DataView/typed reads of a view are not penalised.
+  slabOff += (n + 7) & ~7;
+  return out;
+}
+
 /** Octets needed for a DER length. */
 function lengthOctets(len: number): number {
   if (len < 0x80) return 1;
@@ -502,7 +522,7 @@ function identifier(cls: number, constructed: boolean, tag: number): number {
 /** One TLV with a low tag number (< 31: every tag Kerberos, GSS and SPNEGO use). */
 export function tlv(cls: number, constructed: boolean, tag: number, content: Uint8Array): Uint8Array {
   // One allocation per TLV: encoders nest deeply and run on every token (bench/gss).
-  const out = new Uint8Array(1 + lengthOctets(content.length) + content.length);
+  const out = alloc(1 + lengthOctets(content.length) + content.length);
   out.set(content, writeHeader(out, identifier(cls, constructed, tag), content.length));
   return out;
 }
@@ -510,7 +530,7 @@ export function tlv(cls: number, constructed: boolean, tag: number, content: Uin
 export function sequence(fields: readonly (Uint8Array | undefined)[]): Uint8Array {
   let total = 0;
   for (const f of fields) if (f !== undefined) total += f.length;
-  const out = new Uint8Array(1 + lengthOctets(total) + total);
+  const out = alloc(1 + lengthOctets(total) + total);
   let off = writeHeader(out, identifier(TagClass.UNIVERSAL, true, UniversalTag.SEQUENCE), total);
   for (const f of fields) {
     if (f === undefined) continue;

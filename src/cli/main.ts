@@ -2,6 +2,7 @@
 // The `spnego` command.
 import { VERSION } from '../version.js';
 import type { CliIo } from './ccache-name.js';
+import { curlCommand } from './curl.js';
 import { kdestroyCommand } from './kdestroy.js';
 import { kinitCommand } from './kinit.js';
 import { klistCommand } from './klist.js';
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'klist') return klistCommand(argv.slice(1), io);
   if (cmd === 'kdestroy') return kdestroyCommand(argv.slice(1), io);
   if (cmd === 'kinit') return kinitCommand(argv.slice(1), io);
+  if (cmd === 'curl') return curlCommand(argv.slice(1), { ...io, stdoutBytes: (b) => process.stdout.write(b) });
   process.stderr.write(`spnego: unknown or not yet available command '${cmd}'\n${USAGE}`);
   return 2;
 }

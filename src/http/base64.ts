@@ -27,9 +27,13 @@ export function base64Encode(bytes: Uint8Array): string {
 }
 
 function bad(reason: string): SPNEGOExchangeError {
-  return new SPNEGOExchangeError('BAD_TOKEN_ENCODING', `the server's Negotiate token is not valid base64: ${reason}`, {
-    hint: 'the server (or something between us) sent a corrupt WWW-Authenticate header',
-  });
+  return new SPNEGOExchangeError(
+    'BAD_TOKEN_ENCODING',
+    `the server's Negotiate token is not valid base64: ${reason}`,
+    {
+      hint: 'the server (or something between us) sent a corrupt WWW-Authenticate header',
+    },
+  );
 }
 
 /** Decodes standard base64; padding may be omitted, anything else outside the alphabet is an error. */

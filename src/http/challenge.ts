@@ -114,7 +114,10 @@ function parseParams(sc: Scanner, params: Array<[string, string]>): void {
   for (;;) {
     const name = sc.token();
     sc.skipWs();
-    if (name === '' || sc.peek() !== 0x3d) return sc.recover();
+    if (name === '' || sc.peek() !== 0x3d) {
+      sc.recover();
+      return;
+    }
     sc.i++;
     sc.skipWs();
     let value: string | undefined;
@@ -123,11 +126,17 @@ function parseParams(sc: Scanner, params: Array<[string, string]>): void {
       value = sc.token();
       if (value === '') value = undefined;
     }
-    if (value === undefined) return sc.recover();
+    if (value === undefined) {
+      sc.recover();
+      return;
+    }
     params.push([name.toLowerCase(), value]);
     sc.skipWs();
     if (sc.end) return;
-    if (sc.peek() !== 0x2c) return sc.recover();
+    if (sc.peek() !== 0x2c) {
+      sc.recover();
+      return;
+    }
     if (!sc.nextIsParam()) return;
     sc.skipSeparators();
   }
@@ -181,9 +190,13 @@ export function negotiateOffer(headerValue: string | null | undefined): Negotiat
     offered = true;
     if (c.token68 === undefined) continue;
     if (token !== undefined && token !== c.token68) {
-      throw new SPNEGOExchangeError('AMBIGUOUS_CHALLENGE', 'the server sent several different Negotiate tokens', {
-        hint: 'something between us and the server may be adding WWW-Authenticate headers',
-      });
+      throw new SPNEGOExchangeError(
+        'AMBIGUOUS_CHALLENGE',
+        'the server sent several different Negotiate tokens',
+        {
+          hint: 'something between us and the server may be adding WWW-Authenticate headers',
+        },
+      );
     }
     token = c.token68;
   }

@@ -76,12 +76,19 @@ function defaultContextFactory(o: NegotiateOptions): ContextFactory {
 }
 
 export interface Negotiator {
-  fetch(input: string | URL | Request, init: RequestInit | undefined, fetchImpl: FetchLike): Promise<Response>;
+  fetch(
+    input: string | URL | Request,
+    init: RequestInit | undefined,
+    fetchImpl: FetchLike,
+  ): Promise<Response>;
   readonly log: NamespacedLog;
 }
 
 /** The engine behind negotiateFetch and negotiate(); options are validated here, once. */
-export function createNegotiator(options: NegotiateOptions = {}, internals: NegotiateInternals = {}): Negotiator {
+export function createNegotiator(
+  options: NegotiateOptions = {},
+  internals: NegotiateInternals = {},
+): Negotiator {
   const log = createLog('spnego:http', options.logger);
   const flow = new NegotiateFlow(
     resolveOptions(options),
@@ -93,7 +100,9 @@ export function createNegotiator(options: NegotiateOptions = {}, internals: Nego
     fetch(input, init, fetchImpl) {
       const extra = passThrough(init);
       const base = new Request(input, init);
-      return flow.run(base, (req) => (extra === undefined ? fetchImpl(req) : fetchImpl(req, extra as RequestInit)));
+      return flow.run(base, (req) =>
+        extra === undefined ? fetchImpl(req) : fetchImpl(req, extra as RequestInit),
+      );
     },
   };
 }
@@ -102,8 +111,12 @@ export function createNegotiator(options: NegotiateOptions = {}, internals: Nego
  * A fetch that answers `401 Negotiate` challenges with Kerberos (RFC 4559), for plain fetch users
  * and for ky's `fetch` option. `fetchImpl` is the fetch it sends through.
  */
-export function negotiateFetch(options: NegotiateOptions = {}, fetchImpl: FetchLike = globalThis.fetch): typeof fetch {
+export function negotiateFetch(
+  options: NegotiateOptions = {},
+  fetchImpl: FetchLike = globalThis.fetch,
+): typeof fetch {
   const negotiator = createNegotiator(options);
   const bound: FetchLike = fetchImpl === globalThis.fetch ? (i, n) => globalThis.fetch(i, n) : fetchImpl;
-  return ((input: string | URL | Request, init?: RequestInit) => negotiator.fetch(input, init, bound)) as typeof fetch;
+  return ((input: string | URL | Request, init?: RequestInit) =>
+    negotiator.fetch(input, init, bound)) as typeof fetch;
 }

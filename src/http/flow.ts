@@ -34,7 +34,13 @@ const DRAIN_LIMIT = 64 * 1024;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const CROSS_ORIGIN_STRIPPED = ['authorization', 'proxy-authorization', 'cookie'];
-const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
+const BODY_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-language',
+  'content-location',
+];
 
 interface Hop {
   url: URL;
@@ -113,7 +119,10 @@ export class NegotiateFlow {
       }
       if ((next.protocol !== 'http:' && next.protocol !== 'https:') || redirects >= MAX_REDIRECTS) return res;
       await discard(res);
-      if ((res.status === 303 && hop.method !== 'GET' && hop.method !== 'HEAD') || ((res.status === 301 || res.status === 302) && hop.method === 'POST')) {
+      if (
+        (res.status === 303 && hop.method !== 'GET' && hop.method !== 'HEAD') ||
+        ((res.status === 301 || res.status === 302) && hop.method === 'POST')
+      ) {
         hop.method = 'GET';
         hop.body = null;
         for (const h of BODY_HEADERS) hop.headers.delete(h);
@@ -130,16 +139,23 @@ export class NegotiateFlow {
     const target = targetFor(this.o.targetName, url, named);
     // Delegation hands over the user's TGT: only to the origin the user asked for.
     const delegate = named ? this.o.delegate : false;
-    this.log(`target ${describeTarget(target)} for ${url.origin}${delegate ? `, delegation ${delegate === true ? 'on' : 'by policy'}` : ''}`);
+    this.log(
+      `target ${describeTarget(target)} for ${url.origin}${delegate ? `, delegation ${delegate === true ? 'on' : 'by policy'}` : ''}`,
+    );
     const ctx = await this.createContext({ target, mutual: this.o.mutual !== DISABLED, delegate });
     const first = await ctx.step();
-    if (!first.token) throw new SPNEGOExchangeError('NO_INITIAL_TOKEN', 'the security context produced no initial token');
+    if (!first.token)
+      throw new SPNEGOExchangeError('NO_INITIAL_TOKEN', 'the security context produced no initial token');
     this.log(`sending initial token (${describeBytes(first.token)})`);
     return { ctx, token: first.token };
   }
 
   /** One hop: optional opportunistic token, then 401 legs, then the mutual check. */
-  private async exchange(hop: Hop, named: boolean, send: (authorization: string | undefined) => Promise<Response>): Promise<Response> {
+  private async exchange(
+    hop: Hop,
+    named: boolean,
+    send: (authorization: string | undefined) => Promise<Response>,
+  ): Promise<Response> {
     let ctx: SecurityContext | undefined;
     let authorization: string | undefined;
     let failed = false;
@@ -170,7 +186,9 @@ export class NegotiateFlow {
         this.log(`401 from ${hop.url.origin} without Negotiate: returned as is`);
         return res;
       }
-      this.log(`401 from ${hop.url.origin}: Negotiate${offer.token ? ` with token (${describeBytes(offer.token)})` : ''}`);
+      this.log(
+        `401 from ${hop.url.origin}: Negotiate${offer.token ? ` with token (${describeBytes(offer.token)})` : ''}`,
+      );
       if (failed) return res;
       if (legs >= MAX_LEGS) {
         this.log(`giving up after ${legs} legs: returning the 401`);
@@ -221,7 +239,11 @@ export class NegotiateFlow {
     try {
       offer = negotiateOffer(res.headers.get('www-authenticate'));
     } catch (e) {
-      return fail('MUTUAL_AUTH_FAILED', `unable to authenticate the ${res.status} response of ${origin}: ${errText(e)}`, e);
+      return fail(
+        'MUTUAL_AUTH_FAILED',
+        `unable to authenticate the ${res.status} response of ${origin}: ${errText(e)}`,
+        e,
+      );
     }
     if (offer.token) {
       if (!ctx.complete) {
@@ -232,10 +254,18 @@ export class NegotiateFlow {
             await discard(res);
             throw e;
           }
-          return fail('MUTUAL_AUTH_FAILED', `the ${res.status} response of ${origin} failed mutual authentication: ${errText(e)}`, e);
+          return fail(
+            'MUTUAL_AUTH_FAILED',
+            `the ${res.status} response of ${origin} failed mutual authentication: ${errText(e)}`,
+            e,
+          );
         }
       }
-      if (!ctx.complete) return fail('MUTUAL_AUTH_INCOMPLETE', `the ${res.status} response of ${origin} did not complete the security context`);
+      if (!ctx.complete)
+        return fail(
+          'MUTUAL_AUTH_INCOMPLETE',
+          `the ${res.status} response of ${origin} did not complete the security context`,
+        );
       this.log(`mutual authentication of ${origin} verified (${res.status})`);
       return res;
     }
@@ -244,6 +274,9 @@ export class NegotiateFlow {
       if (mode === REQUIRED && this.o.sanitize) return sanitized(res);
       return res;
     }
-    return fail('MUTUAL_AUTH_MISSING', `the ${res.status} response of ${origin} carries no token to authenticate the server`);
+    return fail(
+      'MUTUAL_AUTH_MISSING',
+      `the ${res.status} response of ${origin} carries no token to authenticate the server`,
+    );
   }
 }

@@ -47,12 +47,19 @@ export interface ResolvedOptions {
 export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
   const mutual = o.mutualAuthentication ?? DISABLED;
   if (mutual !== REQUIRED && mutual !== OPTIONAL && mutual !== DISABLED) {
-    throw new ConfigError('BAD_OPTION', `mutualAuthentication must be REQUIRED, OPTIONAL or DISABLED, not ${String(mutual)}`, {
-      hint: "import { REQUIRED, OPTIONAL, DISABLED } from 'spnego'",
-    });
+    throw new ConfigError(
+      'BAD_OPTION',
+      `mutualAuthentication must be REQUIRED, OPTIONAL or DISABLED, not ${String(mutual)}`,
+      {
+        hint: "import { REQUIRED, OPTIONAL, DISABLED } from 'spnego'",
+      },
+    );
   }
   const targetName = o.targetName ?? 'HTTP';
-  if (typeof targetName === 'string' && (targetName === '' || targetName.startsWith('@') || targetName.startsWith('/'))) {
+  if (
+    typeof targetName === 'string' &&
+    (targetName === '' || targetName.startsWith('@') || targetName.startsWith('/'))
+  ) {
     throw new ConfigError('BAD_OPTION', `targetName ${JSON.stringify(targetName)} names no service`, {
       hint: 'use "HTTP", "HTTP@host" or "HTTP/host@REALM"',
     });
@@ -94,7 +101,11 @@ function serviceOf(target: string | Principal): string {
  * the origin the user asked for: after a redirect to another origin the same service is asked
  * for at the new host, so a token minted for the named service never reaches a stranger.
  */
-export function targetFor(targetName: string | Principal, url: URL, namedOrigin: boolean): string | Principal {
+export function targetFor(
+  targetName: string | Principal,
+  url: URL,
+  namedOrigin: boolean,
+): string | Principal {
   const bare = typeof targetName === 'string' && !targetName.includes('@') && !targetName.includes('/');
   if (bare || !namedOrigin) return `${serviceOf(targetName)}@${hostOf(url)}`;
   return targetName;

@@ -49,6 +49,8 @@ export interface CredentialsOptions {
   logger?: Logger;
   /** Write newly obtained service tickets back to the ccache, as MIT does (default true). */
   writeBack?: boolean;
+  /** How often (ms) to check whether the ccache file was replaced, e.g. by kinit (default 1000; 0 = every call). */
+  ccacheCheckIntervalMs?: number;
 }
 
 export interface AcquireOptions extends CredentialsOptions {
@@ -171,6 +173,8 @@ export class Credentials {
   private readonly now: () => number;
   private readonly log: NamespacedLog;
   private readonly writeBack: boolean;
+  private readonly ccacheCheckIntervalMs: number;
+  private lastStoreCheck = Number.NEGATIVE_INFINITY;
   /** Where the credentials came from and go back to; undefined for keytab/password in memory. */
   private store: CcacheStore | undefined;
   private storeIdentity: string | undefined;
@@ -189,6 +193,7 @@ export class Credentials {
     this.transport = opts.transport ?? defaultTransport(config, this.log);
     this.now = opts.now ?? Date.now;
     this.writeBack = opts.writeBack ?? true;
+    this.ccacheCheckIntervalMs = opts.ccacheCheckIntervalMs ?? 1000;
     this.offsetMs = (ccache.header.kdcOffset?.seconds ?? 0) * 1000;
   }
 
@@ -388,6 +393,10 @@ export class Credentials {
   /** Re-reads the ccache if its file was replaced since we read it (kinit again, kdestroy). */
   private async refreshFromStore(): Promise<void> {
     if (!this.store) return;
+    // A stat per request would dominate a warm ticket's cost: look at most every interval.
+    const now = this.now();
+    if (now - this.lastStoreCheck < this.ccacheCheckIntervalMs && now >= this.lastStoreCheck) return;
+    this.lastStoreCheck = now;
     const id = await fileIdentity(this.store);
     if (id === this.storeIdentity) return;
     const fresh = await this.store.readIfExists();
@@ -549,7 +558,7 @@ export class Credentials {
     const key = `${referral ? '?' : ''}${unparsePrincipal(server)}`;
     const cached = this.tickets.get(key);
     if (cached && secs(cached.endTime) * 1000 - this.clockskewMs() > this.kdcNow()) {
-      this.log(`service ticket for ${unparsePrincipal(server)} from memory`);
+      this.log(() => `service ticket for ${unparsePrincipal(server)} from memory`);
       return cached;
     }
     const pending = this.inflight.get(key);

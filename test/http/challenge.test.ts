@@ -8,21 +8,40 @@ import { negotiateOffer, parseChallenges } from '../../src/http/challenge.js';
 describe('parseChallenges', () => {
   it('reads a bare scheme, a token68 and auth-params', () => {
     assert.deepEqual(parseChallenges('Negotiate'), [{ scheme: 'Negotiate', params: [] }]);
-    assert.deepEqual(parseChallenges('Negotiate YWJj'), [{ scheme: 'Negotiate', token68: 'YWJj', params: [] }]);
-    assert.deepEqual(parseChallenges('Negotiate YWI='), [{ scheme: 'Negotiate', token68: 'YWI=', params: [] }]);
+    assert.deepEqual(parseChallenges('Negotiate YWJj'), [
+      { scheme: 'Negotiate', token68: 'YWJj', params: [] },
+    ]);
+    assert.deepEqual(parseChallenges('Negotiate YWI='), [
+      { scheme: 'Negotiate', token68: 'YWI=', params: [] },
+    ]);
     assert.deepEqual(parseChallenges('Basic realm="a, b", charset=UTF-8'), [
-      { scheme: 'Basic', params: [['realm', 'a, b'], ['charset', 'UTF-8']] },
+      {
+        scheme: 'Basic',
+        params: [
+          ['realm', 'a, b'],
+          ['charset', 'UTF-8'],
+        ],
+      },
     ]);
   });
 
   it('splits comma-separated challenges, telling params from the next scheme', () => {
-    const c = parseChallenges('Basic realm="x", Negotiate YWJj==, Bearer realm=r, error="invalid_token" , NTLM');
+    const c = parseChallenges(
+      'Basic realm="x", Negotiate YWJj==, Bearer realm=r, error="invalid_token" , NTLM',
+    );
     assert.deepEqual(
       c.map((x) => [x.scheme, x.token68 ?? null, x.params]),
       [
         ['Basic', null, [['realm', 'x']]],
         ['Negotiate', 'YWJj==', []],
-        ['Bearer', null, [['realm', 'r'], ['error', 'invalid_token']]],
+        [
+          'Bearer',
+          null,
+          [
+            ['realm', 'r'],
+            ['error', 'invalid_token'],
+          ],
+        ],
         ['NTLM', null, []],
       ],
     );
@@ -42,7 +61,11 @@ describe('parseChallenges', () => {
       c.map((x) => x.scheme),
       ['Foo', 'Basic'],
     );
-    assert.deepEqual(parseChallenges('Foo bar baz, Negotiate YQ==').at(-1), { scheme: 'Negotiate', token68: 'YQ==', params: [] });
+    assert.deepEqual(parseChallenges('Foo bar baz, Negotiate YQ==').at(-1), {
+      scheme: 'Negotiate',
+      token68: 'YQ==',
+      params: [],
+    });
   });
 });
 
@@ -58,7 +81,15 @@ describe('negotiateOffer', () => {
   });
 
   it('bad base64 is a typed SPNEGOExchangeError, never a crash', () => {
-    for (const bad of ['Negotiate a', 'Negotiate ab-c', 'Negotiate abc_', 'Negotiate ab===', 'Negotiate a.b~', 'Negotiate Y===', 'Negotiate YQ===']) {
+    for (const bad of [
+      'Negotiate a',
+      'Negotiate ab-c',
+      'Negotiate abc_',
+      'Negotiate ab===',
+      'Negotiate a.b~',
+      'Negotiate Y===',
+      'Negotiate YQ===',
+    ]) {
       assert.throws(
         () => negotiateOffer(bad),
         (e: unknown) => e instanceof SPNEGOExchangeError && e.code === 'BAD_TOKEN_ENCODING',
@@ -68,7 +99,10 @@ describe('negotiateOffer', () => {
   });
 
   it('refuses two different Negotiate tokens, accepts the same one twice', () => {
-    assert.throws(() => negotiateOffer('Negotiate YWJj, Negotiate YWJk'), (e: unknown) => e instanceof SPNEGOExchangeError && e.code === 'AMBIGUOUS_CHALLENGE');
+    assert.throws(
+      () => negotiateOffer('Negotiate YWJj, Negotiate YWJk'),
+      (e: unknown) => e instanceof SPNEGOExchangeError && e.code === 'AMBIGUOUS_CHALLENGE',
+    );
     assert.equal(negotiateOffer('Negotiate YWJj, Negotiate YWJj').token?.length, 3);
   });
 

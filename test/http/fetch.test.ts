@@ -65,7 +65,10 @@ describe('negotiateFetch: the basic exchange', () => {
     assert.equal(res.status, 401);
     assert.equal(await res.text(), 'denied');
     assert.equal(s.requests.length, 1);
-    assert.ok(lines.some((l) => l.includes('KDC_ERR_S_PRINCIPAL_UNKNOWN') || l.includes('Server not found')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('KDC_ERR_S_PRINCIPAL_UNKNOWN') || l.includes('Server not found')),
+      lines.join('\n'),
+    );
   });
 
   it('opportunistic: one round trip with the token on the first request', async () => {
@@ -88,7 +91,10 @@ describe('negotiateFetch: the basic exchange', () => {
   it('never logs a whole token', async () => {
     const s = await serve(acceptor());
     const lines: string[] = [];
-    const f = createNegotiator({ logger: { debug: (m) => lines.push(m) }, mutualAuthentication: REQUIRED }, { contextFactory: fakeFactory() });
+    const f = createNegotiator(
+      { logger: { debug: (m) => lines.push(m) }, mutualAuthentication: REQUIRED },
+      { contextFactory: fakeFactory() },
+    );
     await f.fetch(s.url, undefined, globalThis.fetch);
     const sent = s.requests[1]?.headers.authorization?.slice('Negotiate '.length) ?? '';
     assert.ok(sent.length > 10);
@@ -108,12 +114,18 @@ describe('negotiateFetch: mutual authentication', () => {
 
   it('REQUIRED: a 200 with a bad final token is a MutualAuthenticationError', async () => {
     const s = await serve(acceptor({ finalToken: () => 'final|999999' }));
-    await assert.rejects(client({ mutualAuthentication: REQUIRED })(s.url), (e: unknown) => e instanceof MutualAuthenticationError);
+    await assert.rejects(
+      client({ mutualAuthentication: REQUIRED })(s.url),
+      (e: unknown) => e instanceof MutualAuthenticationError,
+    );
   });
 
   it('REQUIRED: a 200 whose token does not complete the context is refused', async () => {
     const s = await serve(acceptor({ finalToken: (id) => `more|${id}|1` }));
-    await assert.rejects(client({ mutualAuthentication: REQUIRED })(s.url), (e: unknown) => e instanceof MutualAuthenticationError && e.code === 'MUTUAL_AUTH_INCOMPLETE');
+    await assert.rejects(
+      client({ mutualAuthentication: REQUIRED })(s.url),
+      (e: unknown) => e instanceof MutualAuthenticationError && e.code === 'MUTUAL_AUTH_INCOMPLETE',
+    );
   });
 
   it('REQUIRED: a good final token is verified and the context completed', async () => {
@@ -265,7 +277,11 @@ describe('negotiateFetch: redirects and origins', () => {
       res.end();
     });
     const f = client({ delegate: true });
-    const res = await f(`${a.url}/start`, { method: 'PUT', body: 'data', headers: { authorization: 'Bearer user-secret', cookie: 'c=1' } });
+    const res = await f(`${a.url}/start`, {
+      method: 'PUT',
+      body: 'data',
+      headers: { authorization: 'Bearer user-secret', cookie: 'c=1' },
+    });
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'ok PUT HTTP@127.0.0.1 data');
     assert.equal(b.requests[0]?.headers.authorization, undefined, 'no Authorization on arrival');
@@ -276,7 +292,11 @@ describe('negotiateFetch: redirects and origins', () => {
     const atA = readAuthorization(a.requests[1]?.headers.authorization);
     assert.equal(atA?.target, 'HTTP@localhost');
     assert.equal(atA?.delegate, 'true');
-    assert.equal(a.requests[0]?.headers.authorization, 'Bearer user-secret', 'the user header goes to the named origin');
+    assert.equal(
+      a.requests[0]?.headers.authorization,
+      'Bearer user-secret',
+      'the user header goes to the named origin',
+    );
   });
 
   it('an explicit targetName is not reused for another origin', async () => {
@@ -287,7 +307,10 @@ describe('negotiateFetch: redirects and origins', () => {
     });
     const res = await client({ targetName: 'HTTP/a.example@EXAMPLE.TEST', opportunisticAuth: true })(a.url);
     assert.equal(res.status, 200);
-    assert.equal(readAuthorization(a.requests[0]?.headers.authorization)?.target, 'HTTP/a.example@EXAMPLE.TEST');
+    assert.equal(
+      readAuthorization(a.requests[0]?.headers.authorization)?.target,
+      'HTTP/a.example@EXAMPLE.TEST',
+    );
     assert.equal(b.requests[0]?.headers.authorization, undefined, 'no opportunistic token to a stranger');
     assert.equal(readAuthorization(b.requests[1]?.headers.authorization)?.target, 'HTTP@127.0.0.1');
   });
@@ -307,7 +330,10 @@ describe('negotiateFetch: redirects and origins', () => {
     });
     const f = client();
     assert.equal(await (await f(`${s.url}/see-other`, { method: 'POST', body: 'b' })).text(), 'GET  -');
-    assert.equal(await (await f(`${s.url}/temp`, { method: 'POST', body: 'b' })).text(), 'POST b text/plain;charset=UTF-8');
+    assert.equal(
+      await (await f(`${s.url}/temp`, { method: 'POST', body: 'b' })).text(),
+      'POST b text/plain;charset=UTF-8',
+    );
   });
 });
 

@@ -35,7 +35,8 @@ export class FakeContext implements SecurityContext {
     }
     const text = dec.decode(input ?? new Uint8Array());
     const [kind, id, n] = text.split('|');
-    if (id !== String(this.id)) throw new MutualAuthenticationError('FAKE_BAD_TOKEN', `token for context ${id}, not ${this.id}`);
+    if (id !== String(this.id))
+      throw new MutualAuthenticationError('FAKE_BAD_TOKEN', `token for context ${id}, not ${this.id}`);
     if (kind === 'final') {
       this.done = true;
       return { complete: true };
@@ -64,7 +65,7 @@ export function fakeFactory(): ContextFactory & { made: FakeContext[] } {
     const c = new FakeContext(req);
     made.push(c);
     return c;
-  }) as ContextFactory & { made: FakeContext[] };
+  }) as unknown as ContextFactory & { made: FakeContext[] };
   f.made = made;
   return f;
 }
@@ -83,7 +84,9 @@ export function readAuthorization(h: string | undefined): SeenToken | undefined 
   if (!m?.[1]) return undefined;
   const [kind = '', a = '', b = '', c = ''] = unb64(m[1]).split('|');
   // init|target|id|delegate ; cont|id|n
-  return kind === 'init' ? { kind, target: a, id: b, delegate: c } : { kind, target: '', id: a, delegate: '' };
+  return kind === 'init'
+    ? { kind, target: a, id: b, delegate: c }
+    : { kind, target: '', id: a, delegate: '' };
 }
 
 export interface Recorded {
@@ -109,7 +112,12 @@ export async function startServer(handler: Handler, host = 'localhost'): Promise
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rec: Recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      const rec: Recorded = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       requests.push(rec);
       handler(rec, res);
     });
@@ -133,10 +141,12 @@ export async function startServer(handler: Handler, host = 'localhost'): Promise
  * The usual acceptor: 401 `Negotiate` without a token; with an init token for `expectTarget`,
  * 200 carrying `final|id` (unless `finalToken` says otherwise) and the body `ok <method> <body>`.
  */
-export function acceptor(opts: { expectTarget?: string; finalToken?: (id: string) => string | undefined; status?: number } = {}): Handler {
+export function acceptor(
+  opts: { expectTarget?: string; finalToken?: (id: string) => string | undefined; status?: number } = {},
+): Handler {
   return (req, res) => {
     const t = readAuthorization(req.headers.authorization);
-    if (!t || t.kind !== 'init' || (opts.expectTarget !== undefined && t.target !== opts.expectTarget)) {
+    if (t?.kind !== 'init' || (opts.expectTarget !== undefined && t.target !== opts.expectTarget)) {
       res.writeHead(401, { 'www-authenticate': 'Negotiate', 'content-type': 'text/plain' });
       res.end('denied');
       return;

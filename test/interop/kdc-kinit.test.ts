@@ -320,12 +320,20 @@ describe('KDC refusals and behaviour against MIT (aes256)', { skip: skipUnlessMi
   it('a replaced ccache (kinit as another user) is noticed by the next getServiceTicket', async () => {
     const path = join(realm.dir, 'replaced.ccache');
     await realm.kinit('user', PASSWORD, `FILE:${path}`);
-    const creds = await Credentials.fromCcache(`FILE:${path}`, { config: await config() });
+    // The file is looked at most once per ccacheCheckIntervalMs (default 1 s): move our clock.
+    let clock = Date.now();
+    const creds = await Credentials.fromCcache(`FILE:${path}`, { config: await config(), now: () => clock });
     assert.equal(
       unparsePrincipal((await creds.getServiceTicket(`HTTP/localhost@${REALM}`)).client),
       `user@${REALM}`,
     );
     await realm.kinit('other', 'other-password-2', `FILE:${path}`);
+    assert.equal(
+      unparsePrincipal((await creds.getServiceTicket(`HTTP/localhost@${REALM}`)).client),
+      `user@${REALM}`,
+      'within the check interval the cached ticket is served without a stat',
+    );
+    clock += 1001;
     assert.equal(
       unparsePrincipal((await creds.getServiceTicket(`HTTP/localhost@${REALM}`)).client),
       `other@${REALM}`,
