@@ -105,7 +105,11 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
   };
 }
 
-export async function curlCommand(argv: string[], io: CurlIo, internals: NegotiateInternals = {}): Promise<number> {
+export async function curlCommand(
+  argv: string[],
+  io: CurlIo,
+  internals: NegotiateInternals = {},
+): Promise<number> {
   const p = parseArgs(argv, io);
   if (typeof p === 'number') return p;
   let url: URL;
@@ -136,12 +140,18 @@ export async function curlCommand(argv: string[], io: CurlIo, internals: Negotia
     const negotiator = createNegotiator({ ...p.options, ...(p.verbose ? { logger } : {}) }, internals);
     const send = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const req = input instanceof Request ? input : new Request(input, init);
-      say(`> ${req.method} ${req.url}${req.headers.has('authorization') ? ' (with Authorization: Negotiate)' : ''}`);
+      say(
+        `> ${req.method} ${req.url}${req.headers.has('authorization') ? ' (with Authorization: Negotiate)' : ''}`,
+      );
       const res = await globalThis.fetch(req, init);
       say(`< ${res.status} ${res.statusText}`);
       return res;
     };
-    const res = await negotiator.fetch(url, { method, headers, ...(body === undefined ? {} : { body: body as BodyInit }) }, send);
+    const res = await negotiator.fetch(
+      url,
+      { method, headers, ...(body === undefined ? {} : { body: body as BodyInit }) },
+      send,
+    );
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (io.stdoutBytes) io.stdoutBytes(bytes);
     else io.stdout(new TextDecoder().decode(bytes));

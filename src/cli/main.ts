@@ -3,6 +3,7 @@
 import { VERSION } from '../version.js';
 import type { CliIo } from './ccache-name.js';
 import { curlCommand } from './curl.js';
+import { demoCommand } from './demo.js';
 import { kdestroyCommand } from './kdestroy.js';
 import { kinitCommand } from './kinit.js';
 import { klistCommand } from './klist.js';
@@ -31,7 +32,9 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'klist') return klistCommand(argv.slice(1), io);
   if (cmd === 'kdestroy') return kdestroyCommand(argv.slice(1), io);
   if (cmd === 'kinit') return kinitCommand(argv.slice(1), io);
-  if (cmd === 'curl') return curlCommand(argv.slice(1), { ...io, stdoutBytes: (b) => process.stdout.write(b) });
+  if (cmd === 'demo') return demoCommand(argv.slice(1), io);
+  if (cmd === 'curl')
+    return curlCommand(argv.slice(1), { ...io, stdoutBytes: (b) => process.stdout.write(b) });
   process.stderr.write(`spnego: unknown or not yet available command '${cmd}'\n${USAGE}`);
   return 2;
 }

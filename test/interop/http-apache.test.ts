@@ -11,7 +11,7 @@ import { DISABLED, negotiate, negotiateFetch, REQUIRED } from '../../src/index.j
 import { loadConfig } from '../../src/krb5/config-load.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { type Apache, skipUnlessApache, startApache } from './helpers/apache.js';
-import { type MitRealm, skipUnlessMit, startMitRealm } from './helpers/mit-realm.js';
+import { type MitRealm, run, skipUnlessMit, startMitRealm } from './helpers/mit-realm.js';
 
 const REALM = 'HTTPIOP.TEST';
 const skip = skipUnlessMit() || skipUnlessApache();
@@ -39,9 +39,16 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
     });
     const kt = await realm.keytab('HTTP/localhost');
     // Relative to ServerRoot (Apache's own temp dir); mod_log_config is compiled into Debian's apache2.
-    apache = await startApache({ realm, keytab: kt, delegCcacheDir: true, directives: ['CustomLog "access.log" "%r %>s"'] });
+    apache = await startApache({
+      realm,
+      keytab: kt,
+      delegCcacheDir: true,
+      directives: ['CustomLog "access.log" "%r %>s"'],
+    });
     await realm.kinit('alice', 'alice-pw', realm.ccache, ['-f']);
-    creds = await Credentials.fromCcache(realm.ccache, { config: await loadConfig({ files: [realm.krb5ConfPath] }) });
+    creds = await Credentials.fromCcache(realm.ccache, {
+      config: await loadConfig({ files: [realm.krb5ConfPath] }),
+    });
   });
   after(async () => {
     await apache?.stop();
@@ -60,8 +67,16 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
       },
       expect: 'form-value',
     },
-    { kind: 'URLSearchParams', make: () => ({ body: new URLSearchParams({ a: '1', b: 'x y' }) }), expect: 'a=1&b=x+y' },
-    { kind: 'ArrayBuffer', make: () => ({ body: new TextEncoder().encode('bytes!').buffer }), expect: 'bytes!' },
+    {
+      kind: 'URLSearchParams',
+      make: () => ({ body: new URLSearchParams({ a: '1', b: 'x y' }) }),
+      expect: 'a=1&b=x+y',
+    },
+    {
+      kind: 'ArrayBuffer',
+      make: () => ({ body: new TextEncoder().encode('bytes!').buffer }),
+      expect: 'bytes!',
+    },
     {
       kind: 'ReadableStream',
       make: () => ({
@@ -92,7 +107,10 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
       for (const method of ['post', 'put', 'delete'] as const) {
         for (const b of bodies) {
           const text = await api(`${apache.url}/echo`, { method, ...b.make() }).text();
-          assert.ok(text.startsWith(`method=${method.toUpperCase()}\nuser=alice@${REALM}\n`), `${method} ${b.kind}: ${text}`);
+          assert.ok(
+            text.startsWith(`method=${method.toUpperCase()}\nuser=alice@${REALM}\n`),
+            `${method} ${b.kind}: ${text}`,
+          );
           assert.ok(text.includes(b.expect), `${method} ${b.kind}: ${text}`);
         }
       }
@@ -103,11 +121,15 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
     const f = negotiateFetch({ credentials: creds, mutualAuthentication: REQUIRED });
     for (const b of bodies) {
       const opts = b.make();
-      const init: RequestInit = 'json' in opts ? { body: JSON.stringify(opts['json']) } : (opts as RequestInit);
+      const init: RequestInit =
+        'json' in opts ? { body: JSON.stringify(opts['json']) } : (opts as RequestInit);
       const res = await f(`${apache.url}/echo`, { method: 'POST', ...init });
       assert.equal(res.status, 200, b.kind);
       const text = await res.text();
-      assert.ok(text.startsWith(`method=POST\nuser=alice@${REALM}\n`) && text.includes(b.expect), `${b.kind}: ${text}`);
+      assert.ok(
+        text.startsWith(`method=POST\nuser=alice@${REALM}\n`) && text.includes(b.expect),
+        `${b.kind}: ${text}`,
+      );
     }
   });
 
@@ -131,7 +153,11 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
 
   it('targetName reaches HTTP/localhost through 127.0.0.1 (and without it, the 401 is returned)', async () => {
     const url = `http://127.0.0.1:${apache.port}/private/`;
-    const named = negotiateFetch({ credentials: creds, mutualAuthentication: REQUIRED, targetName: 'HTTP@localhost' });
+    const named = negotiateFetch({
+      credentials: creds,
+      mutualAuthentication: REQUIRED,
+      targetName: 'HTTP@localhost',
+    });
     const res = await named(url);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-remote-user'), `alice@${REALM}`);
@@ -140,8 +166,14 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
     const lines: string[] = [];
     const unnamed = negotiateFetch({ credentials: creds, logger: { debug: (m) => lines.push(m) } });
     assert.equal((await unnamed(url)).status, 401);
-    assert.ok(lines.some((l) => l.includes('target HTTP@127.0.0.1')), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes('KDC_ERR_S_PRINCIPAL_UNKNOWN')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('target HTTP@127.0.0.1')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.includes('KDC_ERR_S_PRINCIPAL_UNKNOWN')),
+      lines.join('\n'),
+    );
   });
 
   it('credentials: a principal name picks the second principal of a DIR collection', async () => {
@@ -192,5 +224,33 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
     assert.ok(existsSync(file), `no delegated ccache in ${dir}: ${readdirSync(dir).join(', ')}`);
     const list = await realm.klist(`FILE:${file}`, ['-f']);
     assert.match(list.stdout, new RegExp(`krbtgt/${REALM}@${REALM}`));
+  });
+
+  it('spnego curl -v, like curl --negotiate, prints the body and the steps', async () => {
+    const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+    const env = { KRB5CCNAME: realm.ccache, KRB5_CONFIG: realm.krb5ConfPath };
+    const ours = await run(
+      process.execPath,
+      ['--import', 'tsx', main, 'curl', '-v', '--mutual', 'required', '-d', 'posted', `${apache.url}/echo`],
+      { env, timeoutMs: 60_000 },
+    );
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.equal(ours.stdout, `method=POST\nuser=alice@${REALM}\nposted`);
+    assert.match(ours.stderr, /401 from http:\/\/localhost:\d+: Negotiate/);
+    assert.match(ours.stderr, /target HTTP@localhost/);
+    assert.match(
+      ours.stderr,
+      /service ticket for HTTP\/localhost@HTTPIOP.TEST from (memory|the ccache)|got service ticket/,
+    );
+    assert.match(ours.stderr, /mutual authentication of http:\/\/localhost:\d+ verified \(200\)/);
+    const ref = await run('curl', ['-s', '--negotiate', '-u', ':', '-d', 'posted', `${apache.url}/echo`], {
+      env,
+    });
+    assert.equal(ref.stdout, ours.stdout);
+    const denied = await run(process.execPath, ['--import', 'tsx', main, 'curl', `${apache.url}/echo`], {
+      env: { ...env, KRB5CCNAME: `FILE:${join(realm.dir, 'no-such-ccache')}` },
+      timeoutMs: 60_000,
+    });
+    assert.equal(denied.code, 22);
   });
 });
