@@ -5,10 +5,13 @@ import { ConfigError } from '../errors.js';
 import type { Credentials } from '../krb5/credentials.js';
 import type { Logger } from '../runtime/log.js';
 
-/** Mutual-authentication modes, with requests-gssapi's values. */
-export const REQUIRED = 1;
-export const OPTIONAL = 2;
-export const DISABLED = 3;
+/**
+ * Mutual-authentication modes, with requests-gssapi's values. Annotated (non-widening) literal
+ * types, so `{ mutualAuthentication: REQUIRED }` stays assignable when built apart from the call.
+ */
+export const REQUIRED: 1 = 1;
+export const OPTIONAL: 2 = 2;
+export const DISABLED: 3 = 3;
 export const MutualAuth = { REQUIRED, OPTIONAL, DISABLED } as const;
 export type MutualAuthMode = (typeof MutualAuth)[keyof typeof MutualAuth];
 

@@ -1,0 +1,144 @@
+// bench/http: N sequential authenticated GETs (opportunistic, mutual authentication REQUIRED,
+// a fresh security context per request) against one Apache + mod_auth_gssapi and MIT KDC, for
+// spnego+ky, spnego+fetch, native npm `kerberos`+fetch, python requests-kerberos and curl.
+//
+//   node --import tsx bench/http.ts [N]
+//
+// The native `kerberos` package is benchmark-only: install it outside the project first,
+//   mkdir -p /tmp/spnego-bench-native && cd /tmp/spnego-bench-native && npm install kerberos@7
+// (or point SPNEGO_BENCH_NATIVE_DIR at another directory). Rows whose tool is missing are skipped.
+// curl runs all N URLs in one process (connection reused) but cannot send the token up front, so
+// it makes two requests per URL; python uses requests.Session with force_preemptive.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ky from 'ky';
+import { negotiate, negotiateFetch, REQUIRED } from '../src/index.js';
+import { loadConfig } from '../src/krb5/config-load.js';
+import { Credentials } from '../src/krb5/credentials.js';
+import { startApache } from '../test/interop/helpers/apache.js';
+import { run, startMitRealm } from '../test/interop/helpers/mit-realm.js';
+
+const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 200);
+const WARMUP = 5;
+const nativeDir = process.env['SPNEGO_BENCH_NATIVE_DIR'] ?? '/tmp/spnego-bench-native';
+
+const NATIVE = `
+import kerberos from 'kerberos';
+const [url, n, warm] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+async function once() {
+  const client = await kerberos.initializeClient('HTTP@localhost', { mechOID: kerberos.GSS_MECH_OID_SPNEGO });
+  const token = await client.step('');
+  const res = await fetch(url, { headers: { Authorization: 'Negotiate ' + token } });
+  const m = /Negotiate\\s+([A-Za-z0-9+/=]+)/.exec(res.headers.get('www-authenticate') ?? '');
+  if (res.status !== 200 || !m) throw new Error('native: ' + res.status);
+  await client.step(m[1]);
+  if (!client.contextComplete) throw new Error('native: mutual authentication incomplete');
+  await res.text();
+}
+for (let i = 0; i < warm; i++) await once();
+const t0 = performance.now();
+for (let i = 0; i < n; i++) await once();
+console.log(JSON.stringify({ ms: (performance.now() - t0) / n }));
+`;
+
+const PYTHON = `
+import json, sys, time, requests
+from requests_kerberos import HTTPKerberosAuth, REQUIRED
+url, n, warm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = requests.Session()
+def once():
+    r = s.get(url, auth=HTTPKerberosAuth(mutual_authentication=REQUIRED, force_preemptive=True))
+    if r.status_code != 200: raise SystemExit('python: %d' % r.status_code)
+for _ in range(warm): once()
+t0 = time.perf_counter()
+for _ in range(n): once()
+print(json.dumps({"ms": (time.perf_counter() - t0) * 1000 / n}))
+`;
+
+async function timeIt(once: () => Promise<void>): Promise<number> {
+  for (let i = 0; i < WARMUP; i++) await once();
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) await once();
+  return (performance.now() - t0) / N;
+}
+
+const realm = await startMitRealm({
+  realm: 'BENCH.TEST',
+  enctypes: ['aes256-cts-hmac-sha1-96:normal'],
+  principals: [{ name: 'alice', password: 'alice-pw' }, { name: 'HTTP/localhost' }],
+});
+const apache = await startApache({ realm, keytab: await realm.keytab('HTTP/localhost') });
+const rows: Array<{ name: string; ms: number | undefined; note?: string }> = [];
+try {
+  await realm.kinit('alice', 'alice-pw');
+  const env = { KRB5CCNAME: realm.ccache, KRB5_CONFIG: realm.krb5ConfPath };
+  const url = `${apache.url}/private/`;
+  const credentials = await Credentials.fromCcache(realm.ccache, {
+    config: await loadConfig({ files: [realm.krb5ConfPath] }),
+  });
+  const options = { credentials, mutualAuthentication: REQUIRED, opportunisticAuth: true } as const;
+
+  const api = ky.extend(negotiate(options));
+  rows.push({ name: 'spnego + ky', ms: await timeIt(async () => void (await api.get(url).text())) });
+  const f = negotiateFetch(options);
+  rows.push({
+    name: 'spnego + fetch',
+    ms: await timeIt(async () => {
+      const res = await f(url);
+      if (res.status !== 200) throw new Error(`spnego fetch: ${res.status}`);
+      await res.text();
+    }),
+  });
+
+  if (existsSync(join(nativeDir, 'node_modules', 'kerberos'))) {
+    const script = join(nativeDir, 'bench-native.mjs');
+    writeFileSync(script, NATIVE);
+    const r = await run(process.execPath, [script, url, String(N), String(WARMUP)], {
+      env,
+      cwd: nativeDir,
+      timeoutMs: 600_000,
+    });
+    rows.push(
+      r.code === 0
+        ? { name: 'native kerberos + fetch', ms: JSON.parse(r.stdout).ms }
+        : { name: 'native kerberos + fetch', ms: undefined, note: r.stderr.trim().slice(0, 200) },
+    );
+  } else rows.push({ name: 'native kerberos + fetch', ms: undefined, note: `not installed in ${nativeDir}` });
+
+  const py = await run('/usr/bin/python3', ['-c', PYTHON, url, String(N), String(WARMUP)], {
+    env,
+    timeoutMs: 600_000,
+  });
+  rows.push(
+    py.code === 0
+      ? { name: 'python requests-kerberos', ms: JSON.parse(py.stdout).ms }
+      : { name: 'python requests-kerberos', ms: undefined, note: py.stderr.trim().slice(-200) },
+  );
+
+  const t0 = performance.now();
+  const c = await run('curl', ['-sf', '--negotiate', '-u', ':', ...Array.from({ length: N }, () => url)], {
+    env,
+    timeoutMs: 600_000,
+  });
+  const curlMs = (performance.now() - t0) / N;
+  rows.push(
+    c.code === 0
+      ? { name: 'curl --negotiate', ms: curlMs, note: 'one process, 2 requests/URL' }
+      : { name: 'curl --negotiate', ms: undefined, note: c.stderr.slice(0, 200) },
+  );
+} finally {
+  await apache.stop();
+  await realm.stop();
+}
+
+const native = rows.find((r) => r.name.startsWith('native'))?.ms;
+console.log(
+  `\nHTTP Negotiate, ${N} sequential GETs each (opportunistic, mutual REQUIRED), node ${process.version}\n`,
+);
+console.log('| client | ms/request | ratio to native | note |');
+console.log('| --- | ---: | ---: | --- |');
+for (const r of rows) {
+  const ms = r.ms === undefined ? 'n/a' : r.ms.toFixed(2);
+  const ratio = r.ms === undefined || native === undefined ? 'n/a' : `${(r.ms / native).toFixed(2)}×`;
+  console.log(`| ${r.name} | ${ms} | ${ratio} | ${r.note ?? ''} |`);
+}
