@@ -3,6 +3,7 @@
 // `WWW-Authenticate: Negotiate`; success runs the handler with the client on the request and
 // puts the AP-REP (mutual authentication) in the response's `WWW-Authenticate`.
 import { SpnegoError } from '../errors.js';
+import { base64Decode, base64Encode } from '../http/base64.js';
 import { type Acceptor, type AcceptorOptions, type AcceptResult, createAcceptor } from './acceptor.js';
 
 /** What the middleware adds to the request. */
@@ -48,23 +49,12 @@ export function negotiateToken(header: string | string[] | undefined): Uint8Arra
   const scheme = sp < 0 ? trimmed : trimmed.slice(0, sp);
   if (scheme.toLowerCase() !== 'negotiate') return undefined;
   const b64 = sp < 0 ? '' : trimmed.slice(sp + 1).trim();
-  if (b64 === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) {
+  if (b64 === '') throw new SpnegoError('BAD_TOKEN', 'Authorization: Negotiate carries no token');
+  try {
+    return base64Decode(b64);
+  } catch {
     throw new SpnegoError('BAD_TOKEN', 'Authorization: Negotiate carries no valid base64 token');
   }
-  return base64Decode(b64);
-}
-
-export function base64Decode(s: string): Uint8Array {
-  const bin = atob(s.length % 4 === 0 ? s : s + '='.repeat(4 - (s.length % 4)));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-export function base64Encode(b: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < b.length; i += 0x8000) bin += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(bin);
 }
 
 export interface MiddlewareOptions extends AcceptorOptions {
