@@ -8,7 +8,14 @@ import { demoCommand } from '../../src/cli/demo.js';
 test('demoCommand prints each step and exits 0', async () => {
   let out = '';
   let err = '';
-  const code = await demoCommand([], { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+  const code = await demoCommand([], {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+  });
   assert.equal(code, 0, err);
   for (const s of ['[1]', '[2]', '[3]', '[4]', '[5]', '[6]']) assert.ok(out.includes(s), `step ${s} missing`);
   assert.match(out, /without credentials: 401/);
