@@ -124,6 +124,16 @@ function replyToTicket(r: KdcReply): ServiceTicket {
   };
 }
 
+/** A TGT (referral or cross-realm) obtained from a TGS reply, ready to present. */
+function tgtOf(reply: KdcReply): TgtCredential {
+  return {
+    client: reply.client,
+    server: reply.server,
+    ticket: reply.ticket,
+    sessionKey: keyOf(reply.sessionKey),
+  };
+}
+
 function keyOf(k: EncryptionKey): Key {
   return makeKey(k.keytype, k.keyvalue);
 }
@@ -651,12 +661,7 @@ export class Credentials {
       seen.add(next);
       this.log(`referral to realm ${next}`);
       this.remember(toCcacheCredential(reply));
-      tgt = {
-        client: reply.client,
-        server: reply.server,
-        ticket: reply.ticket,
-        sessionKey: keyOf(reply.sessionKey),
-      };
+      tgt = tgtOf(reply);
     }
     throw new KerberosError(
       28,
@@ -687,12 +692,7 @@ export class Credentials {
         if (!isTgsName(reply.server))
           throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', 'cross-realm TGS answered with a non-TGT');
         this.remember(toCcacheCredential(reply));
-        tgt = {
-          client: reply.client,
-          server: reply.server,
-          ticket: reply.ticket,
-          sessionKey: keyOf(reply.sessionKey),
-        };
+        tgt = tgtOf(reply);
       }
       at = next;
     }

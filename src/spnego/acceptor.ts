@@ -24,6 +24,7 @@ import {
   type ReplayCache,
 } from '../krb5/gss/index.js';
 import { createLog, type Logger, type NamespacedLog } from '../runtime/log.js';
+import { PerMessageOps } from './established.js';
 import type { AcceptorResult, SecurityContext, StepResult } from './types.js';
 
 export interface AcceptorContextOptions {
@@ -61,7 +62,7 @@ function isRawKrb5Token(token: Uint8Array): boolean {
   }
 }
 
-class Acceptor implements AcceptorContext {
+class Acceptor extends PerMessageOps implements AcceptorContext {
   private state: 'start' | 'await-token' | 'await-mic' | 'done' = 'start';
   private mechOid: string | undefined;
   private mechTypesDer: Uint8Array | undefined;
@@ -72,6 +73,7 @@ class Acceptor implements AcceptorContext {
   private readonly log: NamespacedLog;
 
   constructor(private readonly o: AcceptorContextOptions) {
+    super();
     this.log = createLog('spnego', o.logger);
   }
 
@@ -247,22 +249,10 @@ class Acceptor implements AcceptorContext {
       : { client: this.got.client };
   }
 
-  private messages(): MessageProtection {
+  protected messages(): MessageProtection {
     if (this.state !== 'done' || !this.got)
       throw new GssError('NO_CONTEXT', 'the security context is not established yet');
     return this.got.messages;
-  }
-  getMIC(message: Uint8Array): Uint8Array {
-    return this.messages().getMIC(message);
-  }
-  verifyMIC(message: Uint8Array, token: Uint8Array): void {
-    this.messages().verifyMIC(message, token);
-  }
-  wrap(message: Uint8Array, opts: { confidential?: boolean } = {}): Uint8Array {
-    return this.messages().wrap(message, opts.confidential ?? true);
-  }
-  unwrap(token: Uint8Array): { message: Uint8Array; confidential: boolean } {
-    return this.messages().unwrap(token);
   }
 }
 

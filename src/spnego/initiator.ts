@@ -24,6 +24,7 @@ import {
 } from '../krb5/gss/index.js';
 import type { KdcReply } from '../krb5/kdc-reply.js';
 import { createLog, describeBytes, type NamespacedLog } from '../runtime/log.js';
+import { PerMessageOps } from './established.js';
 import type { InitiatorOptions, SecurityContext, StepResult } from './types.js';
 
 /** The mechanism list we offer: what MIT 1.20 sends with Kerberos credentials. */
@@ -39,7 +40,7 @@ function isRawKrb5(token: Uint8Array): boolean {
   }
 }
 
-export class InitiatorContext implements SecurityContext {
+export class InitiatorContext extends PerMessageOps implements SecurityContext {
   private krb: Krb5Initiator | undefined;
   private state: 'start' | 'sent' | 'mic-sent' | 'done' = 'start';
   private negotiatedMech: string | undefined;
@@ -50,6 +51,7 @@ export class InitiatorContext implements SecurityContext {
   private readonly spnego: boolean;
 
   constructor(private readonly o: InitiatorOptions) {
+    super();
     this.log = createLog('spnego', o.logger);
     this.mutual = o.mutual ?? true;
     this.spnego = (o.mech ?? 'spnego') === 'spnego';
@@ -206,23 +208,10 @@ export class InitiatorContext implements SecurityContext {
     return this.krb;
   }
 
-  private messages(): MessageProtection {
+  protected messages(): MessageProtection {
     const krb = this.krb;
     if (!krb?.complete) throw new GssError('NO_CONTEXT', 'the security context is not established yet');
     return krb.messages;
-  }
-
-  getMIC(message: Uint8Array): Uint8Array {
-    return this.messages().getMIC(message);
-  }
-  verifyMIC(message: Uint8Array, token: Uint8Array): void {
-    this.messages().verifyMIC(message, token);
-  }
-  wrap(message: Uint8Array, opts: { confidential?: boolean } = {}): Uint8Array {
-    return this.messages().wrap(message, opts.confidential ?? true);
-  }
-  unwrap(token: Uint8Array): { message: Uint8Array; confidential: boolean } {
-    return this.messages().unwrap(token);
   }
 }
 
