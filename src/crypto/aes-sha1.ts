@@ -36,12 +36,26 @@ const PRF_CONSTANT = new TextEncoder().encode('prf');
 export function deriveKeyAes(base: Uint8Array, constant: Uint8Array): Uint8Array {
   const k = new AesKey(base);
   const out = new Uint8Array(base.length);
-  let block = constant.length === AES_BLOCK ? constant : nfold(constant, AES_BLOCK);
+  let block = constant.length === AES_BLOCK ? constant : foldedConstant(constant);
   for (let off = 0; off < out.length; off += AES_BLOCK) {
     block = aesEncryptBlock(k, block);
     out.set(block.subarray(0, out.length - off), off);
   }
   return out;
+}
+
+// Every fresh session key (one per accepted ticket) derives Kc/Ke/Ki from the same few usage
+// constants: n-fold each constant once, not once per key.
+const folded = new Map<string, Uint8Array>();
+function foldedConstant(constant: Uint8Array): Uint8Array {
+  let id = '';
+  for (const b of constant) id += String.fromCharCode(b);
+  let f = folded.get(id);
+  if (f === undefined) {
+    f = nfold(constant, AES_BLOCK);
+    if (folded.size < 1024) folded.set(id, f);
+  }
+  return f;
 }
 
 interface UsageKeys {
