@@ -23,3 +23,16 @@ export {
   OPTIONAL,
   REQUIRED,
 } from './http/index.js';
+
+// The HTTP-independent security contexts (RFC 4178 SPNEGO over the RFC 4121 krb5 mechanism),
+// for protocols other than HTTP and for a `kerberos`-package style API.
+export {
+  type AcceptorContext,
+  type AcceptorContextOptions,
+  type AcceptorResult,
+  createAcceptorContext,
+  createInitiatorContext,
+  type InitiatorOptions,
+  type SecurityContext,
+  type StepResult,
+} from './spnego/index.js';
