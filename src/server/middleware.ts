@@ -152,6 +152,13 @@ export function negotiateHandler<A extends unknown[]>(
       ...rest,
     );
     if (!r.wwwAuthenticate) return res;
+    try {
+      // In place when the headers are mutable: a 101 (Deno's WebSocket upgrade) cannot be rebuilt.
+      res.headers.set('WWW-Authenticate', r.wwwAuthenticate);
+      return res;
+    } catch {
+      // Immutable headers (e.g. a Response from fetch()): copy it below.
+    }
     const headers = new Headers(res.headers);
     headers.set('WWW-Authenticate', r.wwwAuthenticate);
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers });

@@ -235,6 +235,17 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
   let delegated: Ccache | undefined;
   if ((ck.flags & GssFlag.DELEG) !== 0 && ck.delegation) {
     delegated = openKrbCred(ck.delegation, auth.subkey ? [sessionKey, initiatorKey] : [sessionKey]);
+    // RFC 4121 §4.1.1: the KRB-CRED carries the initiator's own credentials. Another principal's
+    // would have the service act as someone other than the client it authenticated.
+    const foreign = [delegated.defaultPrincipal, ...delegated.credentials.map((c) => c.client)].find(
+      (p) => !principalsEqual(p, client),
+    );
+    if (foreign) {
+      throw krbError(
+        36,
+        `the delegated credentials are for ${unparsePrincipal(foreign)}, the ticket for ${unparsePrincipal(client)}`,
+      );
+    }
   }
   const peerSeq = auth.seqNumber ?? 0;
   const mutual = (apReq.apOptions & ApOption.MUTUAL_REQUIRED) !== 0 || (ck.flags & GssFlag.MUTUAL) !== 0;

@@ -27,18 +27,19 @@ export class ReplayCache {
   }
 
   /**
-   * Records the authenticator; false when it was already seen (a replay). `expiresAtMs` is when
-   * the entry can be forgotten (the authenticator time plus the clock skew).
+   * Records the authenticator; false when it was already seen (a replay). `expiresAtMs` is the
+   * last instant the authenticator can still pass the clock-skew check (its time plus the skew):
+   * the entry is kept up to and including it.
    */
   checkAndStore(authenticatorCipher: Uint8Array, expiresAtMs: number, nowMs: number): boolean {
     // Entries are inserted in arrival order; skew is constant, so expiry is nearly ordered too.
     for (const [k, exp] of this.entries) {
-      if (exp > nowMs) break;
+      if (exp >= nowMs) break;
       this.entries.delete(k);
     }
     const tag = hex(sha256(authenticatorCipher));
     const seen = this.entries.get(tag);
-    if (seen !== undefined && seen > nowMs) return false;
+    if (seen !== undefined && seen >= nowMs) return false;
     this.entries.delete(tag);
     this.entries.set(tag, expiresAtMs);
     while (this.entries.size > this.max) {
