@@ -734,6 +734,11 @@ export class Credentials {
     if (!this.store || !this.writeBack) return;
     try {
       const onDisk = await this.store.readIfExists();
+      // Gone means destroyed (kdestroy): as MIT's store_cred, never recreate it with our TGT.
+      if (!onDisk) {
+        this.log(`ccache ${this.store.name} no longer exists; not writing tickets back`);
+        return;
+      }
       let target = this.ccache;
       if (onDisk && (await fileIdentity(this.store)) !== this.storeIdentity) {
         // Someone rewrote it (kinit, another process): add our tickets to theirs, keep theirs otherwise.
