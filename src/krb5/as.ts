@@ -234,6 +234,7 @@ export async function runAsExchange(
         client: opts.client,
         server,
         canonicalize: opts.canonicalize === true,
+        etypes,
       });
       const kdcOffsetSeconds = Math.round((reply.authTime.getTime() - io.now()) / 1000);
       return { reply, kdcOffsetSeconds, clientKey: key };

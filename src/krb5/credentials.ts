@@ -427,14 +427,18 @@ export class Credentials {
     return c.endTime * 1000 - this.clockskewMs() > this.kdcNow();
   }
 
-  /** The TGT for `realm` (krbtgt/REALM@ISSUER, issued by `issuer`), chosen by realm, not exact name. */
+  /**
+   * The TGT for `realm` (krbtgt/REALM@ISSUER, issued by `issuer`) held by our own client principal:
+   * a ticket another principal left in the same cache is never used on our behalf (as MIT's
+   * krb5_cc_retrieve_cred compares the client exactly).
+   */
   private findTgt(realm: string, issuer: string): CcacheCredential | undefined {
     let best: CcacheCredential | undefined;
     for (const c of this.ccache.credentials) {
       if (isConfigEntry(c) || c.isSkey) continue;
       if (!isTgsName(c.server) || c.server.name.nameString[1] !== realm || c.server.realm !== issuer)
         continue;
-      if (c.client.realm !== this.principal.realm && !this.sameClient(c.client)) continue;
+      if (!this.sameClient(c.client)) continue;
       if (!best || c.endTime > best.endTime) best = c;
     }
     return best;

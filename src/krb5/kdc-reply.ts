@@ -15,7 +15,7 @@ import type { CcacheCredential } from '../ccache/ccache.js';
 import type { Principal } from '../ccache/principal-text.js';
 import { unparsePrincipal } from '../ccache/principal-text.js';
 import { decrypt, type Key, randomUint32 } from '../crypto/index.js';
-import { CryptoError, KerberosError } from '../errors.js';
+import { CredentialsError, CryptoError, KerberosError } from '../errors.js';
 import { kerberosErrorFrom } from './krb-error.js';
 
 const bit = (n: number): number => (1 << (31 - n)) >>> 0;
@@ -86,6 +86,8 @@ export interface ReplyExpectations {
   pinClient?: boolean;
   /** TGS referrals: the server may be krbtgt/OTHER@THIS instead of the service asked for. */
   allowReferral?: boolean;
+  /** The enctypes the request offered: the session key must be one of them (as MIT checks). */
+  etypes?: readonly number[];
 }
 
 /**
@@ -129,6 +131,17 @@ export function openKdcRep(
       41,
       'KRB_AP_ERR_MODIFIED',
       'KDC reply nonce does not match the request (possible replay)',
+    );
+  }
+  if (expect.etypes !== undefined && !expect.etypes.includes(enc.key.keytype)) {
+    // A KDC (or someone in the path) must not hand us a session key of an enctype we did not
+    // ask for: that is how a downgrade to a weak or disabled enctype would look.
+    throw new CredentialsError(
+      'SESSION_ENCTYPE_NOT_REQUESTED',
+      `the KDC issued a session key of enctype ${enc.key.keytype}, which the request did not offer (${expect.etypes.join(', ')})`,
+      {
+        hint: "the KDC ignored the requested enctypes; check default_tkt_enctypes/default_tgs_enctypes and the KDC's supported_enctypes",
+      },
     );
   }
   const client: Principal = { realm: rep.crealm, name: rep.cname };

@@ -132,6 +132,8 @@ export function openTgsRep(
       // The client of a TGS-REP is always the TGT's client (RFC 4120 §3.3.3); only AS may rename it.
       pinClient: true,
       allowReferral,
+      // A renewal keeps the old ticket's session key (RFC 4120 §3.3.3), whatever is offered now.
+      etypes: opts.renew === true ? undefined : opts.etypes,
     },
   );
 }

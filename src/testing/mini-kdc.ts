@@ -52,6 +52,8 @@ export interface MiniKdcOptions {
   maxRequestBytes?: number;
   /** A TCP connection with a half-received request is closed after this long (default 10 s). */
   idleTimeoutMs?: number;
+  /** How many request records `requests`/`count` keep, newest last (default 100,000). */
+  maxRecords?: number;
   logger?: Logger;
 }
 
@@ -236,7 +238,7 @@ export class MiniKdc {
    */
   handleRequest(bytes: Uint8Array): Uint8Array {
     const { reply, record } = handleKdcRequest(this.ctx, bytes);
-    this.records.push({ ...record, transport: 'direct' });
+    this.record({ ...record, transport: 'direct' });
     return reply;
   }
 
@@ -254,6 +256,14 @@ export class MiniKdc {
 
   clearRequests(): void {
     this.records.length = 0;
+  }
+
+  /** Keeps the record log bounded for a long-running KDC: the oldest tenth goes when it is full. */
+  private record(r: KdcRequestRecord): void {
+    const max = Math.max(1, this.opts.maxRecords ?? 100_000);
+    if (this.records.length >= max)
+      this.records.splice(0, Math.max(1, this.records.length - max + Math.ceil(max / 10)));
+    this.records.push(r);
   }
 
   async stop(): Promise<void> {
@@ -298,7 +308,7 @@ export class MiniKdc {
   private serve(bytes: Uint8Array, transport: 'tcp' | 'udp', send: (reply: Uint8Array) => void): void {
     if (this.faults.down !== false) return;
     const { reply, record } = handleKdcRequest(this.ctx, bytes);
-    this.records.push({ ...record, transport });
+    this.record({ ...record, transport });
     this.log(
       `${transport} ${record.type} ${record.client ?? ''} → ${record.server ?? '?'}: ${record.errorName ?? 'OK'}${record.reason ? ` (${record.reason})` : ''}`,
     );
@@ -337,7 +347,7 @@ export class MiniKdc {
             { realm: this.realm },
             `request length ${ev.length} refused`,
           );
-          this.records.push({
+          this.record({
             type: 'invalid',
             transport: 'tcp',
             client: undefined,

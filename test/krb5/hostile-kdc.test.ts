@@ -31,7 +31,7 @@ import { unparsePrincipal } from '../../src/ccache/principal-text.js';
 import { openCcache } from '../../src/ccache/store.js';
 import { kinitCommand } from '../../src/cli/kinit.js';
 import { decrypt, encrypt, generateRandomKey, type Key, stringToKey } from '../../src/crypto/index.js';
-import { KdcUnreachableError, KerberosError, SpnegoError } from '../../src/errors.js';
+import { CredentialsError, KdcUnreachableError, KerberosError, SpnegoError } from '../../src/errors.js';
 import { parseConfig } from '../../src/krb5/config.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { KdcOption } from '../../src/krb5/kdc-reply.js';
@@ -145,9 +145,9 @@ function asRep(reqBytes: Uint8Array, tweak: Tweak = {}): Uint8Array {
   const now = new Date(Math.floor((Date.now() + (tweak.clockMs ?? 0)) / 1000) * 1000);
   const srealm = tweak.srealm ?? REALM;
   const sname = tweak.sname ?? tgsName(REALM);
-  const session = generateRandomKey(ETYPE);
+  const session = tweak.session ?? generateRandomKey(ETYPE);
   const enc: EncKdcRepPart = {
-    key: { keytype: ETYPE, keyvalue: session.bytes },
+    key: { keytype: session.enctype, keyvalue: session.bytes },
     lastReq: [],
     nonce: (tweak.nonce ?? ((n) => n))(req.nonce),
     flags: 0,
@@ -180,7 +180,7 @@ function tgsRep(
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);
   const session = tweak.session ?? generateRandomKey(ETYPE);
   const enc: EncKdcRepPart = {
-    key: { keytype: ETYPE, keyvalue: session.bytes },
+    key: { keytype: session.enctype, keyvalue: session.bytes },
     lastReq: [],
     nonce: (tweak.nonce ?? ((n) => n))(req.nonce),
     flags: 0,
@@ -290,6 +290,51 @@ describe('hostile KDC doubles', () => {
       t.creds.getServiceTicket(`HTTP/x.test@${REALM}`),
       isCode(KerberosError, 'KRB_AP_ERR_BAD_INTEGRITY'),
     );
+  });
+
+  it('a session key of an enctype the request did not offer → SESSION_ENCTYPE_NOT_REQUESTED (AS and TGS)', async () => {
+    // Only aes256 (18) is offered; a reply handing out an rc4 (23) or aes128 (17) session key is a downgrade.
+    const d = await startDouble((req) => ({ reply: asRep(req, { session: generateRandomKey(23) }) }));
+    await assert.rejects(password([d.port]), isCode(CredentialsError, 'SESSION_ENCTYPE_NOT_REQUESTED'));
+    let session: Key | undefined;
+    const sname = { nameType: NameType.SRV_HST, nameString: ['HTTP', 'x.test'] };
+    const d2 = await startDouble((req) => ({
+      reply: tgsRep(req, session as Key, REALM, sname, { session: generateRandomKey(17) }),
+    }));
+    const t = await withTgt([d2.port], 'downgrade');
+    session = t.session;
+    await assert.rejects(
+      t.creds.getServiceTicket(`HTTP/x.test@${REALM}`),
+      isCode(CredentialsError, 'SESSION_ENCTYPE_NOT_REQUESTED'),
+    );
+    // The same double handing out the offered enctype is accepted: only the enctype made it fail.
+    const d3 = await startDouble((req) => ({ reply: tgsRep(req, session as Key, REALM, sname) }));
+    const t2 = await withTgt([d3.port], 'no-downgrade');
+    session = t2.session;
+    const st = await t2.creds.getServiceTicket(`HTTP/x.test@${REALM}`);
+    assert.equal(st.sessionKey.enctype, ETYPE);
+  });
+
+  it('a TGT another client left in the same cache is not used on our behalf', async () => {
+    let session: Key | undefined;
+    const sname = { nameType: NameType.SRV_HST, nameString: ['HTTP', 'x.test'] };
+    const d = await startDouble((req) => ({ reply: tgsRep(req, session as Key, REALM, sname) }));
+    const t = await withTgt([d.port], 'other-client');
+    session = t.session;
+    // Re-own the cache: same TGT, but the cache (and so our principal) is now someone else's.
+    const cc = t.creds.toCcache();
+    cc.defaultPrincipal = { realm: REALM, name: { nameType: 1, nameString: ['mallory'] } };
+    await (await openCcache('MEMORY:other-client-2')).write(cc);
+    const other = await Credentials.fromCcache('MEMORY:other-client-2', { config: config([d.port]) });
+    await assert.rejects(other.getServiceTicket(`HTTP/x.test@${REALM}`), (e: unknown) => {
+      assert.ok(e instanceof CredentialsError, String(e));
+      return true;
+    });
+    assert.equal(d.requests.length, 0, "no TGS-REQ was made with the other client's TGT");
+    // The owner of that TGT still uses it.
+    const st = await t.creds.getServiceTicket(`HTTP/x.test@${REALM}`);
+    assert.equal(st.server.name.nameString.join('/'), 'HTTP/x.test');
+    assert.equal(d.requests.length, 1);
   });
 
   it('a truncated frame (length 1000, 10 bytes, close) → KdcUnreachableError naming it', async () => {

@@ -198,3 +198,20 @@ describe('MiniKdc under hostile input', () => {
     assert.equal(st.server.name.nameString.join('/'), 'HTTP/localhost');
   });
 });
+
+describe('MiniKdc request log', () => {
+  it('stays bounded by maxRecords for a long-running KDC, keeping the newest', async () => {
+    const kdc = await MiniKdc.start({ principals: ['alice'], maxRecords: 20 });
+    try {
+      for (let i = 0; i < 95; i++) kdc.handleRequest(Uint8Array.of(0x30, 0x00));
+      assert.ok(kdc.requests.length <= 20, `${kdc.requests.length} records kept`);
+      assert.ok(kdc.requests.length >= 18);
+      await Credentials.fromPassword('alice', 'alice', { config: kdc.clientConfig() }).catch(() => undefined);
+      const last = kdc.requests.at(-1);
+      assert.equal(last?.type, 'AS-REQ', 'the newest request is the one kept last');
+      assert.ok(kdc.requests.length <= 20);
+    } finally {
+      await kdc.stop();
+    }
+  });
+});
