@@ -410,7 +410,17 @@ export class Credentials {
     const id = await fileIdentity(this.store);
     if (id === this.storeIdentity) return;
     const fresh = await this.store.readIfExists();
-    if (!fresh) return;
+    if (!fresh) {
+      // kdestroy: as with MIT, whose every call re-reads the cache, the user's tickets are gone.
+      // Only a keytab or password behind these credentials may get new ones.
+      if (this.secret) return;
+      this.ccache = { ...this.ccache, credentials: [] };
+      this.tickets.clear();
+      this.storeIdentity = id;
+      throw new CredentialsError('CCACHE_DESTROYED', `credential cache ${this.store.name} no longer exists`, {
+        hint: 'it was destroyed (kdestroy) or removed; run kinit to get new tickets',
+      });
+    }
     this.log(`ccache ${this.store.name} changed on disk; reloading`);
     this.ccache = fresh;
     (this as { principal: Principal }).principal = fresh.defaultPrincipal;
