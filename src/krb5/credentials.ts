@@ -1,7 +1,7 @@
 // `Credentials`: a client principal's TGT (from a ccache, a keytab or a password) and the
 // service tickets obtained with it. Service tickets are cached in memory by server name,
-// fetched single-flight, written back to the FILE ccache as MIT does, and refreshed when the
-// ccache file is replaced (the user ran kinit again).
+// fetched single-flight, written back to the FILE ccache as MIT does, refreshed when the
+// ccache file is replaced (the user ran kinit again) and dropped when it is destroyed (kdestroy).
 import { decodeTicket, type Ticket } from '../asn1/index.js';
 import type { EncryptionKey } from '../asn1/types.js';
 import { NameType } from '../asn1/types.js';
