@@ -98,7 +98,9 @@ function readHeader(r: ByteReader, header: CcacheHeader): void {
     const tag = r.u16('header tag');
     const len = r.u16('header field length');
     const field = r.sub(len, 'header field');
-    if (tag === 1 && len === 8) {
+    if (tag === 1) {
+      // MIT refuses a KDC offset field of any other length (KRB5_CC_FORMAT).
+      if (len !== 8) r.fail(`kdc offset header field of ${len} bytes, expected 8`);
       header.kdcOffset = {
         seconds: field.i32('kdc offset seconds'),
         microseconds: field.i32('kdc offset usec'),

@@ -64,7 +64,8 @@ function readEntry(r: ByteReader, version: number): KeytabEntry {
   const nameType = version === 1 ? NameType.UNKNOWN : r.i32('name type');
   const timestamp = r.u32('timestamp');
   let kvno = r.u8('kvno');
-  const keytype = r.u16('enctype');
+  // MIT reads the enctype as a signed 16-bit value (negative Microsoft enctypes).
+  const keytype = (r.u16('enctype') << 16) >> 16;
   const keyvalue = readData(r, 'key');
   if (r.remaining >= 4) {
     const kvno32 = r.u32('32-bit kvno');
@@ -85,7 +86,7 @@ export function serializeKeytab(entries: readonly KeytabEntry[]): Uint8Array {
     const at = w.length;
     w.u32(0); // record length, patched below
     const comps = e.principal.name.nameString;
-    if (comps.length > 0xffff) tooLong('principal components');
+    if (comps.length > MAX_16) tooLong('principal components');
     w.u16(comps.length);
     writeData(w, encodeText(e.principal.realm));
     for (const s of comps) writeData(w, encodeText(s));
@@ -99,12 +100,16 @@ export function serializeKeytab(entries: readonly KeytabEntry[]): Uint8Array {
 }
 
 function writeData(w: ByteWriter, b: Uint8Array): void {
-  if (b.length > 0xffff) tooLong('field');
+  if (b.length > MAX_16) tooLong('field');
   w.u16(b.length).bytes(b);
 }
 
+// MIT reads counts and lengths as signed 16-bit and stops at a negative one (KRB5_KT_END):
+// anything longer would hide this entry and every later one from MIT tools.
+const MAX_16 = 0x7fff;
+
 function tooLong(what: string): never {
-  throw new CredentialsError('KEYTAB_FORMAT', `keytab ${what} longer than 65535 bytes cannot be written`);
+  throw new CredentialsError('KEYTAB_FORMAT', `keytab ${what} longer than ${MAX_16} cannot be written`);
 }
 
 export async function readKeytab(path: string): Promise<Keytab> {

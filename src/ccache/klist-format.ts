@@ -1,7 +1,7 @@
 // What `spnego klist` prints: text laid out like MIT `klist -ef [-C]`, and the JSON shape of
 // ARCHITECTURE.md. Pure functions over a parsed Ccache, so tests need no files or clock.
 import { enctypeDisplayName, enctypeName } from '../crypto/index.js';
-import { type Ccache, type CcacheCredential, configEntryKey, isConfigEntry } from './ccache.js';
+import { type Ccache, type CcacheCredential, isConfigEntry } from './ccache.js';
 import { flagLetters } from './flags.js';
 import { principalsEqual, unparsePrincipal } from './principal-text.js';
 import { summarizeTicket } from './ticket-etype.js';
@@ -47,6 +47,8 @@ export function klistJson(c: Ccache): KlistJson {
   };
 }
 
+const utf8 = new TextEncoder();
+
 const two = (n: number): string => String(n).padStart(2, '0');
 
 /** `11/28/26 12:18:35` in the local time zone, as MIT klist prints in the C locale. */
@@ -57,12 +59,26 @@ export function klistTime(seconds: number): string {
 
 const TIME_WIDTH = 17;
 
-/** Printable ASCII as is, other bytes in octal, so a binary config value cannot garble a terminal. */
-function configValue(v: Uint8Array): string {
+/**
+ * A config value as MIT klist's print_config_data: bytes 0x21-0x7e as is, others (space
+ * included) in octal, wrapped after column 72 with an 8-space indent. `col` is where it starts.
+ */
+function configValue(v: Uint8Array, col: number): string {
   let out = '';
-  for (const b of v)
-    out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
-  return out;
+  for (const b of v) {
+    if (col < 8) {
+      out += ' '.repeat(8 - col);
+      col = 8;
+    }
+    const s = b > 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
+    out += s;
+    col += s.length;
+    if (col > 72) {
+      out += '\n';
+      col = 0;
+    }
+  }
+  return col > 0 ? `${out}\n` : out;
 }
 
 export interface KlistTextOptions {
@@ -80,38 +96,60 @@ export function klistText(c: Ccache, opts: KlistTextOptions): string {
     `${'Valid starting'.padEnd(TIME_WIDTH)}  ${'Expires'.padEnd(TIME_WIDTH)}  Service principal`,
   ];
   let out = `${lines.join('\n')}\n`;
+  const defname = unparsePrincipal(c.defaultPrincipal);
   for (const cred of c.credentials) {
-    if (isConfigEntry(cred)) {
-      if (opts.showConfig !== true) continue;
-      const k = configEntryKey(cred);
-      const target = k?.principal === undefined ? '' : `(${k.principal})`;
-      out += `config: ${k?.key ?? ''}${target} = ${configValue(cred.ticket)}\n`;
-      continue;
-    }
-    out += credentialText(cred);
+    if (isConfigEntry(cred) && opts.showConfig !== true) continue;
+    out += credentialText(cred, defname);
   }
   return out;
 }
 
-function credentialText(cred: CcacheCredential): string {
-  let out = `${klistTime(effectiveStart(cred))}  ${klistTime(cred.endTime)}  ${unparsePrincipal(cred.server)}\n`;
-  // MIT puts up to two extra fields on the first continuation line, then wraps.
+// Laid out as MIT klist's show_credential: up to two extra fields on the first continuation
+// line (renew_till counts double), then a wrap; `for client` when the entry's client is not
+// the default principal (S4U, a canonicalized client); config entries on one `config:` line.
+function credentialText(cred: CcacheCredential, defname: string): string {
+  const isConfig = isConfigEntry(cred);
+  let out = '';
+  let ccol = 0;
+  if (!isConfig) {
+    out += `${klistTime(effectiveStart(cred))}  ${klistTime(cred.endTime)}  ${unparsePrincipal(cred.server)}\n`;
+  } else {
+    out += 'config: ';
+    ccol = 8;
+    cred.server.name.nameString.slice(1).forEach((comp, i) => {
+      const s = i > 0 ? `(${comp})` : comp;
+      out += s;
+      ccol += utf8.encode(s).length;
+    });
+    out += ' = ';
+    ccol += 3;
+  }
   let fields = 0;
-  const add = (s: string): void => {
-    out += fields === 0 ? `\t${s}` : `, ${s}`;
+  const sep = (): string => (fields === 0 ? '\t' : ', ');
+  const client = unparsePrincipal(cred.client);
+  if (client !== defname) {
+    out += `\tfor client ${client}`;
     fields++;
-  };
+  }
+  if (isConfig) out += configValue(cred.ticket, ccol);
   // MIT shows renew_till whenever it is set, whatever the RENEWABLE flag says.
-  if (cred.renewTill !== 0) add(`renew until ${klistTime(cred.renewTill)}`);
+  if (cred.renewTill !== 0) {
+    out += `${sep()}renew until ${klistTime(cred.renewTill)}`;
+    fields += 2;
+  }
   const letters = flagLetters(cred.flags);
-  if (letters !== '') add(`Flags: ${letters}`);
-  if (fields > 1) {
+  if (letters !== '') {
+    out += `${sep()}Flags: ${letters}`;
+    fields++;
+  }
+  if (fields > 2) {
     out += '\n';
     fields = 0;
   }
-  const tkt = summarizeTicket(cred.ticket);
+  const tkt = isConfig ? undefined : summarizeTicket(cred.ticket);
   if (tkt !== undefined) {
-    add(`Etype (skey, tkt): ${enctypeDisplayName(cred.key.keytype)}, ${enctypeDisplayName(tkt.etype)} `);
+    out += `${sep()}Etype (skey, tkt): ${enctypeDisplayName(cred.key.keytype)}, ${enctypeDisplayName(tkt.etype)} `;
+    fields++;
   }
   if (fields > 0) out += '\n';
   // A referral or renamed service: the ticket names a different server than the entry.

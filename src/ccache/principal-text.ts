@@ -23,25 +23,28 @@ const ESCAPE_OUT: Record<string, string> = {
 
 const ESCAPE_IN: Record<string, string> = { n: '\n', t: '\t', b: '\b', '0': '\0' };
 
-function quote(s: string): string {
+function quote(s: string, keepAt = false): string {
   // MIT quotes the realm with the same rules as the components.
-  return s.replace(/[/@\\\n\t\b\0]/g, (c) => ESCAPE_OUT[c] ?? c);
+  return s.replace(keepAt ? /[/\\\n\t\b\0]/g : /[/@\\\n\t\b\0]/g, (c) => ESCAPE_OUT[c] ?? c);
 }
 
 /** `HTTP/localhost@EXAMPLE.TEST`, escaping as MIT krb5_unparse_name. */
 export function unparsePrincipal(p: Principal): string {
-  return `${p.name.nameString.map(quote).join('/')}@${quote(p.realm)}`;
+  return `${p.name.nameString.map((s) => quote(s)).join('/')}@${quote(p.realm)}`;
 }
 
-/** Unparse without the realm (MIT's KRB5_PRINCIPAL_UNPARSE_NO_REALM keeps `@` escaped). */
+/**
+ * Unparse without the realm, as MIT's KRB5_PRINCIPAL_UNPARSE_NO_REALM: with no realm to
+ * separate, `@` is left unescaped (an enterprise name shows as `user@domain`).
+ */
 export function unparsePrincipalName(name: PrincipalName): string {
-  return name.nameString.map(quote).join('/');
+  return name.nameString.map((s) => quote(s, true)).join('/');
 }
 
 /**
  * Parses `comp/comp@REALM`. Without a realm, `defaultRealm` is used; if there is none either,
- * the name is rejected. A two-component `krbtgt/...` name gets NT-SRV-INST as MIT gives it;
- * everything else NT-PRINCIPAL.
+ * the name is rejected. A two-component `krbtgt/...` name gets NT-SRV-INST and a
+ * `WELLKNOWN/...` one NT-WELLKNOWN, as MIT gives them; everything else NT-PRINCIPAL.
  */
 export function parsePrincipal(text: string, defaultRealm?: string): Principal {
   const components: string[] = [];
@@ -57,7 +60,9 @@ export function parsePrincipal(text: string, defaultRealm?: string): Principal {
       cur += c;
       continue;
     }
-    if (!inRealm && c === '/') {
+    if (c === '/') {
+      // MIT: a component separator after the realm separator is KRB5_PARSE_MALFORMED.
+      if (inRealm) throw badName(text, 'unescaped / in the realm');
       components.push(cur);
       cur = '';
     } else if (c === '@') {
@@ -76,8 +81,13 @@ export function parsePrincipal(text: string, defaultRealm?: string): Principal {
     if (defaultRealm === undefined) throw badName(text, 'no realm and no default realm');
     realm = defaultRealm;
   }
+  // MIT's k5_infer_principal_type: RFC 4120 7.3 for krbtgt, RFC 6111 3.1 for WELLKNOWN.
   const nameType =
-    components.length === 2 && components[0] === 'krbtgt' ? NameType.SRV_INST : NameType.PRINCIPAL;
+    components.length === 2 && components[0] === 'krbtgt'
+      ? NameType.SRV_INST
+      : components.length >= 2 && components[0] === 'WELLKNOWN'
+        ? NameType.WELLKNOWN
+        : NameType.PRINCIPAL;
   return { realm, name: { nameType, nameString: components } };
 }
 

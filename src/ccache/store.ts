@@ -116,11 +116,17 @@ async function setPrimary(dir: string, memberPath: string): Promise<void> {
   await writeFileAtomic(`${dir}/${PRIMARY}`, new TextEncoder().encode(`${name}\n`), 0o600);
 }
 
+/**
+ * The member the `primary` file names, as MIT's read_primary_file: one line read into a
+ * 64-byte buffer that must end in a newline, begin with `tkt` and hold no `/` or `\\`;
+ * anything else is KRB5_CC_FORMAT there, CCACHE_FORMAT here. No file: the default `tkt`.
+ */
 async function primaryMember(dir: string): Promise<string> {
   const bytes = await readFileIfExists(`${dir}/${PRIMARY}`);
   if (bytes === undefined) return DEFAULT_MEMBER;
-  const line = new TextDecoder().decode(bytes).split('\n')[0] ?? '';
-  if (!line.startsWith(DEFAULT_MEMBER) || line.includes('/')) {
+  const nl = bytes.indexOf(0x0a);
+  const line = new TextDecoder().decode(bytes.subarray(0, nl < 0 ? Math.min(bytes.length, 63) : nl));
+  if (nl < 0 || nl > 62 || !line.startsWith(DEFAULT_MEMBER) || line.includes('/') || line.includes('\\')) {
     throw new CredentialsError('CCACHE_FORMAT', `${dir}/${PRIMARY} does not name a tkt* member: '${line}'`, {
       hint: 'remove the primary file, or run kswitch to select a cache',
     });
@@ -153,7 +159,8 @@ export async function openDefaultCcache(opts: ResolveOptions = {}): Promise<Ccac
 
 /**
  * Every cache in the collection `name` belongs to, primary first. For FILE: that is the one
- * file if it exists; for DIR: each `tkt*` member; for MEMORY: every memory cache.
+ * file if it exists; for DIR: each `tkt*` member (for DIR::file only that file); for MEMORY:
+ * every memory cache.
  */
 export async function listCcacheCollection(name: string): Promise<CcacheStore[]> {
   const { type, residual } = parseCcacheName(name);
@@ -162,10 +169,18 @@ export async function listCcacheCollection(name: string): Promise<CcacheStore[]>
     return st?.isFile ? [new FileStore(residual)] : [];
   }
   if (type === 'MEMORY') return [...memoryCaches.keys()].map((k) => new MemoryStore(k));
-  const dir = residual.startsWith(':') ? residual.slice(1, residual.lastIndexOf('/')) : trimSlash(residual);
+  if (residual.startsWith(':')) {
+    // MIT: a DIR::file name is a collection of that one cache, not of its whole directory.
+    const path = residual.slice(1);
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    const store = new DirMemberStore(dir, memberName(dir, path));
+    return (await statFile(path))?.isFile ? [store] : [];
+  }
+  const dir = trimSlash(residual);
   const st = await statFile(dir);
   if (!st?.isDirectory) return [];
-  const primary = await primaryMember(dir);
+  // MIT lists the collection even when the primary file is unreadable, just unordered.
+  const primary = await primaryMember(dir).catch(() => undefined);
   const members = (await listDir(dir)).filter((f) => f.startsWith(DEFAULT_MEMBER));
   members.sort((a, b) => (a === primary ? -1 : b === primary ? 1 : a < b ? -1 : a > b ? 1 : 0));
   return members.map((m) => new DirMemberStore(dir, m));
