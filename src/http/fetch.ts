@@ -1,5 +1,6 @@
 // `negotiateFetch`: HTTP Negotiate as a fetch-compatible function. The same negotiator also
 // backs the ky integration (ky.ts), so both clients behave identically.
+import { ConfigError } from '../errors.js';
 import { Credentials } from '../krb5/credentials.js';
 import { createLog, type NamespacedLog } from '../runtime/log.js';
 import { createInitiatorContext } from '../spnego/index.js';
@@ -46,6 +47,18 @@ function passThrough(init: RequestInit | undefined): Record<string, unknown> | u
 
 /** Credentials are loaded once per negotiator, lazily; a failed load is retried next time (after kinit). */
 function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
+  // Anything else (a plain object, a Credentials of a second installed copy of this package)
+  // would otherwise fall through to the default ccache: the request would go out as whoever
+  // ran kinit last, not as the identity the caller chose.
+  if (
+    o.credentials !== undefined &&
+    typeof o.credentials !== 'string' &&
+    !(o.credentials instanceof Credentials)
+  ) {
+    throw new ConfigError('BAD_OPTION', 'credentials must be a Credentials or a principal name', {
+      hint: "build it with Credentials.fromCcache/fromKeytab/fromPassword from 'spnego/krb5'; two installed copies of spnego do not share the class",
+    });
+  }
   let pending: Promise<Credentials> | undefined;
   return () => {
     if (o.credentials instanceof Credentials) return Promise.resolve(o.credentials);

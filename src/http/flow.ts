@@ -62,6 +62,28 @@ async function discard(res: Response): Promise<void> {
   }
 }
 
+/**
+ * The Kerberos work (ccache, KDC round trips) raced against the caller's signal: an abort must end
+ * the request now, not after a slow or unreachable KDC. The work is not started once aborted.
+ */
+function abortable<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work().then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /** requests-gssapi's SanitizedResponse: the status survives, the (unauthenticated) content does not. */
 function sanitized(res: Response): Response {
   const headers = new Headers({ 'content-length': '0' });
@@ -107,17 +129,23 @@ export class NegotiateFlow {
         referrerPolicy: base.referrerPolicy,
       });
     };
+    // Fetch marks a response reached through redirects; ours come from `redirect: 'manual'` legs.
+    const landed = (res: Response, redirects: number): Response =>
+      redirects === 0 ? res : Object.defineProperty(res, 'redirected', { value: true });
     for (let redirects = 0; ; redirects++) {
-      const res = await this.exchange(hop, hop.url.origin === namedOrigin, (a) => send(build(hop, a)));
+      const res = await this.exchange(hop, hop.url.origin === namedOrigin, base.signal, (a) =>
+        send(build(hop, a)),
+      );
       const location = res.headers.get('location');
-      if (!follow || !REDIRECTS.has(res.status) || location === null) return res;
+      if (!follow || !REDIRECTS.has(res.status) || location === null) return landed(res, redirects);
       let next: URL;
       try {
         next = new URL(location, hop.url);
       } catch {
-        return res;
+        return landed(res, redirects);
       }
-      if ((next.protocol !== 'http:' && next.protocol !== 'https:') || redirects >= MAX_REDIRECTS) return res;
+      if ((next.protocol !== 'http:' && next.protocol !== 'https:') || redirects >= MAX_REDIRECTS)
+        return landed(res, redirects);
       await discard(res);
       if (
         (res.status === 303 && hop.method !== 'GET' && hop.method !== 'HEAD') ||
@@ -154,6 +182,7 @@ export class NegotiateFlow {
   private async exchange(
     hop: Hop,
     named: boolean,
+    signal: AbortSignal,
     send: (authorization: string | undefined) => Promise<Response>,
   ): Promise<Response> {
     let ctx: SecurityContext | undefined;
@@ -161,10 +190,11 @@ export class NegotiateFlow {
     let failed = false;
     if (this.o.opportunistic && named) {
       try {
-        const first = await this.newContext(hop.url, named);
+        const first = await abortable(signal, () => this.newContext(hop.url, named));
         ctx = first.ctx;
         authorization = `Negotiate ${base64Encode(first.token)}`;
       } catch (e) {
+        if (signal.aborted) throw signal.reason;
         failed = true;
         this.log(`opportunistic authentication failed locally, sending without: ${errText(e)}`);
       }
@@ -196,7 +226,7 @@ export class NegotiateFlow {
       }
       try {
         if (ctx === undefined) {
-          const first = await this.newContext(hop.url, named);
+          const first = await abortable(signal, () => this.newContext(hop.url, named));
           ctx = first.ctx;
           authorization = `Negotiate ${base64Encode(first.token)}`;
         } else {
@@ -213,6 +243,10 @@ export class NegotiateFlow {
           authorization = `Negotiate ${base64Encode(step.token)}`;
         }
       } catch (e) {
+        if (signal.aborted) {
+          await discard(res);
+          throw signal.reason;
+        }
         // As requests-gssapi: a local Kerberos failure (no ticket, KDC down, bad server token
         // mid-exchange) leaves the 401 as the answer, with the reason in the log.
         failed = true;
