@@ -183,6 +183,12 @@ class Acceptor extends PerMessageOps implements AcceptorContext {
   private async resp(t: NegTokenResp): Promise<StepResult> {
     if (t.negState === 'reject')
       throw new SPNEGOExchangeError('REJECTED', 'the initiator abandoned the negotiation');
+    // supportedMech is the target's field, only in its first reply (RFC 4178 §4.2.2); MIT's
+    // acc_ctx_cont refuses it from the initiator, and a mechanism token once Kerberos is done.
+    if (t.supportedMech !== undefined)
+      throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'the initiator sent a supportedMech');
+    if (this.state === 'await-mic' && t.responseToken)
+      throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'a mechanism token after Kerberos completed');
     if (this.state === 'await-token') {
       if (!t.responseToken)
         throw new SPNEGOExchangeError('DEFECTIVE_TOKEN', 'expected the Kerberos AP-REQ in responseToken');
