@@ -169,9 +169,14 @@ class Acceptor extends PerMessageOps implements AcceptorContext {
     this.micRequired = index !== 0;
     if (!t.mechToken || index !== 0) {
       // The optimistic token (if any) is for a mechanism we do not speak: ask for a Kerberos token.
+      // A counter-proposal must say request-mic (RFC 4178 §4.2.2): MIT's initiator refuses an
+      // accept-incomplete here as a defective token (it tolerates that only for NTLMSSP).
       this.state = 'await-token';
       return {
-        token: encodeNegTokenResp({ negState: 'accept-incomplete', supportedMech: this.mechOid }),
+        token: encodeNegTokenResp({
+          negState: index !== 0 ? 'request-mic' : 'accept-incomplete',
+          supportedMech: this.mechOid,
+        }),
         complete: false,
       };
     }

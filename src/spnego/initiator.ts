@@ -188,9 +188,11 @@ export class InitiatorContext extends PerMessageOps implements SecurityContext {
     }
     if (resp.negState === 'request-mic' || (resp.mechListMIC && !this.sentMic)) {
       // RFC 4178 §5 b) I / c): answer the acceptor's MIC (or its request) with ours.
+      // With the acceptor's MIC verified both sides are protected once ours is sent (§5 b-I, c-IV):
+      // complete now. Only a bare request-mic leaves us waiting for the acceptor's MIC.
       this.sentMic = true;
       const token = encodeNegTokenResp({ mechListMIC: krb.messages.getMIC(this.mechTypesDer) });
-      this.state = resp.negState === 'request-mic' ? 'mic-sent' : 'done';
+      this.state = resp.mechListMIC ? 'done' : 'mic-sent';
       return { token, complete: this.complete };
     }
     if (resp.negState === 'accept-completed' || resp.negState === undefined) {

@@ -86,7 +86,7 @@ describe('SPNEGO contexts in-process', () => {
     assert.equal(ini.mech, OID_MS_KRB5);
   });
 
-  it('Kerberos second in the list: accept-incomplete, then AP-REQ, then the mechListMIC exchange', async () => {
+  it('Kerberos second in the list: request-mic, then AP-REQ, then the mechListMIC exchange', async () => {
     const m = await mint();
     const mechTypes = [OID_NTLMSSP, OID_KRB5];
     const acc = createAcceptorContext({ keytab: m.keytab, replayCache: new ReplayCache() });
@@ -94,7 +94,9 @@ describe('SPNEGO contexts in-process', () => {
       (await acc.step(encodeNegTokenInit({ mechTypes, mechToken: Uint8Array.of(1, 2) }))).token!,
     );
     assert.ok(r1.kind === 'resp');
-    assert.equal(r1.negState, 'accept-incomplete');
+    // RFC 4178 §4.2.2: a counter-proposal says request-mic; MIT's init_ctx_reselect refuses
+    // accept-incomplete there (krb5 src/lib/gssapi/spnego/spnego_mech.c).
+    assert.equal(r1.negState, 'request-mic');
     assert.equal(r1.supportedMech, OID_KRB5);
     const krb = new Krb5Initiator({ ticket: m.ticket, mutual: true });
     const r2out = await acc.step(encodeNegTokenResp({ responseToken: krb.token }));
@@ -155,10 +157,37 @@ describe('SPNEGO contexts in-process', () => {
       const ours = decodeNegotiationToken(out.token);
       assert.ok(ours.kind === 'resp' && ours.mechListMIC);
       accepted.verifyMIC(der, ours.mechListMIC);
-      assert.equal(out.complete, variant === 'good');
+      // The acceptor's MIC verified and ours sent: complete either way (RFC 4178 §5 b-I).
+      assert.equal(out.complete, true);
       if (variant === 'request-mic')
         assert.equal((await ini.step(encodeNegTokenResp({ negState: 'accept-completed' }))).complete, true);
     }
+  });
+
+  it('initiator: a bare request-mic with the AP-REP waits for the acceptor MIC before completing', async () => {
+    const m = await mint();
+    const der = encodeMechTypeList([OID_KRB5]);
+    const ini = await createInitiatorContext({ credentials: m.credentials, target });
+    const t1 = await ini.step();
+    const inner = decodeNegotiationToken(t1.token!);
+    assert.ok(inner.kind === 'init' && inner.mechToken);
+    const acc = await createAcceptorContext({ keytab: m.keytab, replayCache: new ReplayCache() }).step(
+      t1.token,
+    );
+    const resp = decodeNegotiationToken(acc.token!);
+    assert.ok(resp.kind === 'resp' && resp.responseToken);
+    const accepted = await acceptorMessages(m, inner.mechToken, resp.responseToken);
+    const out = await ini.step(
+      encodeNegTokenResp({ negState: 'request-mic', responseToken: resp.responseToken }),
+    );
+    assert.equal(out.complete, false);
+    const ours = decodeNegotiationToken(out.token!);
+    assert.ok(ours.kind === 'resp' && ours.mechListMIC);
+    accepted.verifyMIC(der, ours.mechListMIC);
+    const last = await ini.step(
+      encodeNegTokenResp({ negState: 'accept-completed', mechListMIC: accepted.getMIC(der) }),
+    );
+    assert.deepEqual(last, { complete: true });
   });
 
   it('fails with typed errors: reject, a foreign mechanism, no AP-REP, garbage', async () => {
