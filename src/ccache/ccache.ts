@@ -133,7 +133,9 @@ function readPrincipal(r: ByteReader, version: number): Principal {
 function readCredential(r: ByteReader, version: number): CcacheCredential {
   const client = readPrincipal(r, version);
   const server = readPrincipal(r, version);
-  const keytype = r.u16('enctype');
+  // MIT's ccmarshal reads enctypes and authdata types as signed 16-bit values (negative
+  // Microsoft enctypes and private authdata types survive the round trip); addresses unsigned.
+  const keytype = (r.u16('enctype') << 16) >> 16;
   // v3 stores the enctype twice (a leftover of keytype/etype); the second copy wins nothing.
   if (version === 3) r.u16('enctype (repeated)');
   const keyvalue = readData(r, 'key');
@@ -151,7 +153,7 @@ function readCredential(r: ByteReader, version: number): CcacheCredential {
   const authData: AuthorizationDataEntry[] = [];
   const nad = r.count(r.u32('authdata count'), 6, 'authdata');
   for (let i = 0; i < nad; i++) {
-    authData.push({ adType: r.u16('authdata type'), adData: readData(r, 'authdata') });
+    authData.push({ adType: (r.u16('authdata type') << 16) >> 16, adData: readData(r, 'authdata') });
   }
   const ticket = readData(r, 'ticket');
   const secondTicket = readData(r, 'second ticket');

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type CcacheCredential, parseCcache } from '../../src/ccache/ccache.js';
+import { type CcacheCredential, parseCcache, serializeCcache } from '../../src/ccache/ccache.js';
 import { type KeytabEntry, parseKeytab, serializeKeytab } from '../../src/ccache/keytab.js';
 import { klistText } from '../../src/ccache/klist-format.js';
 import { parsePrincipal, unparsePrincipalName } from '../../src/ccache/principal-text.js';
@@ -32,6 +32,22 @@ test('keytab enctypes are signed 16-bit, as MIT reads them (negative Microsoft e
   const parsed = parseKeytab(bytes);
   assert.equal(parsed.entries[0]?.key.keytype, -133);
   assert.equal(hex(serializeKeytab(parsed.entries)), hex(bytes));
+});
+
+test('ccache enctypes and authdata types are signed 16-bit, as MIT ccmarshal reads them', () => {
+  const base = parseCcache(fixture('mit-ccache-v4.bin'));
+  const first = base.credentials[0] as CcacheCredential;
+  const cred: CcacheCredential = {
+    ...first,
+    key: { keytype: 0xff79, keyvalue: first.key.keyvalue },
+    authData: [{ adType: 0xffff, adData: Uint8Array.of(1) }],
+  };
+  const bytes = serializeCcache({ ...base, credentials: [cred] });
+  const back = parseCcache(bytes).credentials[0];
+  assert.equal(back?.key.keytype, -135);
+  assert.equal(back?.authData[0]?.adType, -1);
+  // Written back, the same two bytes: MIT reads its own file unchanged.
+  assert.equal(hex(serializeCcache(parseCcache(bytes))), hex(bytes));
 });
 
 test('serializeKeytab refuses a length MIT would read as negative (it stops reading there)', () => {
