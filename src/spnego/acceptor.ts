@@ -62,6 +62,12 @@ function isRawKrb5Token(token: Uint8Array): boolean {
   }
 }
 
+/** "NTLMSSP\0": a bare NTLM message, which Windows sends under Negotiate when Kerberos failed. */
+const NTLMSSP = [0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0x00];
+function isRawNtlm(token: Uint8Array): boolean {
+  return token.length >= NTLMSSP.length && NTLMSSP.every((b, i) => token[i] === b);
+}
+
 class Acceptor extends PerMessageOps implements AcceptorContext {
   private state: 'start' | 'await-token' | 'await-mic' | 'done' = 'start';
   private mechOid: string | undefined;
@@ -132,6 +138,11 @@ class Acceptor extends PerMessageOps implements AcceptorContext {
       this.mechOid = OID_KRB5;
       this.state = 'done';
       return a.token ? { token: a.token, complete: true } : { complete: true };
+    }
+    if (isRawNtlm(input)) {
+      throw new SPNEGOExchangeError('NO_COMMON_MECH', 'the client sent a raw NTLM token, not Kerberos', {
+        hint: 'Windows clients fall back to NTLM when they cannot get a ticket for this service: check that its SPN exists (setspn -Q HTTP/host) and that the client uses the host name, not an IP or an alias without an SPN',
+      });
     }
     let t: ReturnType<typeof decodeNegotiationToken>;
     try {

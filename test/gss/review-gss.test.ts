@@ -55,4 +55,33 @@ describe('SPNEGO review', () => {
     );
     assert.equal(acc.complete, false);
   });
+
+  it('a raw NTLMSSP token (Windows fell back from Kerberos) is NO_COMMON_MECH with an SPN hint', async () => {
+    const m = await mint();
+    // NTLM NEGOTIATE_MESSAGE header: "NTLMSSP\0" then message type 1 (MS-NLMP 2.2.1.1).
+    const ntlm = Uint8Array.of(
+      0x4e,
+      0x54,
+      0x4c,
+      0x4d,
+      0x53,
+      0x53,
+      0x50,
+      0,
+      1,
+      0,
+      0,
+      0,
+      0x07,
+      0x82,
+      0x08,
+      0xa2,
+    );
+    const acc = createAcceptorContext({ keytab: m.keytab, replayCache: new ReplayCache() });
+    await assert.rejects(acc.step(ntlm), (e: unknown) => {
+      assert.ok(isSpnego('NO_COMMON_MECH')(e));
+      assert.match((e as SPNEGOExchangeError).hint ?? '', /SPN/);
+      return true;
+    });
+  });
 });
