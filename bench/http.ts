@@ -2,7 +2,7 @@
 // a fresh security context per request) against one Apache + mod_auth_gssapi and MIT KDC, for
 // spnego+ky, spnego+fetch, native npm `kerberos`+fetch, python requests-kerberos and curl.
 //
-//   node --import tsx bench/http.ts [N]
+//   node --import tsx bench/http.ts [N]     (default 1000; BENCH_WARMUP untimed requests per row, default 50)
 //
 // The native `kerberos` package is benchmark-only: install it outside the project first,
 //   mkdir -p /tmp/spnego-bench-native && cd /tmp/spnego-bench-native && npm install kerberos@7
@@ -18,8 +18,11 @@ import { Credentials } from '../src/krb5/credentials.js';
 import { startApache } from '../test/interop/helpers/apache.js';
 import { run, startMitRealm } from '../test/interop/helpers/mit-realm.js';
 
-const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 200);
-const WARMUP = 5;
+const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 1000);
+/** Untimed requests before each row (JIT, connection pool, the client's own caches). */
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 50);
+/** Untimed requests before the first row, so Apache's workers and replay cache are warm for all rows alike. */
+const SERVER_WARMUP = 1000;
 const nativeDir = process.env['SPNEGO_BENCH_NATIVE_DIR'] ?? '/tmp/spnego-bench-native';
 
 const NATIVE = `
@@ -77,6 +80,9 @@ try {
     config: await loadConfig({ files: [realm.krb5ConfPath] }),
   });
   const options = { credentials, mutualAuthentication: REQUIRED, opportunisticAuth: true } as const;
+
+  const warm = negotiateFetch(options);
+  for (let i = 0; i < SERVER_WARMUP; i++) await (await warm(url)).arrayBuffer();
 
   const api = ky.extend(negotiate(options));
   rows.push({ name: 'spnego + ky', ms: await timeIt(async () => void (await api.get(url).text())) });

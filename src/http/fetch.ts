@@ -46,6 +46,11 @@ function passThrough(init: RequestInit | undefined): Record<string, unknown> | u
 }
 
 /** Credentials are loaded once per negotiator, lazily; a failed load is retried next time (after kinit). */
+/** True when `init` holds nothing a Request would take (only a client's own options). */
+function onlyExtras(init: RequestInit, extra: Record<string, unknown> | undefined): boolean {
+  return Object.keys(init).length === (extra === undefined ? 0 : Object.keys(extra).length);
+}
+
 function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
   // Anything else (a plain object, a Credentials of a second installed copy of this package)
   // would otherwise fall through to the default ccache: the request would go out as whoever
@@ -112,9 +117,14 @@ export function createNegotiator(
     log,
     fetch(input, init, fetchImpl) {
       const extra = passThrough(init);
-      const base = new Request(input, init);
-      return flow.run(base, (req) =>
-        extra === undefined ? fetchImpl(req) : fetchImpl(req, extra as RequestInit),
+      // ky hands over a finished Request (its own options travel as `extra`): use it as it is
+      // rather than building a copy; the flow reads it once and builds each leg's request itself.
+      const base =
+        input instanceof Request && (init === undefined || onlyExtras(init, extra))
+          ? input
+          : new Request(input, init);
+      return flow.run(base, (url, legInit) =>
+        fetchImpl(url, extra === undefined ? legInit : ({ ...extra, ...legInit } as RequestInit)),
       );
     },
   };

@@ -23,7 +23,8 @@ export interface ContextRequest {
   delegate: boolean | 'policy';
 }
 export type ContextFactory = (req: ContextRequest) => Promise<SecurityContext>;
-export type Send = (request: Request) => Promise<Response>;
+/** A fetch: the flow hands it a URL and a full RequestInit, so the request is built only once, there. */
+export type Send = (url: string, init: RequestInit) => Promise<Response>;
 
 /** Legs of one context (each a 401 answered with a further token) before we give up. */
 export const MAX_LEGS = 6;
@@ -114,10 +115,10 @@ export class NegotiateFlow {
       body: base.body === null ? null : await base.arrayBuffer(),
     };
     const namedOrigin = hop.url.origin;
-    const build = (h: Hop, authorization: string | undefined): Request => {
+    const init = (h: Hop, authorization: string | undefined): RequestInit => {
       const headers = new Headers(h.headers);
       if (authorization !== undefined) headers.set('authorization', authorization);
-      return new Request(h.url, {
+      return {
         method: h.method,
         headers,
         body: h.body,
@@ -127,14 +128,14 @@ export class NegotiateFlow {
         cache: base.cache,
         keepalive: base.keepalive,
         referrerPolicy: base.referrerPolicy,
-      });
+      };
     };
     // Fetch marks a response reached through redirects; ours come from `redirect: 'manual'` legs.
     const landed = (res: Response, redirects: number): Response =>
       redirects === 0 ? res : Object.defineProperty(res, 'redirected', { value: true });
     for (let redirects = 0; ; redirects++) {
       const res = await this.exchange(hop, hop.url.origin === namedOrigin, base.signal, (a) =>
-        send(build(hop, a)),
+        send(hop.url.href, init(hop, a)),
       );
       const location = res.headers.get('location');
       if (!follow || !REDIRECTS.has(res.status) || location === null) return landed(res, redirects);
