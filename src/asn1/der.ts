@@ -434,7 +434,20 @@ export function readOid(e: Elem): string {
   return oidFromContent(c, e.field);
 }
 
+// The handful of OIDs seen in practice (krb5, SPNEGO, NTLM) are decoded once: every GSS token
+// and NegTokenInit carries them, and asn1js's arc arithmetic is slow next to the rest of a token.
+const oidTextCache = new Map<string, string>();
+
 export function oidFromContent(c: Uint8Array, field: string): string {
+  const key = c.length <= 32 ? String.fromCharCode(...c) : undefined;
+  const hit = key === undefined ? undefined : oidTextCache.get(key);
+  if (hit !== undefined) return hit;
+  const s = oidFromContentUncached(c, field);
+  if (key !== undefined && oidTextCache.size < 64) oidTextCache.set(key, s);
+  return s;
+}
+
+function oidFromContentUncached(c: Uint8Array, field: string): string {
   if (c.length === 0) throw new Asn1Error(field, 'empty OBJECT IDENTIFIER');
   if ((c[c.length - 1]! & 0x80) !== 0) throw new Asn1Error(field, 'truncated OBJECT IDENTIFIER');
   for (let i = 0; i < c.length; i++) {

@@ -5,13 +5,14 @@
 import { type Keytab, parseKeytab } from '../ccache/keytab.js';
 import type { Principal } from '../ccache/principal-text.js';
 import { parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
-import { SpnegoError } from '../errors.js';
+import { KerberosError, SpnegoError } from '../errors.js';
 import type { Krb5Config } from '../krb5/config.js';
 import type { Credentials } from '../krb5/credentials.js';
 import { getEnv } from '../runtime/env.js';
 import { readFile, statFile } from '../runtime/fs.js';
 import { createLog, type Logger, type NamespacedLog } from '../runtime/log.js';
 import { createAcceptorContext } from '../spnego/index.js';
+import type { StepResult } from '../spnego/types.js';
 
 export interface AcceptorOptions {
   /** Keytab path (`FILE:` prefix allowed), bytes, or parsed; default KRB5_KTNAME, else /etc/krb5.keytab. */
@@ -27,6 +28,11 @@ export interface AcceptorOptions {
   /** krb5.conf used for delegated credentials (default loadConfig()). */
   config?: Krb5Config;
   logger?: Logger;
+  /**
+   * How often (ms) to check whether a keytab file changed, e.g. after `ktadd` (default 1000; 0 =
+   * every request). A ticket the cached keys cannot open triggers a check at once.
+   */
+  keytabCheckIntervalMs?: number;
 }
 
 export interface AcceptResult {
@@ -49,6 +55,9 @@ export interface Acceptor {
   readonly log: NamespacedLog;
 }
 
+/** KRB_AP_ERR_BAD_INTEGRITY, KRB_AP_ERR_BADKEYVER, KRB_AP_ERR_NOKEY: the keytab may have changed. */
+const KEY_ERRORS = new Set([31, 44, 45]);
+
 function keytabPath(k: string): string {
   return k.replace(/^(FILE|WRFILE):/, '');
 }
@@ -58,7 +67,9 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
   const source = opts.keytab ?? getEnv('KRB5_KTNAME') ?? '/etc/krb5.keytab';
   let cached: { keytab: Keytab; id: string | undefined } | undefined;
 
-  async function currentKeytab(): Promise<Keytab> {
+  const checkInterval = opts.keytabCheckIntervalMs ?? 1000;
+  let checkedAt = 0;
+  async function currentKeytab(force = false): Promise<Keytab> {
     if (typeof source !== 'string') {
       if (source instanceof Uint8Array) {
         cached ??= { keytab: parseKeytab(source), id: undefined };
@@ -66,8 +77,11 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
       }
       return source;
     }
+    const now = Date.now();
+    if (cached && !force && now - checkedAt < checkInterval && now >= checkedAt) return cached.keytab;
     const path = keytabPath(source);
     const st = await statFile(path);
+    checkedAt = now;
     const id = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : undefined;
     if (!cached || cached.id !== id) {
       cached = { keytab: parseKeytab(await readFile(path)), id };
@@ -90,15 +104,29 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
   return {
     log,
     async accept(token) {
+      const contextFor = (keytab: Keytab) =>
+        createAcceptorContext({
+          keytab,
+          ...(opts.principal === undefined ? {} : { principal: opts.principal }),
+          ...(opts.clockskew === undefined ? {} : { clockskew: opts.clockskew }),
+          ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+          ...(opts.config === undefined ? {} : { config: opts.config }),
+        });
       const keytab = await currentKeytab();
-      const ctx = createAcceptorContext({
-        keytab,
-        ...(opts.principal === undefined ? {} : { principal: opts.principal }),
-        ...(opts.clockskew === undefined ? {} : { clockskew: opts.clockskew }),
-        ...(opts.logger === undefined ? {} : { logger: opts.logger }),
-        ...(opts.config === undefined ? {} : { config: opts.config }),
-      });
-      const out = await ctx.step(token);
+      let ctx = contextFor(keytab);
+      let out: StepResult;
+      try {
+        out = await ctx.step(token);
+      } catch (e) {
+        // A key the cached keytab lacks (rotated within the check interval): look at the file now,
+        // and if it changed, try once more with the new keys.
+        if (!(e instanceof KerberosError) || !KEY_ERRORS.has(e.errorCode) || typeof source !== 'string')
+          throw e;
+        const fresh = await currentKeytab(true);
+        if (fresh === keytab) throw e;
+        ctx = contextFor(fresh);
+        out = await ctx.step(token);
+      }
       if (!out.complete) {
         throw new NegotiateRejection(
           'CONTINUE_NEEDED',

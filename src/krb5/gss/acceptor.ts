@@ -84,6 +84,20 @@ function sameComponents(e: KeytabEntry, p: Principal): boolean {
  * then — as MIT does — every other key of that principal and enctype, so a keytab whose kvno
  * numbering drifted (or holds the old and new keys) still works.
  */
+/**
+ * One Key per keytab entry, so the derived ticket-usage keys (and AES schedules) are computed once
+ * per service key, not once per request; entries go with their keytab.
+ */
+const serviceKeys = new WeakMap<KeytabEntry, Key>();
+function serviceKey(entry: KeytabEntry): Key {
+  let k = serviceKeys.get(entry);
+  if (k === undefined) {
+    k = makeKey(entry.key.keytype, entry.key.keyvalue);
+    serviceKeys.set(entry, k);
+  }
+  return k;
+}
+
 function openTicket(
   apReq: ApReq,
   keytab: Keytab,
@@ -109,7 +123,7 @@ function openTicket(
   for (const entry of ordered) {
     let plain: Uint8Array;
     try {
-      plain = decrypt(makeKey(entry.key.keytype, entry.key.keyvalue), KeyUsage.TICKET, enc.cipher);
+      plain = decrypt(serviceKey(entry), KeyUsage.TICKET, enc.cipher);
     } catch (e) {
       if (e instanceof CryptoError) continue;
       throw e;
