@@ -1,12 +1,12 @@
 // The Negotiate flow through negotiateFetch's engine, against node:http servers and a fake
 // security context: requests-gssapi's behaviours, multi-leg, redirects, concurrency.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { KerberosError, MutualAuthenticationError } from '../../src/errors.js';
 import { createNegotiator } from '../../src/http/fetch.js';
 import { MAX_LEGS } from '../../src/http/flow.js';
 import { DISABLED, type NegotiateOptions, OPTIONAL, REQUIRED } from '../../src/http/options.js';
-import { acceptor, b64, fakeFactory, readAuthorization, startServer, type TestServer } from './helpers.js';
+import { acceptor, b64, fakeFactory, readAuthorization, serverPool } from './helpers.js';
 
 function client(options: NegotiateOptions = {}, factory = fakeFactory()) {
   const n = createNegotiator(options, { contextFactory: factory });
@@ -14,15 +14,7 @@ function client(options: NegotiateOptions = {}, factory = fakeFactory()) {
   return Object.assign(f, { factory });
 }
 
-const servers: TestServer[] = [];
-async function serve(...args: Parameters<typeof startServer>): Promise<TestServer> {
-  const s = await startServer(...args);
-  servers.push(s);
-  return s;
-}
-after(async () => {
-  for (const s of servers) await s.close();
-});
+const serve = serverPool();
 
 describe('negotiateFetch: the basic exchange', () => {
   it('answers a 401 Negotiate with a token for HTTP@<host> and returns the 200', async () => {

@@ -4,6 +4,7 @@
 // the server's final token matches this context).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
 import { MutualAuthenticationError } from '../../src/errors.js';
 import type { ContextFactory, ContextRequest } from '../../src/http/flow.js';
 import type { SecurityContext, StepResult } from '../../src/spnego/types.js';
@@ -156,5 +157,18 @@ export function acceptor(
     if (final !== undefined) headers['www-authenticate'] = `Negotiate ${b64(final)}`;
     res.writeHead(opts.status ?? 200, headers);
     res.end(`ok ${req.method} ${t.target} ${req.body.toString('utf8')}`);
+  };
+}
+
+/** startServer for a test file: every server it starts is closed after the file's tests. */
+export function serverPool(): (...args: Parameters<typeof startServer>) => Promise<TestServer> {
+  const servers: TestServer[] = [];
+  after(async () => {
+    for (const s of servers) await s.close();
+  });
+  return async (...args) => {
+    const s = await startServer(...args);
+    servers.push(s);
+    return s;
   };
 }

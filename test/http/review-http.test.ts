@@ -1,29 +1,21 @@
 // Review of the HTTP layer: the caller's AbortSignal during the Kerberos work, and credentials
 // that are neither a Credentials nor a principal name.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConfigError, KdcUnreachableError } from '../../src/errors.js';
 import { createNegotiator, negotiateFetch } from '../../src/http/fetch.js';
 import type { ContextFactory } from '../../src/http/flow.js';
 import { negotiate } from '../../src/http/ky.js';
 import type { NegotiateOptions } from '../../src/http/options.js';
 import type { Credentials } from '../../src/krb5/credentials.js';
-import { acceptor, fakeFactory, startServer, type TestServer } from './helpers.js';
+import { acceptor, fakeFactory, serverPool } from './helpers.js';
 
 function client(options: NegotiateOptions, factory: ContextFactory) {
   const n = createNegotiator(options, { contextFactory: factory });
   return (input: string | URL | Request, init?: RequestInit) => n.fetch(input, init, globalThis.fetch);
 }
 
-const servers: TestServer[] = [];
-async function serve(...args: Parameters<typeof startServer>): Promise<TestServer> {
-  const s = await startServer(...args);
-  servers.push(s);
-  return s;
-}
-after(async () => {
-  for (const s of servers) await s.close();
-});
+const serve = serverPool();
 
 /**
  * A KDC that never answers: the factory's promise never settles. It is kept reachable, as a real

@@ -131,17 +131,7 @@ describe('SPNEGO contexts in-process', () => {
     const m = await mint();
     const der = encodeMechTypeList([OID_KRB5]);
     for (const variant of ['good', 'bad', 'request-mic'] as const) {
-      const ini = await createInitiatorContext({ credentials: m.credentials, target });
-      const t1 = await ini.step();
-      const inner = decodeNegotiationToken(t1.token!);
-      assert.ok(inner.kind === 'init' && inner.mechToken);
-      const acc = await createAcceptorContext({ keytab: m.keytab, replayCache: new ReplayCache() }).step(
-        t1.token,
-      );
-      const resp = decodeNegotiationToken(acc.token!);
-      assert.ok(resp.kind === 'resp' && resp.responseToken);
-      // Rebuild the acceptor's protection to sign the list as the acceptor would.
-      const accepted = await acceptorMessages(m, inner.mechToken, resp.responseToken);
+      const { ini, resp, accepted } = await firstReply(m);
       const mic = accepted.getMIC(variant === 'bad' ? encodeMechTypeList([OID_NTLMSSP]) : der);
       const reply = encodeNegTokenResp({
         ...resp,
@@ -167,16 +157,7 @@ describe('SPNEGO contexts in-process', () => {
   it('initiator: a bare request-mic with the AP-REP waits for the acceptor MIC before completing', async () => {
     const m = await mint();
     const der = encodeMechTypeList([OID_KRB5]);
-    const ini = await createInitiatorContext({ credentials: m.credentials, target });
-    const t1 = await ini.step();
-    const inner = decodeNegotiationToken(t1.token!);
-    assert.ok(inner.kind === 'init' && inner.mechToken);
-    const acc = await createAcceptorContext({ keytab: m.keytab, replayCache: new ReplayCache() }).step(
-      t1.token,
-    );
-    const resp = decodeNegotiationToken(acc.token!);
-    assert.ok(resp.kind === 'resp' && resp.responseToken);
-    const accepted = await acceptorMessages(m, inner.mechToken, resp.responseToken);
+    const { ini, resp, accepted } = await firstReply(m);
     const out = await ini.step(
       encodeNegTokenResp({ negState: 'request-mic', responseToken: resp.responseToken }),
     );
@@ -240,6 +221,24 @@ describe('SPNEGO contexts in-process', () => {
 });
 
 /** The acceptor-side MessageProtection for an exchange, rebuilt from the AP-REQ and AP-REP. */
+/**
+ * An initiator that sent its NegTokenInit, the acceptor's reply (with the AP-REP), and the
+ * acceptor's message protection rebuilt, to sign the mechanism list as the acceptor would.
+ */
+async function firstReply(m: Awaited<ReturnType<typeof mint>>) {
+  const ini = await createInitiatorContext({ credentials: m.credentials, target });
+  const t1 = await ini.step();
+  const inner = decodeNegotiationToken(t1.token!);
+  assert.ok(inner.kind === 'init' && inner.mechToken);
+  const acc = await createAcceptorContext({ keytab: m.keytab, replayCache: new ReplayCache() }).step(
+    t1.token,
+  );
+  const resp = decodeNegotiationToken(acc.token!);
+  assert.ok(resp.kind === 'resp' && resp.responseToken);
+  const accepted = await acceptorMessages(m, inner.mechToken, resp.responseToken);
+  return { ini, resp: { ...resp, responseToken: resp.responseToken }, accepted };
+}
+
 async function acceptorMessages(
   m: Awaited<ReturnType<typeof mint>>,
   apReqToken: Uint8Array,
