@@ -30,6 +30,19 @@ const USAGE_AS_REP_ENC_PART = 3;
 const KDC_ERR_PREAUTH_REQUIRED = 25;
 const KRB_AP_ERR_SKEW = 37;
 const KDC_ERR_ETYPE_NOSUPP = 14;
+const KDC_ERR_WRONG_REALM = 68;
+/** MIT's KRB5_REFERRAL_MAXHOPS, which also bounds AS client referrals. */
+const MAX_CLIENT_REFERRALS = 10;
+
+/** krbtgt/REALM@REALM: the AS request's default server, which follows the client to a new realm. */
+function sameRealmTgs(p: Principal, realm: string): boolean {
+  return (
+    p.realm === realm &&
+    p.name.nameString.length === 2 &&
+    p.name.nameString[0] === 'krbtgt' &&
+    p.name.nameString[1] === realm
+  );
+}
 
 export interface AsRequestOptions {
   client: Principal;
@@ -198,8 +211,11 @@ export async function runAsExchange(
       },
     );
   }
-  const req = { ...opts, etypes };
-  const server = opts.server ?? tgsPrincipal(opts.client.realm);
+  let client = opts.client;
+  let server = opts.server ?? tgsPrincipal(client.realm);
+  let req: AsRequestOptions = { ...opts, etypes, server };
+  const realmsAsked = new Set<string>([client.realm]);
+  let referrals = 0;
   let offsetMs = initialOffsetMs;
   let padata: PaData[] = [];
   let hint: KeyHint | undefined;
@@ -209,15 +225,15 @@ export async function runAsExchange(
 
   for (let round = 0; round < 4; round++) {
     const { bytes, nonce } = buildAsReq(req, io.now() + offsetMs, padata);
-    const answer = readKdcAnswer(await io.send(opts.client.realm, bytes), 'as-rep');
+    const answer = readKdcAnswer(await io.send(client.realm, bytes), 'as-rep');
     if (answer.kind === 'rep') {
       const rep = answer.rep;
       // The reply may carry its own ETYPE-INFO2 for the enctype it used (RFC 4120 §5.2.7.5).
-      const repHint = keyHintFrom(rep.padata, [rep.encPart.etype], opts.client);
+      const repHint = keyHintFrom(rep.padata, [rep.encPart.etype], client);
       if (key === undefined || key.enctype !== rep.encPart.etype || (repHint && hint === undefined)) {
         hint = repHint ?? {
           etype: rep.encPart.etype,
-          salt: defaultSalt(opts.client),
+          salt: defaultSalt(client),
           s2kparams: undefined,
           fromKdc: false,
         };
@@ -231,7 +247,7 @@ export async function runAsExchange(
       }
       const reply = openKdcRep(rep, [{ key, usage: USAGE_AS_REP_ENC_PART }], {
         nonce,
-        client: opts.client,
+        client,
         server,
         canonicalize: opts.canonicalize === true,
         etypes,
@@ -242,13 +258,13 @@ export async function runAsExchange(
     const err = answer.error;
     if (err.errorCode === KDC_ERR_PREAUTH_REQUIRED && !preauthSent) {
       const methods = errorPadata(err);
-      hint = keyHintFrom(methods, etypes, opts.client);
+      hint = keyHintFrom(methods, etypes, client);
       if (hint === undefined) {
         if (!methods?.some((m) => m.padataType === PaDataType.ENC_TIMESTAMP)) {
           throw kdcError(err, 'the KDC requires a pre-authentication method we do not support');
         }
         const first = etypes[0] as number;
-        hint = { etype: first, salt: defaultSalt(opts.client), s2kparams: undefined, fromKdc: false };
+        hint = { etype: first, salt: defaultSalt(client), s2kparams: undefined, fromKdc: false };
       }
       key = secret.keyFor(hint);
       if (key === undefined) throw kdcError(err, `no key for enctype ${hint.etype} the KDC asked for`);
@@ -263,10 +279,35 @@ export async function runAsExchange(
       skewRetried = true;
       continue;
     }
+    if (err.errorCode === KDC_ERR_WRONG_REALM && opts.canonicalize === true) {
+      // A client referral (RFC 6806 §7): the KDC names the client's realm in crealm; ask there,
+      // starting afresh (pre-authentication and salt are per realm), as MIT's get_in_tkt does.
+      const next = err.crealm;
+      if (next === undefined || next === '' || realmsAsked.has(next) || ++referrals > MAX_CLIENT_REFERRALS) {
+        throw kdcError(
+          err,
+          next === undefined || next === ''
+            ? 'client referral without a realm'
+            : `client referral to realm ${next} (${realmsAsked.has(next) ? 'a loop' : 'too many referrals'})`,
+        );
+      }
+      realmsAsked.add(next);
+      const defaultServer = sameRealmTgs(server, client.realm);
+      client = { realm: next, name: client.name };
+      if (defaultServer) server = tgsPrincipal(next);
+      req = { ...req, client, server };
+      padata = [];
+      hint = undefined;
+      key = undefined;
+      preauthSent = false;
+      skewRetried = false;
+      round = -1;
+      continue;
+    }
     if (err.errorCode === KDC_ERR_ETYPE_NOSUPP) {
       throw kdcError(err, `the KDC supports none of the offered enctypes (${etypes.join(', ')})`);
     }
-    throw kdcError(err, `AS exchange for ${opts.client.name.nameString.join('/')}@${opts.client.realm}`);
+    throw kdcError(err, `AS exchange for ${client.name.nameString.join('/')}@${client.realm}`);
   }
   throw new KerberosError(
     60,

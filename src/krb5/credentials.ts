@@ -540,11 +540,15 @@ export class Credentials {
   }
 
   /** One TGS round trip, with one retry after KRB_AP_ERR_SKEW using the KDC's clock. */
-  private async tgsExchange(opts: TgsRequestOptions, allowReferral = false): Promise<KdcReply> {
+  private async tgsExchange(
+    opts: TgsRequestOptions,
+    allowReferral = false,
+    alternateTgt = false,
+  ): Promise<KdcReply> {
     for (let attempt = 0; ; attempt++) {
       const built = buildTgsReq(opts, this.kdcNow());
       const answer = readKdcAnswer(await this.transport.send(tgsRealmOf(opts.tgt), built.bytes), 'tgs-rep');
-      if (answer.kind === 'rep') return openTgsRep(answer.rep, built, opts, allowReferral);
+      if (answer.kind === 'rep') return openTgsRep(answer.rep, built, opts, allowReferral, alternateTgt);
       const err = answer.error;
       if (err.errorCode === 37 && attempt === 0) {
         this.offsetMs = err.stime.getTime() + Math.floor(err.susec / 1000) - this.now();
@@ -579,7 +583,9 @@ export class Credentials {
   async getServiceTicket(spn: string | Principal): Promise<ServiceTicket> {
     await this.refreshFromStore();
     const { server, referral } = servicePrincipal(spn, this.config, this.principal.realm);
-    const key = `${referral ? '?' : ''}${unparsePrincipal(server)}`;
+    // Keyed by client too: the ccache may be replaced by another principal's (kinit as someone
+    // else) while a request is in flight; its answer must not be handed to the new principal.
+    const key = `${unparsePrincipal(this.principal)}\u0000${referral ? '?' : ''}${unparsePrincipal(server)}`;
     const cached = this.tickets.get(key);
     if (cached && secs(cached.endTime) * 1000 - this.clockskewMs() > this.kdcNow()) {
       this.log(() => `service ticket for ${unparsePrincipal(server)} from memory`);
@@ -622,8 +628,11 @@ export class Credentials {
     }
     const reply = await this.requestWithReferrals(server, referral);
     const cred = toCcacheCredential(reply);
-    this.remember(cred);
-    await this.persist();
+    // Only into a cache that is still this client's (not one replaced by another kinit meanwhile).
+    if (this.sameClient(reply.client)) {
+      this.remember(cred);
+      await this.persist();
+    }
     this.log(
       `got service ticket ${unparsePrincipal(reply.server)} (enctype ${reply.ticket.encPart.etype}) valid until ${reply.endTime.toISOString()}`,
     );
@@ -684,31 +693,60 @@ export class Credentials {
     );
   }
 
-  /** A TGT for `realm`: cached, else through [capaths] or the hierarchical path (RFC 4120 §1.2). */
+  /**
+   * A TGT for `realm`: cached, else along [capaths] or the hierarchical path (RFC 4120 §1.2). As
+   * MIT's get_creds does, each step asks for the farthest realm of the path first (a direct or
+   * shortcut trust), then nearer ones when the KDC has no such krbtgt; a KDC may also answer with
+   * a TGT for a nearer realm of the path, which is taken as the next step.
+   */
   private async crossRealmTgt(realm: string): Promise<TgtCredential> {
     const home = this.principal.realm;
     const direct = this.findTgt(realm, home);
     if (direct && this.isValid(direct)) return this.asTgt(direct);
-    const path = this.realmPath(home, realm);
+    const path = [home, ...this.realmPath(home, realm)];
     let tgt = await this.primaryTgt();
-    let at = home;
-    for (const next of path) {
-      const cached = this.findTgt(next, at);
-      if (cached && this.isValid(cached)) {
-        tgt = this.asTgt(cached);
-      } else {
-        const reply = await this.tgsExchange({
-          tgt,
-          server: tgsPrincipal(next, at),
-          etypes: this.tgsEtypes(),
-          till: this.requestedTill(),
-        });
-        if (!isTgsName(reply.server))
-          throw new KerberosError(41, 'KRB_AP_ERR_MODIFIED', 'cross-realm TGS answered with a non-TGT');
+    let cur = 0;
+    while (cur < path.length - 1) {
+      const at = path[cur] as string;
+      let reached = -1;
+      let refused: unknown;
+      for (let next = path.length - 1; next > cur && reached < 0; next--) {
+        const target = path[next] as string;
+        const cached = this.findTgt(target, at);
+        if (cached && this.isValid(cached)) {
+          tgt = this.asTgt(cached);
+          reached = next;
+          break;
+        }
+        let reply: KdcReply;
+        try {
+          reply = await this.tgsExchange(
+            { tgt, server: tgsPrincipal(target, at), etypes: this.tgsEtypes(), till: this.requestedTill() },
+            false,
+            true,
+          );
+        } catch (e) {
+          // The KDC has no krbtgt for that realm: try a nearer one. Anything else ends the walk.
+          if (e instanceof KerberosError && e.errorCode === 7 && next > cur + 1) {
+            refused = e;
+            continue;
+          }
+          throw e;
+        }
+        const got = isTgsName(reply.server) ? path.indexOf(reply.server.name.nameString[1] as string) : -1;
+        if (reply.server.realm !== at || got <= cur || got > next) {
+          throw new KerberosError(
+            41,
+            'KRB_AP_ERR_MODIFIED',
+            `cross-realm TGS of ${at} answered ${unparsePrincipal(reply.server)}, not a TGT along the path to ${realm}`,
+          );
+        }
         this.remember(toCcacheCredential(reply));
         tgt = tgtOf(reply);
+        reached = got;
       }
-      at = next;
+      if (reached < 0) throw refused;
+      cur = reached;
     }
     return tgt;
   }
@@ -723,11 +761,13 @@ export class Credentials {
     let common = 0;
     while (common < a.length && common < b.length && a[a.length - 1 - common] === b[b.length - 1 - common])
       common++;
+    // Up through the client realm's parents to the common ancestor (included, as MIT's
+    // walk_rtree does: A.EXAMPLE.COM → EXAMPLE.COM → B.EXAMPLE.COM), then down to `to`.
     const up: string[] = [];
-    for (let i = 1; i <= a.length - common - 1; i++) up.push(a.slice(i).join('.'));
+    for (let i = 1; i <= a.length - common; i++) up.push(a.slice(i).join('.'));
     const down: string[] = [];
     for (let i = b.length - common - 1; i >= 1; i--) down.push(b.slice(i).join('.'));
-    const path = [...up, ...(common > 0 && up.length > 0 && down.length > 0 ? [] : []), ...down, to];
+    const path = [...up, ...down, to];
     return path.filter((r, i) => r !== '' && r !== from && path.indexOf(r) === i);
   }
 

@@ -86,6 +86,11 @@ export interface ReplyExpectations {
   pinClient?: boolean;
   /** TGS referrals: the server may be krbtgt/OTHER@THIS instead of the service asked for. */
   allowReferral?: boolean;
+  /**
+   * Cross-realm path: asked for krbtgt/FAR@HERE, a TGT krbtgt/NEARER@HERE for a realm closer on
+   * the path is also an answer (MIT's alternate TGT); the caller checks NEARER is on the path.
+   */
+  alternateTgt?: boolean;
   /** The enctypes the request offered: the session key must be one of them (as MIT checks). */
   etypes?: readonly number[];
 }
@@ -196,6 +201,7 @@ const isTgs = (p: Principal): boolean => p.name.nameString.length === 2 && p.nam
 function serverAccepted(server: Principal, expect: ReplyExpectations): boolean {
   if (server.realm === expect.server.realm && sameName(server.name, expect.server.name)) return true;
   if (!isTgs(server)) return false;
+  if (expect.alternateTgt && isTgs(expect.server) && server.realm === expect.server.realm) return true;
   if (
     (expect.allowReferral || expect.canonicalize) &&
     !isTgs(expect.server) &&

@@ -111,12 +111,17 @@ export function buildTgsReq(opts: TgsRequestOptions, nowMs: number, nonce = make
   return { bytes: encodeTgsReq(req), nonce, subkey, req };
 }
 
-/** Opens and checks a TGS-REP for `built`. Referral TGTs pass when `allowReferral`. */
+/**
+ * Opens and checks a TGS-REP for `built`. Referral TGTs pass when `allowReferral`; with
+ * `alternateTgt`, a request for a cross-realm TGT may be answered with one for another realm
+ * issued by the same KDC (the caller checks that realm is on its path).
+ */
 export function openTgsRep(
   rep: Parameters<typeof openKdcRep>[0],
   built: BuiltTgsReq,
   opts: TgsRequestOptions,
   allowReferral: boolean,
+  alternateTgt = false,
 ): KdcReply {
   return openKdcRep(
     rep,
@@ -132,6 +137,7 @@ export function openTgsRep(
       // The client of a TGS-REP is always the TGT's client (RFC 4120 §3.3.3); only AS may rename it.
       pinClient: true,
       allowReferral,
+      alternateTgt,
       // A renewal keeps the old ticket's session key (RFC 4120 §3.3.3), whatever is offered now.
       etypes: opts.renew === true ? undefined : opts.etypes,
     },

@@ -1,6 +1,7 @@
 // Getting a request to a KDC and its reply back (RFC 4120 §7.2). The framing and the retry
 // policy are here, pure; the sockets are behind `NetIo` (src/runtime by default), so tests can
 // drive this with hostile or silent KDC doubles.
+import { decodeKerberosMessage } from '../asn1/index.js';
 import { KdcUnreachableError } from '../errors.js';
 import { type ByteStream, connectTcp, udpExchange } from '../runtime/net.js';
 
@@ -94,6 +95,23 @@ export function isResponseTooBig(reply: Uint8Array): boolean {
   return false;
 }
 
+const KDC_ERR_SVC_UNAVAILABLE = 29;
+
+/**
+ * A KRB-ERROR with error-code 29 (KDC_ERR_SVC_UNAVAILABLE): the KDC is up but cannot serve now
+ * (a read-only replica whose database is being loaded, a KDC proxy without a back end). MIT's
+ * sendto_kdc treats it as that KDC not answering and asks the next one.
+ */
+export function isServiceUnavailable(reply: Uint8Array): boolean {
+  if (reply[0] !== 0x7e) return false;
+  try {
+    const msg = decodeKerberosMessage(reply);
+    return msg.type === 'krb-error' && msg.value.errorCode === KDC_ERR_SVC_UNAVAILABLE;
+  } catch {
+    return false;
+  }
+}
+
 async function tcpAttempt(
   ep: KdcEndpoint,
   request: Uint8Array,
@@ -112,8 +130,10 @@ async function tcpAttempt(
 
 /**
  * Tries each KDC in order, as MIT does: UDP first for small requests when the endpoint allows it
- * (and TCP on KRB_ERR_RESPONSE_TOO_BIG), TCP otherwise. All failing gives KdcUnreachableError
- * listing every attempt and its reason.
+ * (and TCP on KRB_ERR_RESPONSE_TOO_BIG), TCP otherwise. A KDC answering KDC_ERR_SVC_UNAVAILABLE
+ * counts as not answering and the next one is asked; if no other answers, that error is the
+ * reply (so the caller reports KDC_ERR_SVC_UNAVAILABLE, as MIT's krb5_sendto_kdc does). All
+ * failing gives KdcUnreachableError listing every attempt and its reason.
  */
 export async function sendToKdcs(
   realm: string,
@@ -128,6 +148,7 @@ export async function sendToKdcs(
   const maxReply = options.maxReplyBytes ?? DEFAULT_MAX_REPLY;
   const udpLimit = options.udpPreferenceLimit ?? 1465;
   const tried: string[] = [];
+  let unavailable: Uint8Array | undefined;
 
   for (const ep of endpoints) {
     const where = ep.host.includes(':') ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`;
@@ -137,6 +158,11 @@ export async function sendToKdcs(
       if (now() >= overall) break;
       try {
         const reply = await io.udpExchange(ep.host, ep.port, request, Math.min(overall, now() + perAttempt));
+        if (isServiceUnavailable(reply)) {
+          unavailable = reply;
+          tried.push(`udp ${where}: service unavailable`);
+          continue;
+        }
         if (!isResponseTooBig(reply)) return reply;
         tried.push(`udp ${where}: response too big, retrying over TCP`);
       } catch (e) {
@@ -146,12 +172,16 @@ export async function sendToKdcs(
     if (tryTcp) {
       if (now() >= overall) break;
       try {
-        return await tcpAttempt(ep, request, Math.min(overall, now() + perAttempt), io, maxReply);
+        const reply = await tcpAttempt(ep, request, Math.min(overall, now() + perAttempt), io, maxReply);
+        if (!isServiceUnavailable(reply)) return reply;
+        unavailable = reply;
+        tried.push(`tcp ${where}: service unavailable`);
       } catch (e) {
         tried.push(`tcp ${where}: ${reason(e)}`);
       }
     }
   }
+  if (unavailable !== undefined) return unavailable;
   if (now() >= overall) tried.push('overall deadline reached');
   throw new KdcUnreachableError(
     'KDC_UNREACHABLE',
