@@ -5,6 +5,8 @@
 import {
   type ApReq,
   type Authenticator,
+  type AuthorizationData,
+  decodeAdIfRelevant,
   decodeApReq,
   decodeAuthenticator,
   decodeEncTicketPart,
@@ -53,8 +55,18 @@ export interface Krb5AcceptorOptions {
 export interface Krb5Accepted {
   client: Principal;
   server: Principal;
-  /** GSS flags the client asked for (RFC 4121 §4.1.1.1). */
+  /**
+   * Context flags: the GSS flags the client asked for (RFC 4121 §4.1.1.1) that an initiator may
+   * set, plus DELEG when credentials were delegated and CHANNEL_BOUND when the client's channel
+   * bindings matched ours (as MIT's ret_flags).
+   */
   flags: number;
+  /**
+   * True when the client sent channel bindings equal to `channelBindings`. A client that sends
+   * none is accepted (as MIT does) unless it asserted KERB_AP_OPTIONS_CBT, so a service that
+   * requires binding must check this.
+   */
+  channelBound: boolean;
   ticketFlags: number;
   authTime: Date;
   endTime: Date;
@@ -73,6 +85,56 @@ function krbError(code: number, message: string, cause?: unknown): KerberosError
     ...(hint === undefined ? {} : { hint }),
     ...(cause === undefined ? {} : { cause }),
   });
+}
+
+/** The flags MIT's acceptor takes from the checksum (accept_sec_context.c INITIATOR_FLAGS). */
+const INITIATOR_FLAGS =
+  GssFlag.INTEG |
+  GssFlag.CONF |
+  GssFlag.MUTUAL |
+  GssFlag.REPLAY |
+  GssFlag.SEQUENCE |
+  0x1000 /* DCE_STYLE */ |
+  0x2000 /* IDENTIFY */ |
+  0x4000; /* EXTENDED_ERROR */
+
+const AD_IF_RELEVANT = 1;
+/** KERB-AUTH-DATA-AP-OPTIONS (MS-KILE): a 4-byte little-endian set of AP options. */
+const AD_AP_OPTIONS = 143;
+const KERB_AP_OPTIONS_CBT = 0x4000;
+
+/** The AP-options authorization data entries, at top level or inside AD-IF-RELEVANT containers. */
+function findApOptions(ad: AuthorizationData, out: Uint8Array[], depth = 0): Uint8Array[] {
+  for (const e of ad) {
+    if (e.adType === AD_AP_OPTIONS) out.push(e.adData);
+    else if (e.adType === AD_IF_RELEVANT && depth < 8) {
+      let inner: AuthorizationData;
+      try {
+        inner = decodeAdIfRelevant(e.adData);
+      } catch (err) {
+        if (err instanceof Asn1Error)
+          throw krbError(40, 'the authenticator carries an undecodable AD-IF-RELEVANT', err);
+        throw err;
+      }
+      findApOptions(inner, out, depth + 1);
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether the client asserts KERB_AP_OPTIONS_CBT (MS-KILE): it then promises channel
+ * bindings, and an acceptor that has some must not take an authenticator without them (MIT 1.19+).
+ */
+function clientAssertsCbt(ad: AuthorizationData | undefined): boolean {
+  if (ad === undefined) return false;
+  const found = findApOptions(ad, []);
+  if (found.length === 0) return false;
+  const v = found[0];
+  if (found.length > 1 || v === undefined || v.length !== 4)
+    throw krbError(40, 'malformed KERB-AUTH-DATA-AP-OPTIONS in the authenticator');
+  const opts = ((v[0] ?? 0) | ((v[1] ?? 0) << 8) | ((v[2] ?? 0) << 16) | ((v[3] ?? 0) << 24)) >>> 0;
+  return (opts & KERB_AP_OPTIONS_CBT) !== 0;
 }
 
 function sameComponents(e: KeytabEntry, p: Principal): boolean {
@@ -228,14 +290,23 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
     );
   }
   const ck = decodeGssChecksum(auth.cksum.checksum);
-  if (o.channelBindings !== undefined && ck.bindingHash.some((b) => b !== 0)) {
-    if (!constantTimeEqual(ck.bindingHash, channelBindingHash(o.channelBindings))) {
+  let channelBound = false;
+  if (o.channelBindings !== undefined) {
+    channelBound = constantTimeEqual(ck.bindingHash, channelBindingHash(o.channelBindings));
+    if (!channelBound && ck.bindingHash.some((b) => b !== 0)) {
       throw new GssError(
         'BAD_BINDINGS',
         `the channel bindings of ${unparsePrincipal(client)} do not match this connection`,
         {
           hint: 'the client authenticated a different TLS channel (a proxy in between?)',
         },
+      );
+    }
+    if (!channelBound && clientAssertsCbt(auth.authorizationData)) {
+      throw new GssError(
+        'BAD_BINDINGS',
+        `${unparsePrincipal(client)} promised channel bindings (KERB_AP_OPTIONS_CBT) but sent none`,
+        { hint: 'the authenticator was made for use outside this TLS channel' },
       );
     }
   }
@@ -285,7 +356,11 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
   return {
     client,
     server,
-    flags: ck.flags,
+    flags:
+      (ck.flags & INITIATOR_FLAGS) |
+      (delegated ? GssFlag.DELEG : 0) |
+      (channelBound ? GssFlag.CHANNEL_BOUND : 0),
+    channelBound,
     ticketFlags: tkt.flags,
     authTime: tkt.authtime,
     endTime: tkt.endtime,

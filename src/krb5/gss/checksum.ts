@@ -76,10 +76,13 @@ export function decodeGssChecksum(b: Uint8Array): GssChecksum {
   const out: GssChecksum = { bindingHash: b.slice(4, 20), flags };
   if ((flags & GssFlag.DELEG) !== 0) {
     // MIT sets the flag without DlgOpt when it could not forward; treat a missing field as no delegation.
-    if (b.length < 28) {
+    if (b.length === 24) {
       out.flags &= ~GssFlag.DELEG;
       return out;
     }
+    // 1-3 bytes after Flags are neither DlgOpt+Dlgth nor an extension: RFC 4121 §4.1.1 wants at
+    // least 28 + Dlgth octets with GSS_C_DELEG_FLAG, and MIT fails such a checksum (KG_BAD_LENGTH).
+    if (b.length < 28) throw inappropriate(`GSS_C_DELEG_FLAG with a ${b.length - 24}-byte delegation field`);
     const opt = readLe16(b, 24);
     const len = readLe16(b, 26);
     if (opt !== 1) throw inappropriate(`DlgOpt is ${opt}, expected 1`);

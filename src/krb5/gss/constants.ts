@@ -8,6 +8,11 @@ export const GssFlag = {
   SEQUENCE: 8,
   CONF: 16,
   INTEG: 32,
+  /**
+   * GSS_C_CHANNEL_BOUND_FLAG (MIT gssapi_ext.h, 2048): never taken from the wire; the acceptor
+   * sets it when the client's channel bindings matched its own.
+   */
+  CHANNEL_BOUND: 0x800,
 } as const;
 
 /** TOK_ID of context tokens (RFC 4121 §4.1) and per-message tokens (§4.2.6). */
