@@ -18,10 +18,3 @@ export async function cliCcacheName(explicit: string | undefined, io: CliIo): Pr
   const config = await loadConfig({ env });
   return defaultCcacheName({ env, defaultCcacheName: config.libdefaults.defaultCcacheName });
 }
-
-/** Minimal getopt for our few flags: returns undefined (after printing usage) on a bad option. */
-export function takeOption(argv: string[], i: number, io: CliIo, usage: string): string | undefined {
-  const v = argv[i + 1];
-  if (v === undefined) io.stderr(`option ${argv[i]} needs a value\n${usage}`);
-  return v;
-}

@@ -3,11 +3,13 @@
 // stdout, exit 0 on 2xx (22 otherwise, as `curl --fail`). With -v the Negotiate steps go to
 // stderr: challenge, target, ticket from cache or KDC, token sizes, mutual result.
 import { SpnegoError } from '../errors.js';
-import { createNegotiator, type NegotiateInternals } from '../http/fetch.js';
+import { createNegotiator, defaultContextFactory, type NegotiateInternals } from '../http/fetch.js';
+import type { ContextFactory } from '../http/flow.js';
 import { DISABLED, type MutualAuthMode, type NegotiateOptions, OPTIONAL, REQUIRED } from '../http/options.js';
 import { readFile } from '../runtime/fs.js';
 import type { Logger } from '../runtime/log.js';
 import type { CliIo } from './ccache-name.js';
+import { getopt } from './getopt.js';
 
 const USAGE =
   'usage: spnego curl [-v] [-X METHOD] [-d DATA|@FILE] [-H "K: V"]... [--mutual required|optional|disabled]\n' +
@@ -36,56 +38,58 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
   let method: string | undefined;
   let data: string | undefined;
   let verbose = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const value = (): string | undefined => {
-      const v = argv[++i];
-      if (v === undefined) io.stderr(`spnego curl: option ${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (a === '-h' || a === '--help') {
+  const r = getopt(argv, {
+    flags: 'vsh',
+    withValue: 'XdHu',
+    long: {
+      help: false,
+      verbose: false,
+      silent: false,
+      negotiate: false,
+      opportunistic: false,
+      delegate: false,
+      request: true,
+      data: true,
+      header: true,
+      user: true,
+      mutual: true,
+      target: true,
+    },
+  });
+  if (!r.ok) {
+    io.stderr(`spnego curl: ${r.message}\n${USAGE}`);
+    return 2;
+  }
+  for (const { name, value = '' } of r.opts) {
+    if (name === '-h' || name === '--help') {
       io.stdout(USAGE);
       return 0;
-    } else if (a === '-v' || a === '--verbose') verbose = true;
-    else if (a === '-X' || a === '--request') {
-      const v = value();
-      if (v === undefined) return 2;
-      method = v.toUpperCase();
-    } else if (a === '-d' || a === '--data') {
-      const v = value();
-      if (v === undefined) return 2;
-      data = data === undefined ? v : `${data}&${v}`;
-    } else if (a === '-H' || a === '--header') {
-      const v = value();
-      if (v === undefined) return 2;
-      const colon = v.indexOf(':');
+    } else if (name === '-v' || name === '--verbose') verbose = true;
+    else if (name === '-X' || name === '--request') method = value.toUpperCase();
+    else if (name === '-d' || name === '--data') data = data === undefined ? value : `${data}&${value}`;
+    else if (name === '-H' || name === '--header') {
+      const colon = value.indexOf(':');
       if (colon <= 0) {
-        io.stderr(`spnego curl: bad header ${JSON.stringify(v)} (expected "Name: value")\n`);
+        io.stderr(`spnego curl: bad header ${JSON.stringify(value)} (expected "Name: value")\n`);
         return 2;
       }
-      headers.push([v.slice(0, colon).trim(), v.slice(colon + 1).trim()]);
-    } else if (a === '--mutual') {
-      const v = value();
-      if (v === undefined) return 2;
-      const m = MUTUAL[v.toLowerCase()];
+      headers.push([value.slice(0, colon).trim(), value.slice(colon + 1).trim()]);
+    } else if (name === '--mutual') {
+      const m = MUTUAL[value.toLowerCase()];
       if (m === undefined) {
-        io.stderr(`spnego curl: --mutual takes required, optional or disabled, not ${JSON.stringify(v)}\n`);
+        io.stderr(
+          `spnego curl: --mutual takes required, optional or disabled, not ${JSON.stringify(value)}\n`,
+        );
         return 2;
       }
       options.mutualAuthentication = m;
-    } else if (a === '--opportunistic') options.opportunisticAuth = true;
-    else if (a === '--delegate') options.delegate = true;
-    else if (a === '--target') {
-      const v = value();
-      if (v === undefined) return 2;
-      options.targetName = v;
-    } else if (a === '--negotiate' || a === '-u' || a === '-s' || a === '--silent') {
-      // curl muscle memory: Negotiate is always on; `-u :` takes a value we ignore.
-      if (a === '-u') i++;
-    } else if (a.startsWith('-') && a !== '-') {
-      io.stderr(`spnego curl: unknown option ${a}\n${USAGE}`);
-      return 2;
-    } else if (url === undefined) url = a;
+    } else if (name === '--opportunistic') options.opportunisticAuth = true;
+    else if (name === '--delegate') options.delegate = true;
+    else if (name === '--target') options.targetName = value;
+    // else --negotiate, -u/--user, -s/--silent: curl muscle memory, Negotiate is always on.
+  }
+  for (const a of r.operands) {
+    if (url === undefined) url = a;
     else {
       io.stderr(`spnego curl: only one URL, got ${url} and ${a}\n`);
       return 2;
@@ -136,8 +140,31 @@ export async function curlCommand(
   if (body !== undefined) headers.set('content-type', 'application/x-www-form-urlencoded');
   for (const [k, v] of p.headers) headers.set(k, v);
   const method = p.method ?? (body === undefined ? 'GET' : 'POST');
+  // The last error of our own side of the exchange, to explain a 401 the flow hands back.
+  let localFailure: unknown;
+  const record = (e: unknown): never => {
+    localFailure = e;
+    throw e;
+  };
+  const watchedFactory =
+    (inner: ContextFactory): ContextFactory =>
+    async (req) => {
+      const ctx = await inner(req).catch(record);
+      const step = ctx.step.bind(ctx);
+      ctx.step = (input) => step(input).catch(record);
+      return ctx;
+    };
   try {
-    const negotiator = createNegotiator({ ...p.options, ...(p.verbose ? { logger } : {}) }, internals);
+    const negotiator = createNegotiator(
+      { ...p.options, ...(p.verbose ? { logger } : {}) },
+      {
+        ...internals,
+        contextFactory: watchedFactory(
+          internals.contextFactory ??
+            defaultContextFactory({ ...p.options, ...(p.verbose ? { logger } : {}) }),
+        ),
+      },
+    );
     const send = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const req = input instanceof Request ? input : new Request(input, init);
       say(
@@ -156,12 +183,23 @@ export async function curlCommand(
     if (io.stdoutBytes) io.stdoutBytes(bytes);
     else io.stdout(new TextDecoder().decode(bytes));
     if (res.status >= 200 && res.status < 300) return 0;
+    // The flow answers a local Kerberos failure (no ccache, expired TGT, unknown service) with
+    // the server's 401, as requests-gssapi does: say why, with the error's hint.
+    if (res.status === 401 && localFailure !== undefined)
+      io.stderr(`spnego curl: cannot authenticate: ${describe(localFailure)}`);
     io.stderr(`spnego curl: the server answered ${res.status} ${res.statusText}\n`);
     return 22;
   } catch (e) {
-    if (e instanceof SpnegoError) {
-      io.stderr(`spnego curl: ${e.name} ${e.code}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-    } else io.stderr(`spnego curl: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr(`spnego curl: ${describe(e)}`);
     return 1;
   }
+}
+
+/** A typed error as `Name CODE: message` and its hint; others with their cause (fetch's "fetch failed" hides it). */
+function describe(e: unknown): string {
+  if (e instanceof SpnegoError)
+    return `${e.name} ${e.code}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`;
+  if (!(e instanceof Error)) return `${String(e)}\n`;
+  const cause = e.cause instanceof Error ? e.cause.message : undefined;
+  return `${e.message}${cause === undefined || e.message.includes(cause) ? '' : `: ${cause}`}\n`;
 }

@@ -2,7 +2,8 @@
 // a DIR: collection; -A every member). Like MIT, a missing cache is reported but not a failure.
 import { listCcacheCollection, openCcache } from '../ccache/store.js';
 import { SpnegoError } from '../errors.js';
-import { type CliIo, cliCcacheName, takeOption } from './ccache-name.js';
+import { type CliIo, cliCcacheName } from './ccache-name.js';
+import { getopt } from './getopt.js';
 
 const USAGE = 'usage: spnego kdestroy [-c CCACHE] [-A] [-q]\n';
 
@@ -10,21 +11,22 @@ export async function kdestroyCommand(argv: string[], io: CliIo): Promise<number
   let cacheArg: string | undefined;
   let all = false;
   let quiet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-c') {
-      cacheArg = takeOption(argv, i++, io, USAGE);
-      if (cacheArg === undefined) return 2;
-    } else if (a === '-A') all = true;
-    else if (a === '-q') quiet = true;
-    else if (a === '-h' || a === '--help') {
+  const usageError = (message: string): number => {
+    io.stderr(`spnego kdestroy: ${message}\n${USAGE}`);
+    return 2;
+  };
+  const r = getopt(argv, { flags: 'Aqh', withValue: 'c', long: { help: false } });
+  if (!r.ok) return usageError(r.message);
+  for (const { name, value } of r.opts) {
+    if (name === '-c') cacheArg = value;
+    else if (name === '-A') all = true;
+    else if (name === '-q') quiet = true;
+    else {
       io.stdout(USAGE);
       return 0;
-    } else {
-      io.stderr(`spnego kdestroy: unknown option '${a}'\n${USAGE}`);
-      return 2;
     }
   }
+  if (r.operands.length > 0) return usageError(`extra argument '${r.operands[0]}'`);
   try {
     const name = await cliCcacheName(cacheArg, io);
     const stores = all ? await listCcacheCollection(name) : [await openCcache(name)];

@@ -7,7 +7,7 @@ import { readKeytab } from '../ccache/keytab.js';
 import { type Principal, parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
 import { expandCcacheParameters } from '../ccache/resolve.js';
 import { ccacheForNewPrincipal, openCcache, switchPrimary } from '../ccache/store.js';
-import { ConfigError, SpnegoError } from '../errors.js';
+import { ConfigError, CredentialsError, SpnegoError } from '../errors.js';
 import { type Krb5Config, requireDefaultRealm } from '../krb5/config.js';
 import { loadConfig } from '../krb5/config-load.js';
 import { parseDuration } from '../krb5/config-values.js';
@@ -16,7 +16,8 @@ import type { KdcTransport } from '../krb5/transport.js';
 import { getEnv, getUsername } from '../runtime/env.js';
 import { statFile } from '../runtime/fs.js';
 import { hostName, promptPassword, readStdinLine, stdinIsTty } from '../runtime/terminal.js';
-import { type CliIo, cliCcacheName, takeOption } from './ccache-name.js';
+import { type CliIo, cliCcacheName } from './ccache-name.js';
+import { getopt } from './getopt.js';
 
 const USAGE =
   'usage: spnego kinit [-k [-i | -t KEYTAB]] [-c CCACHE] [-l LIFETIME] [-r RENEW] [-f | -F] [-p | -P] [-C] [-E] [-V] [PRINCIPAL]\n';
@@ -62,50 +63,44 @@ function parseArgs(argv: string[], io: CliIo): Parsed {
     verbose: false,
     principal: undefined,
   };
-  const duration = (i: number): number | undefined => {
-    const v = takeOption(argv, i, io, USAGE);
-    if (v === undefined) return undefined;
-    const d = parseDuration(v);
-    if (d === undefined || d <= 0)
-      io.stderr(`spnego kinit: bad lifetime value '${v}' (e.g. 10h, 1d, 3600, 8:00)\n`);
-    return d !== undefined && d > 0 ? d : undefined;
+  const usageError = (message: string): Parsed => {
+    io.stderr(`spnego kinit: ${message}\n${USAGE}`);
+    return { ok: false, code: 2 };
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    switch (arg) {
+  const r = getopt(argv, { flags: 'kifFpPCEVh', withValue: 'tclr', long: { help: false } });
+  if (!r.ok) return usageError(r.message);
+  for (const { name, value = '' } of r.opts) {
+    switch (name) {
       case '-k':
         a.keytab = true;
         break;
       case '-i':
         a.clientKeytab = true;
         break;
-      case '-t': {
-        const v = takeOption(argv, i++, io, USAGE);
-        if (v === undefined) return { ok: false, code: 2 };
-        a.keytabName = v;
+      case '-t':
+        a.keytabName = value;
         break;
-      }
-      case '-c': {
-        const v = takeOption(argv, i++, io, USAGE);
-        if (v === undefined) return { ok: false, code: 2 };
-        a.cache = v;
+      case '-c':
+        a.cache = value;
         break;
-      }
       case '-l':
       case '-r': {
-        const d = duration(i++);
-        if (d === undefined) return { ok: false, code: 2 };
-        if (arg === '-l') a.lifetime = d;
+        const d = parseDuration(value);
+        if (d === undefined || d <= 0) {
+          io.stderr(`spnego kinit: bad lifetime value '${value}' (e.g. 10h, 1d, 3600, 8:00)\n`);
+          return { ok: false, code: 2 };
+        }
+        if (name === '-l') a.lifetime = d;
         else a.renew = d;
         break;
       }
       case '-f':
       case '-F':
-        a.forwardable = arg === '-f';
+        a.forwardable = name === '-f';
         break;
       case '-p':
       case '-P':
-        a.proxiable = arg === '-p';
+        a.proxiable = name === '-p';
         break;
       case '-C':
         a.canonicalize = true;
@@ -116,18 +111,14 @@ function parseArgs(argv: string[], io: CliIo): Parsed {
       case '-V':
         a.verbose = true;
         break;
-      case '-h':
-      case '--help':
+      default:
+        // -h, --help
         io.stdout(USAGE);
         return { ok: false, code: 0 };
-      default:
-        if (arg.startsWith('-') || a.principal !== undefined) {
-          io.stderr(`spnego kinit: unknown option or extra argument '${arg}'\n${USAGE}`);
-          return { ok: false, code: 2 };
-        }
-        a.principal = arg;
     }
   }
+  if (r.operands.length > 1) return usageError(`extra argument '${r.operands[1]}'`);
+  a.principal = r.operands[0];
   if ((a.keytabName !== undefined || a.clientKeytab) && !a.keytab) a.keytab = true;
   return { ok: true, args: a };
 }
@@ -240,6 +231,13 @@ export async function kinitCommand(argv: string[], io: KinitIo): Promise<number>
     } else {
       const prompt = `Password for ${unparsePrincipal(client)}: `;
       const password = await (io.readPassword ?? defaultPassword)(prompt);
+      // As MIT's "Cannot read password": an empty stdin is no password, and trying one anyway
+      // would only cost a failed pre-authentication (an account-lockout strike) at the KDC.
+      if (password === '') {
+        throw new CredentialsError('NO_PASSWORD', `no password was given for ${unparsePrincipal(client)}`, {
+          hint: 'type it at the prompt or pipe it on stdin (one line), or use a keytab: spnego kinit -k -t KEYTAB PRINCIPAL',
+        });
+      }
       creds = await Credentials.fromPassword(client, password, opts);
     }
     // A canonicalized or enterprise request may come back under another name: store under that.

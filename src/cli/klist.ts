@@ -5,7 +5,8 @@ import { klistJson, klistText } from '../ccache/klist-format.js';
 import { openCcache } from '../ccache/store.js';
 import { SpnegoError } from '../errors.js';
 import { systemClock } from '../runtime/env.js';
-import { type CliIo, cliCcacheName, takeOption } from './ccache-name.js';
+import { type CliIo, cliCcacheName } from './ccache-name.js';
+import { getopt } from './getopt.js';
 
 const USAGE = 'usage: spnego klist [-c CCACHE] [--json] [-C] [-s]\n';
 
@@ -14,25 +15,27 @@ export async function klistCommand(argv: string[], io: CliIo): Promise<number> {
   let json = false;
   let showConfig = false;
   let silent = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-c') {
-      cacheArg = takeOption(argv, i++, io, USAGE);
-      if (cacheArg === undefined) return 2;
-    } else if (a === '--json') json = true;
-    else if (a === '-C') showConfig = true;
-    else if (a === '-s') silent = true;
-    else if (a === '-e' || a === '-f' || a === '-ef' || a === '-fe') {
-      // Accepted for MIT muscle memory: flags and enctypes are always shown.
-    } else if (a === '-h' || a === '--help') {
+  const usageError = (message: string): number => {
+    io.stderr(`spnego klist: ${message}\n${USAGE}`);
+    return 2;
+  };
+  const r = getopt(argv, { flags: 'Csefh', withValue: 'c', long: { json: false, help: false } });
+  if (!r.ok) return usageError(r.message);
+  for (const { name, value } of r.opts) {
+    if (name === '-c') cacheArg = value;
+    else if (name === '--json') json = true;
+    else if (name === '-C') showConfig = true;
+    else if (name === '-s') silent = true;
+    else if (name === '-h' || name === '--help') {
       io.stdout(USAGE);
       return 0;
-    } else if (a !== undefined && !a.startsWith('-') && cacheArg === undefined) cacheArg = a;
-    else {
-      io.stderr(`spnego klist: unknown option '${a}'\n${USAGE}`);
-      return 2;
     }
+    // -e, -f: accepted for MIT muscle memory: flags and enctypes are always shown.
   }
+  // As MIT: the cache may also be named as the one operand.
+  if (r.operands.length > (cacheArg === undefined ? 1 : 0))
+    return usageError(`extra argument '${r.operands.at(-1)}'`);
+  cacheArg ??= r.operands[0];
   try {
     const store = await openCcache(await cliCcacheName(cacheArg, io));
     const ccache = await store.read();

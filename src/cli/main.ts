@@ -20,9 +20,14 @@ commands:
 
 async function main(argv: string[]): Promise<number> {
   const [cmd] = argv;
-  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+  if (cmd === undefined) {
+    // A usage error: the usage goes to stderr, as for an unknown command.
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (cmd === '-h' || cmd === '--help' || cmd === 'help') {
     process.stdout.write(USAGE);
-    return cmd === undefined ? 2 : 0;
+    return 0;
   }
   if (cmd === '--version' || cmd === '-V') {
     process.stdout.write(`spnego ${VERSION}\n`);

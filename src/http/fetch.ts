@@ -81,7 +81,8 @@ function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
   };
 }
 
-function defaultContextFactory(o: NegotiateOptions): ContextFactory {
+/** Contexts from the options' credentials (default: the default ccache, loaded once, lazily). */
+export function defaultContextFactory(o: NegotiateOptions): ContextFactory {
   const credentials = credentialSource(o);
   return async (req) =>
     createInitiatorContext({
