@@ -74,7 +74,7 @@ function defaultTransport(config: Krb5Config, log: NamespacedLog): KdcTransport 
   return {
     async send(realm, request) {
       const lib = config.libdefaultsFor(realm);
-      const kdcs = await locateKdcs(realm, config, { preferTcp: request.length >= lib.udpPreferenceLimit });
+      const kdcs = await locateKdcs(realm, config, { preferTcp: request.length > lib.udpPreferenceLimit });
       log(
         `sending ${request.length} bytes to realm ${realm} (${kdcs.map((k) => `${k.host}:${k.port}`).join(', ')})`,
       );

@@ -152,7 +152,7 @@ export async function sendToKdcs(
 
   for (const ep of endpoints) {
     const where = ep.host.includes(':') ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`;
-    const tryUdp = ep.transport === 'udp' || (ep.transport === 'any' && request.length < udpLimit);
+    const tryUdp = ep.transport === 'udp' || (ep.transport === 'any' && request.length <= udpLimit);
     const tryTcp = ep.transport === 'tcp' || ep.transport === 'any';
     if (tryUdp) {
       if (now() >= overall) break;

@@ -98,7 +98,7 @@ test('sendToKdcs: udp_preference_limit=1 means TCP only; all failing lists every
         { host: 'k1', port: 88, transport: 'any' },
         { host: '::1', port: 750, transport: 'tcp' },
       ],
-      Uint8Array.of(1),
+      Uint8Array.of(1, 2),
       { io, udpPreferenceLimit: 1 },
     ),
     (e: unknown) =>
@@ -108,6 +108,20 @@ test('sendToKdcs: udp_preference_limit=1 means TCP only; all failing lists every
       /tcp \[::1\]:750: refused by ::1/.test(e.message) &&
       e.hint !== undefined,
   );
+});
+
+test('sendToKdcs: a request of exactly udp_preference_limit bytes goes over UDP first (MIT: TCP only above it)', async () => {
+  const calls: string[] = [];
+  const io: NetIo = {
+    udpExchange: async (_host, _port, req) => {
+      calls.push(`udp ${req.length}`);
+      return Uint8Array.of(0x6b, 0);
+    },
+    connectTcp: async () => assert.fail('TCP must not be used first'),
+  };
+  const ep = [{ host: 'k', port: 88, transport: 'any' as const }];
+  await sendToKdcs('EXAMPLE.TEST', ep, new Uint8Array(100), { io, udpPreferenceLimit: 100 });
+  assert.deepEqual(calls, ['udp 100']);
 });
 
 test('sendToKdcs over a real loopback TCP socket, and a silent KDC times out', async () => {
