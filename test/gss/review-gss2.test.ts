@@ -137,4 +137,15 @@ describe('GSS krb5 review 2: 0x8003 delegation field', () => {
     ext.set(encodeGssChecksum({ bindingHash: new Uint8Array(16), flags: GssFlag.MUTUAL }));
     assert.equal(decodeGssChecksum(ext).delegation, undefined);
   });
+
+  it('a replay cache bound that is not a finite number is refused, not silently unbounded', () => {
+    for (const maxEntries of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => new ReplayCache({ maxEntries }), { code: 'BAD_OPTION' });
+    }
+    const one = new ReplayCache({ maxEntries: 0.5 });
+    const now = Date.now();
+    assert.equal(one.checkAndStore(Uint8Array.of(1), now + 60_000, now), true);
+    assert.equal(one.checkAndStore(Uint8Array.of(2), now + 60_000, now), true);
+    assert.equal(one.size, 1);
+  });
 });

@@ -3,6 +3,7 @@
 // live until the authenticator could no longer pass the clock-skew check. When full, the
 // oldest entries go first: a flood of fresh authenticators cannot grow it without bound.
 import { sha256 } from '@noble/hashes/sha2.js';
+import { ConfigError } from '../../errors.js';
 
 export interface ReplayCacheOptions {
   /** Most entries kept (default 100 000). */
@@ -19,7 +20,11 @@ export class ReplayCache {
   private readonly entries = new Map<string, number>();
   private readonly max: number;
   constructor(opts: ReplayCacheOptions = {}) {
-    this.max = Math.max(1, opts.maxEntries ?? 100_000);
+    const max = opts.maxEntries ?? 100_000;
+    // NaN or Infinity would silently remove the bound that keeps a flood from growing the cache.
+    if (!Number.isFinite(max))
+      throw new ConfigError('BAD_OPTION', `replay cache maxEntries must be a finite number, got ${max}`);
+    this.max = Math.max(1, Math.floor(max));
   }
 
   get size(): number {
