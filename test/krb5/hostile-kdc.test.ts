@@ -5,7 +5,6 @@
 // allocation.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -35,64 +34,14 @@ import { CredentialsError, KdcUnreachableError, KerberosError, SpnegoError } fro
 import { parseConfig } from '../../src/krb5/config.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { KdcOption } from '../../src/krb5/kdc-reply.js';
+import { kdcDoubles } from './kdc-double.js';
 
 const REALM = 'HOSTILE.TEST';
 const PASSWORD = 'hostile-pw';
 const ETYPE = 18;
 const userKey = stringToKey(ETYPE, PASSWORD, `${REALM}user`);
 
-/** What the double does with one framed request: reply bytes (framed for it), raw bytes, or silence. */
-type Behaviour = (request: Uint8Array) => { reply?: Uint8Array; raw?: Uint8Array; end?: boolean } | 'silent';
-
-interface Double {
-  port: number;
-  connections: number;
-  requests: Uint8Array[];
-}
-
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
-after(async () => {
-  for (const s of sockets) s.destroy();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-});
-
-function frame(b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + b.length);
-  new DataView(out.buffer).setUint32(0, b.length);
-  out.set(b, 4);
-  return out;
-}
-
-async function startDouble(behaviour: Behaviour): Promise<Double> {
-  const d: Double = { port: 0, connections: 0, requests: [] };
-  const server = createServer((sock) => {
-    d.connections++;
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => undefined);
-    let buf = Buffer.alloc(0);
-    sock.on('data', (c: Buffer) => {
-      buf = Buffer.concat([buf, c]);
-      if (buf.length < 4) return;
-      const len = buf.readUInt32BE(0);
-      if (buf.length < 4 + len) return;
-      const req = new Uint8Array(buf.subarray(4, 4 + len));
-      buf = buf.subarray(4 + len);
-      d.requests.push(req);
-      const out = behaviour(req);
-      if (out === 'silent') return;
-      if (out.reply) sock.write(frame(out.reply));
-      if (out.raw) sock.write(out.raw);
-      if (out.end) sock.end();
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const a = server.address();
-  d.port = typeof a === 'object' && a !== null ? a.port : 0;
-  return d;
-}
+const startDouble = kdcDoubles();
 
 function config(ports: number[], extra = '') {
   return parseConfig(`[libdefaults]

@@ -4,10 +4,9 @@
 // never handed to a different client than the one that asked.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   decodeAsReq,
   decodeTgsReq,
@@ -35,6 +34,7 @@ import { Credentials } from '../../src/krb5/credentials.js';
 import { frameTcp, type NetIo, sendToKdcs } from '../../src/krb5/transport.js';
 import type { ByteStream } from '../../src/runtime/net.js';
 import { MiniKdc } from '../../src/testing/index.js';
+import { kdcDoubles } from './kdc-double.js';
 
 const REALM = 'HOSTILE.TEST';
 const OTHER = 'OTHER.TEST';
@@ -43,42 +43,9 @@ const ETYPE = 18;
 
 // ---- a small TCP KDC double (RFC 4120 §7.2.2 framing) ----
 
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
-after(async () => {
-  for (const s of sockets) s.destroy();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-});
-
-interface Double {
-  port: number;
-  requests: Uint8Array[];
-}
-
-async function startDouble(answer: (request: Uint8Array) => Uint8Array): Promise<Double> {
-  const d: Double = { port: 0, requests: [] };
-  const server = createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => undefined);
-    let buf = Buffer.alloc(0);
-    sock.on('data', (c: Buffer) => {
-      buf = Buffer.concat([buf, c]);
-      if (buf.length < 4) return;
-      const len = buf.readUInt32BE(0);
-      if (buf.length < 4 + len) return;
-      const req = new Uint8Array(buf.subarray(4, 4 + len));
-      buf = buf.subarray(4 + len);
-      d.requests.push(req);
-      sock.write(frameTcp(answer(req)));
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const a = server.address();
-  d.port = typeof a === 'object' && a !== null ? a.port : 0;
-  return d;
-}
+const doubles = kdcDoubles();
+const startDouble = (answer: (request: Uint8Array) => Uint8Array) =>
+  doubles((req) => ({ reply: answer(req) }));
 
 function config(realms: Record<string, number[]>, extra = '') {
   const first = Object.keys(realms)[0] ?? REALM;
