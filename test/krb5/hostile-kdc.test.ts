@@ -21,7 +21,6 @@ import {
   encodeTgsRep,
   encodeTicket,
   MessageType,
-  type Ticket,
 } from '../../src/asn1/index.js';
 import { NameType, type PrincipalName } from '../../src/asn1/types.js';
 import { newCcache, readCcache } from '../../src/ccache/ccache.js';
@@ -31,10 +30,9 @@ import { openCcache } from '../../src/ccache/store.js';
 import { kinitCommand } from '../../src/cli/kinit.js';
 import { decrypt, encrypt, generateRandomKey, type Key, stringToKey } from '../../src/crypto/index.js';
 import { CredentialsError, KdcUnreachableError, KerberosError, SpnegoError } from '../../src/errors.js';
-import { parseConfig } from '../../src/krb5/config.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { KdcOption } from '../../src/krb5/kdc-reply.js';
-import { kdcDoubles } from './kdc-double.js';
+import { doubleConfig, fakeTicket, kdcDoubles, tgsName } from './kdc-double.js';
 
 const REALM = 'HOSTILE.TEST';
 const PASSWORD = 'hostile-pw';
@@ -43,39 +41,8 @@ const userKey = stringToKey(ETYPE, PASSWORD, `${REALM}user`);
 
 const startDouble = kdcDoubles();
 
-function config(ports: number[], extra = '') {
-  return parseConfig(`[libdefaults]
-  default_realm = ${REALM}
-  dns_lookup_kdc = false
-  udp_preference_limit = 1
-  default_tkt_enctypes = aes256-cts-hmac-sha1-96
-  default_tgs_enctypes = aes256-cts-hmac-sha1-96
-  kdc_timeout = 1
-  request_timeout = 60
-${extra}
-[realms]
-  ${REALM} = {
-${ports.map((p) => `    kdc = 127.0.0.1:${p}`).join('\n')}
-  }
-  OTHER.TEST = {
-${ports.map((p) => `    kdc = 127.0.0.1:${p}`).join('\n')}
-  }
-  THIRD.TEST = {
-${ports.map((p) => `    kdc = 127.0.0.1:${p}`).join('\n')}
-  }
-`);
-}
-
-const tgsName = (realm: string): PrincipalName => ({
-  nameType: NameType.SRV_INST,
-  nameString: ['krbtgt', realm],
-});
-const fakeTicket = (realm: string, sname: PrincipalName): Ticket => ({
-  tktVno: 5,
-  realm,
-  sname,
-  encPart: { etype: ETYPE, kvno: 1, cipher: new Uint8Array(64).fill(7) },
-});
+const config = (ports: number[], extra = '') =>
+  doubleConfig({ [REALM]: ports, 'OTHER.TEST': ports, 'THIRD.TEST': ports }, { extra });
 
 interface Tweak {
   nonce?: (n: number) => number;

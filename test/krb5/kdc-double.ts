@@ -2,6 +2,9 @@
 // each request as the test says. Every double a file starts is closed after its tests.
 import { createServer, type Server, type Socket } from 'node:net';
 import { after } from 'node:test';
+import type { Ticket } from '../../src/asn1/index.js';
+import { NameType, type PrincipalName } from '../../src/asn1/types.js';
+import { type Krb5Config, parseConfig } from '../../src/krb5/config.js';
 import { frameTcp } from '../../src/krb5/transport.js';
 
 /** What the double does with one framed request: reply bytes (framed for it), raw bytes, or silence. */
@@ -53,3 +56,37 @@ export function kdcDoubles(): (behaviour: Behaviour) => Promise<KdcDouble> {
     return d;
   };
 }
+
+/** A krb5.conf whose realms' KDCs are the given double ports (TCP only, AES-256 only). */
+export function doubleConfig(
+  realms: Record<string, number[]>,
+  o: { extra?: string; kdcTimeout?: number; requestTimeout?: number } = {},
+): Krb5Config {
+  return parseConfig(`[libdefaults]
+  default_realm = ${Object.keys(realms)[0]}
+  dns_lookup_kdc = false
+  udp_preference_limit = 1
+  default_tkt_enctypes = aes256-cts-hmac-sha1-96
+  default_tgs_enctypes = aes256-cts-hmac-sha1-96
+  kdc_timeout = ${o.kdcTimeout ?? 1}
+  request_timeout = ${o.requestTimeout ?? 60}
+${o.extra ?? ''}
+[realms]
+${Object.entries(realms)
+  .map(([r, ports]) => `  ${r} = {\n${ports.map((p) => `    kdc = 127.0.0.1:${p}`).join('\n')}\n  }`)
+  .join('\n')}
+`);
+}
+
+export const tgsName = (realm: string): PrincipalName => ({
+  nameType: NameType.SRV_INST,
+  nameString: ['krbtgt', realm],
+});
+
+/** A ticket that only looks like one (aes256, kvno 1): enough for a double to hand out. */
+export const fakeTicket = (realm: string, sname: PrincipalName): Ticket => ({
+  tktVno: 5,
+  realm,
+  sname,
+  encPart: { etype: 18, kvno: 1, cipher: new Uint8Array(64).fill(7) },
+});

@@ -21,7 +21,6 @@ import {
   encodeTicket,
   MessageType,
   PaDataType,
-  type Ticket,
 } from '../../src/asn1/index.js';
 import { NameType, type PrincipalName } from '../../src/asn1/types.js';
 import { newCcache } from '../../src/ccache/ccache.js';
@@ -29,12 +28,11 @@ import { unparsePrincipal } from '../../src/ccache/principal-text.js';
 import { openCcache } from '../../src/ccache/store.js';
 import { encrypt, generateRandomKey, type Key, stringToKey } from '../../src/crypto/index.js';
 import { KerberosError } from '../../src/errors.js';
-import { parseConfig } from '../../src/krb5/config.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { frameTcp, type NetIo, sendToKdcs } from '../../src/krb5/transport.js';
 import type { ByteStream } from '../../src/runtime/net.js';
 import { MiniKdc } from '../../src/testing/index.js';
-import { kdcDoubles } from './kdc-double.js';
+import { doubleConfig, fakeTicket, kdcDoubles, tgsName } from './kdc-double.js';
 
 const REALM = 'HOSTILE.TEST';
 const OTHER = 'OTHER.TEST';
@@ -47,35 +45,10 @@ const doubles = kdcDoubles();
 const startDouble = (answer: (request: Uint8Array) => Uint8Array) =>
   doubles((req) => ({ reply: answer(req) }));
 
-function config(realms: Record<string, number[]>, extra = '') {
-  const first = Object.keys(realms)[0] ?? REALM;
-  return parseConfig(`[libdefaults]
-  default_realm = ${first}
-  dns_lookup_kdc = false
-  udp_preference_limit = 1
-  default_tkt_enctypes = aes256-cts-hmac-sha1-96
-  default_tgs_enctypes = aes256-cts-hmac-sha1-96
-  kdc_timeout = 2
-  request_timeout = 20
-${extra}
-[realms]
-${Object.entries(realms)
-  .map(([r, ports]) => `  ${r} = {\n${ports.map((p) => `    kdc = 127.0.0.1:${p}`).join('\n')}\n  }`)
-  .join('\n')}
-`);
-}
+const config = (realms: Record<string, number[]>, extra = '') =>
+  doubleConfig(realms, { extra, kdcTimeout: 2, requestTimeout: 20 });
 
-const tgsName = (realm: string): PrincipalName => ({
-  nameType: NameType.SRV_INST,
-  nameString: ['krbtgt', realm],
-});
 const user: PrincipalName = { nameType: NameType.PRINCIPAL, nameString: ['user'] };
-const fakeTicket = (realm: string, sname: PrincipalName): Ticket => ({
-  tktVno: 5,
-  realm,
-  sname,
-  encPart: { etype: ETYPE, kvno: 1, cipher: new Uint8Array(64).fill(7) },
-});
 
 function krbError(code: number, realm: string, more: { crealm?: string; cname?: PrincipalName } = {}) {
   return encodeKrbError({
