@@ -19,11 +19,10 @@ import {
   encodeEncTgsRepPart,
   encodeKrbError,
   encodeTgsRep,
-  encodeTicket,
   MessageType,
 } from '../../src/asn1/index.js';
 import { NameType, type PrincipalName } from '../../src/asn1/types.js';
-import { newCcache, readCcache } from '../../src/ccache/ccache.js';
+import { readCcache } from '../../src/ccache/ccache.js';
 import { writeKeytab } from '../../src/ccache/keytab.js';
 import { unparsePrincipal } from '../../src/ccache/principal-text.js';
 import { openCcache } from '../../src/ccache/store.js';
@@ -32,7 +31,7 @@ import { decrypt, encrypt, generateRandomKey, type Key, stringToKey } from '../.
 import { CredentialsError, KdcUnreachableError, KerberosError, SpnegoError } from '../../src/errors.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { KdcOption } from '../../src/krb5/kdc-reply.js';
-import { doubleConfig, fakeTicket, kdcDoubles, tgsName } from './kdc-double.js';
+import { doubleConfig, fakeTicket, kdcDoubles, tgsName, withFakeTgt } from './kdc-double.js';
 
 const REALM = 'HOSTILE.TEST';
 const PASSWORD = 'hostile-pw';
@@ -122,29 +121,7 @@ function password(ports: number[]): Promise<Credentials> {
 }
 
 /** Credentials holding a TGT whose session key the double knows, for TGS cases. */
-async function withTgt(ports: number[], name: string): Promise<{ creds: Credentials; session: Key }> {
-  const session = generateRandomKey(ETYPE);
-  const now = Math.floor(Date.now() / 1000);
-  const cc = newCcache({ realm: REALM, name: { nameType: 1, nameString: ['user'] } });
-  const ticket = fakeTicket(REALM, tgsName(REALM));
-  cc.credentials.push({
-    client: cc.defaultPrincipal,
-    server: { realm: REALM, name: tgsName(REALM) },
-    key: { keytype: ETYPE, keyvalue: session.bytes },
-    authTime: now,
-    startTime: now,
-    endTime: now + 3600,
-    renewTill: 0,
-    isSkey: false,
-    flags: 0,
-    addresses: [],
-    authData: [],
-    ticket: encodeTicket(ticket),
-    secondTicket: new Uint8Array(0),
-  });
-  await (await openCcache(`MEMORY:${name}`)).write(cc);
-  return { creds: await Credentials.fromCcache(`MEMORY:${name}`, { config: config(ports) }), session };
-}
+const withTgt = (ports: number[], name: string) => withFakeTgt(REALM, name, config(ports));
 
 function isCode(cls: abstract new (...args: never[]) => SpnegoError, code: string) {
   return (e: unknown): boolean => {

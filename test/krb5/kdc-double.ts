@@ -2,9 +2,13 @@
 // each request as the test says. Every double a file starts is closed after its tests.
 import { createServer, type Server, type Socket } from 'node:net';
 import { after } from 'node:test';
-import type { Ticket } from '../../src/asn1/index.js';
+import { encodeTicket, type Ticket } from '../../src/asn1/index.js';
 import { NameType, type PrincipalName } from '../../src/asn1/types.js';
+import { newCcache } from '../../src/ccache/ccache.js';
+import { openCcache } from '../../src/ccache/store.js';
+import { generateRandomKey, type Key } from '../../src/crypto/index.js';
 import { type Krb5Config, parseConfig } from '../../src/krb5/config.js';
+import { Credentials } from '../../src/krb5/credentials.js';
 import { frameTcp } from '../../src/krb5/transport.js';
 
 /** What the double does with one framed request: reply bytes (framed for it), raw bytes, or silence. */
@@ -90,3 +94,34 @@ export const fakeTicket = (realm: string, sname: PrincipalName): Ticket => ({
   sname,
   encPart: { etype: 18, kvno: 1, cipher: new Uint8Array(64).fill(7) },
 });
+
+/**
+ * Credentials from MEMORY:`name` holding user@`realm`'s TGT (a fake ticket) with a fresh aes256
+ * session key the test's double uses to answer TGS requests.
+ */
+export async function withFakeTgt(
+  realm: string,
+  name: string,
+  config: Krb5Config,
+): Promise<{ creds: Credentials; session: Key }> {
+  const session = generateRandomKey(18);
+  const now = Math.floor(Date.now() / 1000);
+  const cc = newCcache({ realm, name: { nameType: NameType.PRINCIPAL, nameString: ['user'] } });
+  cc.credentials.push({
+    client: cc.defaultPrincipal,
+    server: { realm, name: tgsName(realm) },
+    key: { keytype: 18, keyvalue: session.bytes },
+    authTime: now,
+    startTime: now,
+    endTime: now + 3600,
+    renewTill: 0,
+    isSkey: false,
+    flags: 0,
+    addresses: [],
+    authData: [],
+    ticket: encodeTicket(fakeTicket(realm, tgsName(realm))),
+    secondTicket: new Uint8Array(0),
+  });
+  await (await openCcache(`MEMORY:${name}`)).write(cc);
+  return { creds: await Credentials.fromCcache(`MEMORY:${name}`, { config }), session };
+}

@@ -18,21 +18,18 @@ import {
   encodeKrbError,
   encodeMethodData,
   encodeTgsRep,
-  encodeTicket,
   MessageType,
   PaDataType,
 } from '../../src/asn1/index.js';
 import { NameType, type PrincipalName } from '../../src/asn1/types.js';
-import { newCcache } from '../../src/ccache/ccache.js';
 import { unparsePrincipal } from '../../src/ccache/principal-text.js';
-import { openCcache } from '../../src/ccache/store.js';
 import { encrypt, generateRandomKey, type Key, stringToKey } from '../../src/crypto/index.js';
 import { KerberosError } from '../../src/errors.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { frameTcp, type NetIo, sendToKdcs } from '../../src/krb5/transport.js';
 import type { ByteStream } from '../../src/runtime/net.js';
 import { MiniKdc } from '../../src/testing/index.js';
-import { doubleConfig, fakeTicket, kdcDoubles, tgsName } from './kdc-double.js';
+import { doubleConfig, fakeTicket, kdcDoubles, tgsName, withFakeTgt } from './kdc-double.js';
 
 const REALM = 'HOSTILE.TEST';
 const OTHER = 'OTHER.TEST';
@@ -106,33 +103,8 @@ function tgsRep(reqBytes: Uint8Array, session: Key, crealm: string, srealm: stri
   });
 }
 
-/** Credentials from a MEMORY ccache holding user@`realm`'s TGT with a session key the double knows. */
-async function withTgt(
-  realm: string,
-  name: string,
-  cfg: ReturnType<typeof config>,
-): Promise<{ creds: Credentials; session: Key }> {
-  const session = generateRandomKey(ETYPE);
-  const now = Math.floor(Date.now() / 1000);
-  const cc = newCcache({ realm, name: user });
-  cc.credentials.push({
-    client: cc.defaultPrincipal,
-    server: { realm, name: tgsName(realm) },
-    key: { keytype: ETYPE, keyvalue: session.bytes },
-    authTime: now,
-    startTime: now,
-    endTime: now + 3600,
-    renewTill: 0,
-    isSkey: false,
-    flags: 0,
-    addresses: [],
-    authData: [],
-    ticket: encodeTicket(fakeTicket(realm, tgsName(realm))),
-    secondTicket: new Uint8Array(0),
-  });
-  await (await openCcache(`MEMORY:${name}`)).write(cc);
-  return { creds: await Credentials.fromCcache(`MEMORY:${name}`, { config: cfg }), session };
-}
+const withTgt = (realm: string, name: string, cfg: ReturnType<typeof config>) =>
+  withFakeTgt(realm, name, cfg);
 
 // ---- KDC_ERR_SVC_UNAVAILABLE: the next KDC is asked (MIT sendto_kdc check_for_svc_unavailable) ----
 
