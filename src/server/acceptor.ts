@@ -5,7 +5,7 @@
 import { type Keytab, parseKeytab } from '../ccache/keytab.js';
 import type { Principal } from '../ccache/principal-text.js';
 import { parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
-import { KerberosError, SpnegoError } from '../errors.js';
+import { ConfigError, CredentialsError, KerberosError, SpnegoError } from '../errors.js';
 import type { Krb5Config } from '../krb5/config.js';
 import type { Credentials } from '../krb5/credentials.js';
 import { getEnv } from '../runtime/env.js';
@@ -21,8 +21,11 @@ export interface AcceptorOptions {
   principal?: string;
   /** Accept only clients of these realms. */
   realms?: readonly string[];
-  /** Accept only these clients (`user@REALM`), or a predicate over the client principal. */
-  principals?: readonly string[] | ((client: Principal) => boolean);
+  /**
+   * Accept only these clients (`user@REALM`), or a predicate over the client principal (it may
+   * be async; only `true` admits the client).
+   */
+  principals?: readonly string[] | ((client: Principal) => boolean | Promise<boolean>);
   /** Clock skew allowed for authenticators, seconds (default 300, MIT's clockskew). */
   clockskew?: number;
   /** krb5.conf used for delegated credentials (default loadConfig()). */
@@ -62,7 +65,45 @@ function keytabPath(k: string): string {
   return k.replace(/^(FILE|WRFILE):/, '');
 }
 
+function badOption(message: string): ConfigError {
+  return new ConfigError('BAD_OPTION', message);
+}
+
+/**
+ * Options are checked once, up front: a NaN or infinite clockskew would make every time check
+ * (ticket start/end, authenticator skew, replay-cache lifetime) compare false and so pass, and a
+ * string where a list is expected would silently become a list of characters.
+ */
+function validateOptions(opts: AcceptorOptions): void {
+  const skew = opts.clockskew;
+  if (skew !== undefined && (typeof skew !== 'number' || !Number.isFinite(skew) || skew < 0))
+    throw badOption(`clockskew must be a finite number of seconds >= 0, got ${String(skew)}`);
+  const interval = opts.keytabCheckIntervalMs;
+  if (interval !== undefined && (typeof interval !== 'number' || Number.isNaN(interval) || interval < 0))
+    throw badOption(`keytabCheckIntervalMs must be a number >= 0, got ${String(interval)}`);
+  if (opts.realms !== undefined) {
+    if (!Array.isArray(opts.realms) || !opts.realms.every((r) => typeof r === 'string' && r !== ''))
+      throw badOption('realms must be an array of realm names');
+  }
+  const p = opts.principals;
+  if (p !== undefined && typeof p !== 'function') {
+    if (!Array.isArray(p) || !p.every((x) => typeof x === 'string'))
+      throw badOption('principals must be an array of `user@REALM` names or a predicate');
+  }
+  if (opts.principal !== undefined) {
+    if (typeof opts.principal !== 'string') throw badOption('principal must be a string');
+    try {
+      parsePrincipal(opts.principal, '');
+    } catch (e) {
+      throw new ConfigError('BAD_OPTION', `principal ${JSON.stringify(opts.principal)} cannot be parsed`, {
+        cause: e,
+      });
+    }
+  }
+}
+
 export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
+  validateOptions(opts);
   const log = createLog('spnego:http', opts.logger);
   const source = opts.keytab ?? getEnv('KRB5_KTNAME') ?? '/etc/krb5.keytab';
   let cached: { keytab: Keytab; id: string | undefined } | undefined;
@@ -90,6 +131,22 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
     return cached.keytab;
   }
 
+  // A keytab that cannot be read is the server's fault, not the client's: a CredentialsError
+  // (which checkAuthorization turns into a server error, not a 401), with the cause kept.
+  async function loadKeytab(force = false): Promise<Keytab> {
+    try {
+      return await currentKeytab(force);
+    } catch (e) {
+      if (e instanceof CredentialsError) throw e;
+      const where = typeof source === 'string' ? ` ${keytabPath(source)}` : '';
+      throw new CredentialsError(
+        'KEYTAB_UNREADABLE',
+        `the service keytab${where} cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e, hint: 'check the keytab path (KRB5_KTNAME) and that this process may read it' },
+      );
+    }
+  }
+
   const allowedRealms = opts.realms ? new Set(opts.realms) : undefined;
   const allowedClients =
     typeof opts.principals === 'function'
@@ -112,7 +169,7 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
           ...(opts.logger === undefined ? {} : { logger: opts.logger }),
           ...(opts.config === undefined ? {} : { config: opts.config }),
         });
-      const keytab = await currentKeytab();
+      const keytab = await loadKeytab();
       let ctx = contextFor(keytab);
       let out: StepResult;
       try {
@@ -122,7 +179,7 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
         // and if it changed, try once more with the new keys.
         if (!(e instanceof KerberosError) || !KEY_ERRORS.has(e.errorCode) || typeof source !== 'string')
           throw e;
-        const fresh = await currentKeytab(true);
+        const fresh = await loadKeytab(true);
         if (fresh === keytab) throw e;
         ctx = contextFor(fresh);
         out = await ctx.step(token);
@@ -144,7 +201,9 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
           `client ${user} is from a realm this service does not accept`,
         );
       }
-      if (allowedClients && !allowedClients(client)) {
+      // Only a literal `true` admits: an async predicate's Promise (or any other truthy value)
+      // must not let every client in.
+      if (allowedClients && (await allowedClients(client)) !== true) {
         throw new NegotiateRejection('REJECTED_CLIENT', `client ${user} is not allowed by this service`);
       }
       return { principal: client, user, responseToken: out.token, delegated };

@@ -2,7 +2,7 @@
 // fetch-style handlers (Hono, Bun.serve, Deno.serve). Missing or bad auth gets a 401 with
 // `WWW-Authenticate: Negotiate`; success runs the handler with the client on the request and
 // puts the AP-REP (mutual authentication) in the response's `WWW-Authenticate`.
-import { SpnegoError } from '../errors.js';
+import { ConfigError, CredentialsError, SpnegoError } from '../errors.js';
 import { base64Decode, base64Encode } from '../http/base64.js';
 import { type Acceptor, type AcceptorOptions, type AcceptResult, createAcceptor } from './acceptor.js';
 
@@ -67,7 +67,29 @@ export type CheckResult =
   | { ok: true; result: AcceptResult; wwwAuthenticate: string | undefined }
   | { ok: false; status: 401; wwwAuthenticate: string; reason: string };
 
-/** The runtime-neutral core both middlewares use. */
+const TOKEN_CHARS = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}$/;
+
+/** What a request without a Negotiate token offered, for the log: the scheme name, never credentials. */
+function offeredScheme(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '') return 'no Authorization header';
+  const scheme = value.trim().split(' ', 1)[0] ?? '';
+  return TOKEN_CHARS.test(scheme)
+    ? `the client offered ${scheme}, not Negotiate`
+    : 'the client offered another scheme, not Negotiate';
+}
+
+const INTERNAL_ERROR = 'Internal Server Error\n';
+
+/** Errors of the server's own setup (keytab, krb5.conf), as opposed to a bad client token. */
+function isServerFault(e: unknown): boolean {
+  return e instanceof CredentialsError || e instanceof ConfigError;
+}
+
+/**
+ * The runtime-neutral core both middlewares use. A bad or missing client token is a 401
+ * result; a server-side failure (unreadable keytab, bad configuration) is thrown.
+ */
 export async function checkAuthorization(
   acceptor: Acceptor,
   header: string | string[] | undefined,
@@ -76,12 +98,17 @@ export async function checkAuthorization(
   try {
     token = negotiateToken(header);
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = `${e instanceof SpnegoError ? e.code : 'BAD_TOKEN'}: ${e instanceof Error ? e.message : String(e)}`;
     acceptor.log(`rejected: ${reason}`);
     return { ok: false, status: 401, wwwAuthenticate: 'Negotiate', reason };
   }
-  if (token === undefined)
-    return { ok: false, status: 401, wwwAuthenticate: 'Negotiate', reason: 'no Negotiate credentials' };
+  if (token === undefined) {
+    // The first leg of RFC 4559 (§4.1): a challenge, not a failed authentication, so it is not
+    // logged as `rejected` (which counts requests whose credentials were refused).
+    const reason = `NO_TOKEN: ${offeredScheme(header)}`;
+    acceptor.log(`challenge: ${reason}`);
+    return { ok: false, status: 401, wwwAuthenticate: 'Negotiate', reason };
+  }
   try {
     const result = await acceptor.accept(token);
     acceptor.log(`accepted ${result.user}${result.delegated ? ' (with delegated credentials)' : ''}`);
@@ -91,6 +118,13 @@ export async function checkAuthorization(
       wwwAuthenticate: result.responseToken ? `Negotiate ${base64Encode(result.responseToken)}` : undefined,
     };
   } catch (e) {
+    if (isServerFault(e)) {
+      // An unreadable keytab or broken configuration says nothing about the client's
+      // credentials: a 401 would make browsers retry or prompt and hide the outage (RFC 7235
+      // §3.1). Thrown, so that the middlewares answer 500 (details only in the log).
+      acceptor.log(`error: ${(e as SpnegoError).code}: ${(e as Error).message}`);
+      throw e;
+    }
     const code = e instanceof SpnegoError ? e.code : 'ERROR';
     const reason = `${code}: ${e instanceof Error ? e.message : String(e)}`;
     // Every rejection gets one clear line: what failed and why, never the token itself.
@@ -107,6 +141,15 @@ export function negotiateMiddleware(
   return (req, res, next) => {
     checkAuthorization(acceptor, req.headers['authorization']).then(
       (r) => {
+        // Something else (a timeout middleware, say) already answered while the token was being
+        // checked: headers can no longer be set (node:http would throw ERR_HTTP_HEADERS_SENT from
+        // here, an unhandled rejection), and the handler must not run for a finished response.
+        if (res.headersSent) {
+          acceptor.log(
+            `response already sent (status ${res.statusCode}) before authentication finished; ${r.ok ? `not running the handler for ${r.result.user}` : 'no 401 sent'}`,
+          );
+          return;
+        }
         if (!r.ok) {
           res.statusCode = r.status;
           res.setHeader('WWW-Authenticate', r.wwwAuthenticate);
@@ -119,7 +162,16 @@ export function negotiateMiddleware(
         if (r.wwwAuthenticate) res.setHeader('WWW-Authenticate', r.wwwAuthenticate);
         next();
       },
-      (e: unknown) => next(e),
+      (e: unknown) => {
+        // A server-side failure (unreadable keytab...): fail closed with a bare 500 rather than
+        // next(err), which a plain node:http `next` that ignores its argument would turn into
+        // an unauthenticated pass. The details went to the log, not to the client.
+        if (!(e instanceof SpnegoError)) acceptor.log(`error: ${e instanceof Error ? e.message : String(e)}`);
+        if (res.headersSent) return;
+        res.statusCode = 500;
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end(INTERNAL_ERROR);
+      },
     );
   };
 }
@@ -139,7 +191,17 @@ export function negotiateHandler<A extends unknown[]>(
 ): (req: Request, ...rest: A) => Promise<Response> {
   const acceptor = opts.acceptor ?? createAcceptor(opts);
   return async (req, ...rest) => {
-    const r = await checkAuthorization(acceptor, req.headers.get('authorization') ?? undefined);
+    let r: CheckResult;
+    try {
+      r = await checkAuthorization(acceptor, req.headers.get('authorization') ?? undefined);
+    } catch (e) {
+      // Server-side failure, logged by checkAuthorization: a bare 500, no details for the client.
+      if (!(e instanceof SpnegoError)) acceptor.log(`error: ${e instanceof Error ? e.message : String(e)}`);
+      return new Response(INTERNAL_ERROR, {
+        status: 500,
+        headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+      });
+    }
     if (!r.ok) {
       return new Response('Unauthorized\n', {
         status: 401,
