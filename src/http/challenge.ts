@@ -53,10 +53,25 @@ class Scanner {
     while (this.i < this.s.length && isTchar(this.s.charCodeAt(this.i))) this.i++;
     return this.s.slice(start, this.i);
   }
-  /** Skips a malformed element: everything up to (not including) the next comma. */
+  /**
+   * Skips a malformed element: everything up to (not including) the next comma outside a
+   * quoted-string. A comma inside quotes separates nothing (RFC 7230 §7 lists, §3.2.6), so a
+   * `"a, Negotiate <token>"` in some junk must not come out as a challenge of its own. An
+   * unterminated quoted-string runs to the end of the header.
+   */
   recover(): void {
-    const at = this.s.indexOf(',', this.i);
-    this.i = at < 0 ? this.s.length : at;
+    const s = this.s;
+    let j = this.i;
+    while (j < s.length) {
+      const c = s.charCodeAt(j);
+      if (c === 0x2c) break;
+      if (c === 0x22) {
+        j++;
+        while (j < s.length && s.charCodeAt(j) !== 0x22) j += s.charCodeAt(j) === 0x5c ? 2 : 1;
+      }
+      j++;
+    }
+    this.i = Math.min(j, s.length);
   }
   /** RFC 7230 §3.2.6 quoted-string, at an opening DQUOTE; undefined when unterminated. */
   quoted(): string | undefined {
@@ -150,19 +165,30 @@ export function parseChallenges(value: string): Challenge[] {
     sc.skipSeparators();
     if (sc.end) return out;
     const scheme = sc.token();
+    // Not a tchar, whitespace or comma: recover() moves past it (and past a whole quoted-string).
     if (scheme === '') {
-      sc.i++;
+      sc.recover();
+      continue;
+    }
+    if (sc.end || sc.peek() === 0x2c) {
+      out.push({ scheme, params: [] });
+      continue;
+    }
+    if (!isWs(sc.peek())) {
+      // `scheme=...` is a stray auth-param (e.g. after a token68 challenge), never a challenge:
+      // a challenge needs 1*SP after its scheme. Other junk glued to a name still names a scheme.
+      if (sc.peek() !== 0x3d) out.push({ scheme, params: [] });
+      sc.recover();
+      continue;
+    }
+    sc.skipWs();
+    // `scheme BWS "=" ...` is likewise an auth-param: no token68 or auth-param starts with "=".
+    if (!sc.end && sc.peek() === 0x3d) {
       sc.recover();
       continue;
     }
     const challenge: Challenge = { scheme, params: [] };
     out.push(challenge);
-    if (sc.end || sc.peek() === 0x2c) continue;
-    if (!isWs(sc.peek())) {
-      sc.recover();
-      continue;
-    }
-    sc.skipWs();
     if (sc.end || sc.peek() === 0x2c) continue;
     const t68 = tryToken68(sc);
     if (t68 !== undefined) challenge.token68 = t68;

@@ -1,6 +1,6 @@
 // NegotiateOptions with requests-gssapi's meanings (camelCase), their defaults, and the
 // target-name rules: which service principal a request to a given URL authenticates to.
-import type { Principal } from '../ccache/principal-text.js';
+import { type Principal, parsePrincipal } from '../ccache/principal-text.js';
 import { ConfigError } from '../errors.js';
 import type { Credentials } from '../krb5/credentials.js';
 import type { Logger } from '../runtime/log.js';
@@ -47,7 +47,81 @@ export interface ResolvedOptions {
   delegate: boolean | 'policy';
 }
 
+function badOption(message: string, hint: string): ConfigError {
+  return new ConfigError('BAD_OPTION', message, { hint });
+}
+
+function booleanOption(
+  o: NegotiateOptions,
+  name: 'sanitizeMutualErrorResponse' | 'opportunisticAuth',
+  dflt: boolean,
+): boolean {
+  const v: unknown = o[name];
+  if (v === undefined) return dflt;
+  // A truthy string such as "false" must not quietly switch a security setting on.
+  if (typeof v !== 'boolean')
+    throw badOption(
+      `${name} must be true or false, not ${describe(v)}`,
+      `pass ${name}: true or ${name}: false`,
+    );
+  return v;
+}
+
+const describe = (v: unknown): string =>
+  typeof v === 'string'
+    ? JSON.stringify(v)
+    : typeof v === 'object'
+      ? v === null
+        ? 'null'
+        : 'an object'
+      : String(v);
+
+const TARGET_HINT = 'use "HTTP", "HTTP@host", "HTTP/host@REALM" or a Principal';
+
+/** targetName as a string: a service, `service@host`, or a principal text `svc/host[@REALM]`. */
+function checkTargetText(t: string): void {
+  const bad = (why: string): ConfigError => badOption(`targetName ${JSON.stringify(t)} ${why}`, TARGET_HINT);
+  if (t === '' || t.startsWith('@') || t.startsWith('/')) throw bad('names no service');
+  if (!t.includes('/')) {
+    const at = t.indexOf('@');
+    if (at < 0) return;
+    // GSS host-based service name (RFC 2743 §4.1): exactly one "@", a host after it.
+    if (at === t.length - 1) throw bad('names no host after "@"');
+    if (t.indexOf('@', at + 1) >= 0) throw bad('has more than one "@"');
+    return;
+  }
+  let p: Principal;
+  try {
+    p = parsePrincipal(t, 'REALM.INVALID');
+  } catch (e) {
+    throw badOption(
+      `targetName ${JSON.stringify(t)} is not a principal name: ${(e as Error).message}`,
+      TARGET_HINT,
+    );
+  }
+  if (p.name.nameString.some((c) => c === '')) throw bad('has an empty name component');
+}
+
+function checkTargetPrincipal(t: unknown): void {
+  const p = t as Partial<Principal> | null;
+  const ns: unknown = typeof p === 'object' && p !== null ? p.name?.nameString : undefined;
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    typeof p.realm !== 'string' ||
+    p.realm === '' ||
+    !Array.isArray(ns) ||
+    ns.length === 0 ||
+    !ns.every((c) => typeof c === 'string' && c !== '')
+  ) {
+    throw badOption(`targetName must be a string or a Principal, not ${describe(t)}`, TARGET_HINT);
+  }
+}
+
 export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) {
+    throw badOption(`the options must be an object, not ${describe(o)}`, 'pass {} or leave the options out');
+  }
   const mutual = o.mutualAuthentication ?? DISABLED;
   if (mutual !== REQUIRED && mutual !== OPTIONAL && mutual !== DISABLED) {
     throw new ConfigError(
@@ -59,31 +133,34 @@ export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
     );
   }
   const targetName = o.targetName ?? 'HTTP';
-  if (
-    typeof targetName === 'string' &&
-    (targetName === '' || targetName.startsWith('@') || targetName.startsWith('/'))
-  ) {
-    throw new ConfigError('BAD_OPTION', `targetName ${JSON.stringify(targetName)} names no service`, {
-      hint: 'use "HTTP", "HTTP@host" or "HTTP/host@REALM"',
-    });
-  }
+  if (typeof targetName === 'string') checkTargetText(targetName);
+  else checkTargetPrincipal(targetName);
   const delegate = o.delegate ?? false;
   if (delegate !== true && delegate !== false && delegate !== 'policy') {
-    throw new ConfigError('BAD_OPTION', `delegate must be true, false or "policy", not ${String(delegate)}`);
+    throw badOption(
+      `delegate must be true, false or "policy", not ${describe(delegate)}`,
+      'delegate: "policy" forwards the TGT only to services the KDC marks OK-AS-DELEGATE',
+    );
   }
   return {
     mutual,
-    sanitize: o.sanitizeMutualErrorResponse ?? true,
-    opportunistic: o.opportunisticAuth ?? false,
+    sanitize: booleanOption(o, 'sanitizeMutualErrorResponse', true),
+    opportunistic: booleanOption(o, 'opportunisticAuth', false),
     targetName,
     delegate,
   };
 }
 
-/** The host part of a URL as a Kerberos host-based name wants it (no IPv6 brackets). */
+/**
+ * The host part of a URL as a Kerberos host-based name wants it: no port, no IPv6 brackets, and
+ * no trailing dot (`www.example.com.` is the same host, and MIT's krb5_sname_to_principal strips
+ * the dot too: the KDC knows `HTTP/www.example.com`). WHATWG URL already lower-cases it.
+ */
 function hostOf(url: URL): string {
-  const h = url.hostname;
-  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+  let h = url.hostname.toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  else if (h.length > 1 && h.endsWith('.')) h = h.slice(0, -1);
+  return h;
 }
 
 function serviceOf(target: string | Principal): string {
