@@ -11,8 +11,8 @@ import {
   OID_KRB5,
 } from '../asn1/index.js';
 import { type Keytab, parseKeytab, readKeytab } from '../ccache/keytab.js';
-import { type Principal, parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
-import { Asn1Error, SPNEGOExchangeError } from '../errors.js';
+import { type Principal, parsePrincipal, principalsEqual, unparsePrincipal } from '../ccache/principal-text.js';
+import { Asn1Error, ConfigError, SPNEGOExchangeError } from '../errors.js';
 import type { Krb5Config } from '../krb5/config.js';
 import { Credentials } from '../krb5/credentials.js';
 import {
@@ -50,6 +50,9 @@ export interface AcceptorContext extends SecurityContext {
   /** Details of the accepted AP-REQ (GSS flags, ticket times, the keytab key used). */
   readonly accepted: Krb5Accepted | undefined;
 }
+
+/** Stands for "no realm given" while parsing the principal option (never a real realm). */
+const NO_REALM = '\u0000';
 
 function isRawKrb5Token(token: Uint8Array): boolean {
   // 0x60 + length + OID: a SPNEGO InitialContextToken carries the SPNEGO OID instead.
@@ -105,11 +108,39 @@ class Acceptor extends PerMessageOps implements AcceptorContext {
     return this.keytab;
   }
 
-  private async acceptKrb5(token: Uint8Array): Promise<Krb5Accepted> {
+  /**
+   * The `principal` option as a Principal. Without a realm (`HTTP/web.example.com`) it is the
+   * realm the keytab holds those keys for, else krb5.conf's default_realm (as MIT would parse it).
+   */
+  private servicePrincipal(keytab: Keytab): Principal | undefined {
     const p = this.o.principal;
+    if (p === undefined || typeof p !== 'string') return p;
+    const parsed = parsePrincipal(p, NO_REALM);
+    if (parsed.realm !== NO_REALM) return parsed;
+    const realms = [
+      ...new Set(
+        keytab.entries
+          .filter((e) => principalsEqual(e.principal, { ...parsed, realm: e.principal.realm }))
+          .map((e) => e.principal.realm),
+      ),
+    ];
+    const dflt = this.o.config?.libdefaults.defaultRealm;
+    const realm = realms.length === 1 ? realms[0] : dflt;
+    if (realm === undefined)
+      throw new ConfigError(
+        'BAD_OPTION',
+        `principal ${p} has no realm and the keytab holds it in ${realms.length === 0 ? 'no realm' : realms.join(', ')}`,
+        { hint: `name the realm: ${p}@REALM` },
+      );
+    return { ...parsed, realm };
+  }
+
+  private async acceptKrb5(token: Uint8Array): Promise<Krb5Accepted> {
+    const keytab = await this.loadKeytab();
+    const p = this.servicePrincipal(keytab);
     const accepted = acceptApReq(token, {
-      keytab: await this.loadKeytab(),
-      ...(p === undefined ? {} : { principal: typeof p === 'string' ? parsePrincipal(p) : p }),
+      keytab,
+      ...(p === undefined ? {} : { principal: p }),
       ...(this.o.clockskew === undefined ? {} : { clockskew: this.o.clockskew }),
       ...(this.o.channelBindings ? { channelBindings: this.o.channelBindings } : {}),
       ...(this.o.replayCache ? { replayCache: this.o.replayCache } : {}),
