@@ -11,7 +11,12 @@ import {
   OID_KRB5,
 } from '../asn1/index.js';
 import { type Keytab, parseKeytab, readKeytab } from '../ccache/keytab.js';
-import { type Principal, parsePrincipal, principalsEqual, unparsePrincipal } from '../ccache/principal-text.js';
+import {
+  type Principal,
+  parsePrincipal,
+  principalsEqual,
+  unparsePrincipal,
+} from '../ccache/principal-text.js';
 import { Asn1Error, ConfigError, SPNEGOExchangeError } from '../errors.js';
 import type { Krb5Config } from '../krb5/config.js';
 import { Credentials } from '../krb5/credentials.js';
