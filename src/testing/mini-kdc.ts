@@ -86,6 +86,16 @@ const DEFAULT_ENCTYPES = [
 
 const krbtgt = (realm: string, issuer: string): string => `krbtgt/${realm}@${issuer}`;
 
+/** Longest client-controlled string a request record keeps. */
+const MAX_RECORD_TEXT = 512;
+
+function clip(s: string | undefined): string | undefined {
+  if (s === undefined || s.length <= MAX_RECORD_TEXT) return s;
+  // A copy, not a slice: V8 slices keep the whole parent string alive.
+  const head = new TextDecoder().decode(new TextEncoder().encode(s.slice(0, MAX_RECORD_TEXT)));
+  return `${head}… (${s.length} characters)`;
+}
+
 function specOf(p: string | PrincipalSpec): PrincipalSpec {
   return typeof p === 'string' ? { name: p } : p;
 }
@@ -258,12 +268,16 @@ export class MiniKdc {
     this.records.length = 0;
   }
 
-  /** Keeps the record log bounded for a long-running KDC: the oldest tenth goes when it is full. */
+  /**
+   * Keeps the record log bounded for a long-running KDC: the oldest tenth goes when it is full,
+   * and the text a client controls (names, realms echoed in reasons) is clipped, so 64 KiB
+   * requests cannot make each record weigh 64 KiB.
+   */
   private record(r: KdcRequestRecord): void {
     const max = Math.max(1, this.opts.maxRecords ?? 100_000);
     if (this.records.length >= max)
       this.records.splice(0, Math.max(1, this.records.length - max + Math.ceil(max / 10)));
-    this.records.push(r);
+    this.records.push({ ...r, client: clip(r.client), server: clip(r.server), reason: clip(r.reason) });
   }
 
   async stop(): Promise<void> {

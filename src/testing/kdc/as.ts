@@ -16,7 +16,7 @@ import {
 } from '../../asn1/index.js';
 import { NameType, type PrincipalName } from '../../asn1/types.js';
 import { TicketFlag } from '../../ccache/flags.js';
-import { parsePrincipal } from '../../ccache/principal-text.js';
+import { parsePrincipal, unparsePrincipal } from '../../ccache/principal-text.js';
 import { decrypt, encrypt, generateRandomKey, isEnctypeSupported } from '../../crypto/index.js';
 import { KdcOption } from '../../krb5/kdc-reply.js';
 import { type KdcContext, KdcErr, KdcFailure, requestedEnd, secondsOf } from './context.js';
@@ -65,29 +65,51 @@ function methodData(k: PrincipalKey): Uint8Array {
   ]);
 }
 
-/** The session key enctype: the client's most preferred one the server also has (MIT's rule). */
+/**
+ * The session key enctype: the client's most preferred one the server also has a key of (MIT's
+ * rule). None in common → KDC_ERR_ETYPE_NOSUPP: a session key the service may not implement is
+ * never handed out.
+ */
 export function sessionEnctype(etypes: readonly number[], server: PrincipalRecord): number {
-  const usable = etypes.filter((e) => isEnctypeSupported(e));
-  const chosen = usable.find((e) => keyFor(server, e) !== undefined) ?? usable[0];
+  const chosen = etypes.find((e) => isEnctypeSupported(e) && keyFor(server, e) !== undefined);
   if (chosen === undefined)
-    throw new KdcFailure(KdcErr.ETYPE_NOSUPP, `no supported enctype among ${etypes.join(', ')}`);
+    throw new KdcFailure(
+      KdcErr.ETYPE_NOSUPP,
+      `no enctype among ${etypes.join(', ')} that both this KDC and ${unparsePrincipal(server.principal)} support`,
+    );
   return chosen;
 }
 
-function verifyTimestamp(ctx: KdcContext, client: PrincipalRecord, pa: PaData): PrincipalKey {
+/**
+ * Checks PA-ENC-TIMESTAMP. Whatever is wrong with it (not DER, an enctype the client has no key
+ * of, the wrong key, not a PA-ENC-TS-ENC inside) is KDC_ERR_PREAUTH_FAILED with the METHOD-DATA
+ * hint for `hint`, the key the client should use — as MIT answers, so a client can retry.
+ */
+function verifyTimestamp(
+  ctx: KdcContext,
+  client: PrincipalRecord,
+  pa: PaData,
+  hint: PrincipalKey,
+): PrincipalKey {
+  const failed = (why?: string): KdcFailure =>
+    new KdcFailure(
+      KdcErr.PREAUTH_FAILED,
+      why ? `Preauthentication failed: ${why}` : 'Preauthentication failed',
+      methodData(hint),
+    );
   let enc: ReturnType<typeof decodeEncryptedData>;
   try {
     enc = decodeEncryptedData(pa.padataValue);
   } catch {
-    throw new KdcFailure(KdcErr.PREAUTH_FAILED, 'malformed PA-ENC-TIMESTAMP');
+    throw failed('malformed PA-ENC-TIMESTAMP');
   }
   const k = keyFor(client, enc.etype);
-  if (!k) throw new KdcFailure(KdcErr.ETYPE_NOSUPP, `the client has no key of enctype ${enc.etype}`);
+  if (!k) throw failed(`the client has no key of enctype ${enc.etype}`);
   let ts: ReturnType<typeof decodePaEncTsEnc>;
   try {
     ts = decodePaEncTsEnc(decrypt(k.key, USAGE_PA_ENC_TIMESTAMP, enc.cipher));
   } catch {
-    throw new KdcFailure(KdcErr.PREAUTH_FAILED, 'Preauthentication failed', methodData(k));
+    throw failed();
   }
   const when = ts.patimestamp.getTime() + Math.floor((ts.pausec ?? 0) / 1000);
   if (Math.abs(when - ctx.now()) > ctx.policy.clockSkew * 1000) {
@@ -120,7 +142,7 @@ export function handleAsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
       methodData(preferred),
     );
   // The reply is encrypted in the key the client just proved it holds.
-  const replyKey = verifyTimestamp(ctx, client, ts);
+  const replyKey = verifyTimestamp(ctx, client, ts, preferred);
 
   const now = Math.floor(ctx.now() / 1000) * 1000;
   if (body.from !== undefined && body.from.getTime() > now + ctx.policy.clockSkew * 1000) {

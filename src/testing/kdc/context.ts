@@ -16,9 +16,11 @@ export const KdcErr = {
   PADATA_TYPE_NOSUPP: 16,
   PREAUTH_FAILED: 24,
   PREAUTH_REQUIRED: 25,
+  SERVER_NOMATCH: 26,
   BAD_INTEGRITY: 31,
   TKT_EXPIRED: 32,
   TKT_NYV: 33,
+  NOT_US: 35,
   BADMATCH: 36,
   SKEW: 37,
   MSG_TYPE: 40,
@@ -52,6 +54,11 @@ export interface KdcContext {
 export class KdcFailure extends SpnegoError {
   readonly errorCode: number;
   readonly eData: Uint8Array | undefined;
+  /**
+   * The client the refused request was for, once the KDC knows it (a TGS-REQ's TGT client):
+   * MIT names it in the KRB-ERROR's crealm/cname.
+   */
+  client: { crealm: Realm; cname: PrincipalName } | undefined;
   constructor(errorCode: number, message: string, eData?: Uint8Array) {
     super(`KDC_ERROR_${errorCode}`, message);
     this.errorCode = errorCode;

@@ -91,8 +91,9 @@ export function handleKdcRequest(ctx: KdcContext, bytes: Uint8Array): Handled {
     const code = e instanceof KdcFailure ? e.errorCode : KdcErr.GENERIC;
     const reason = e instanceof Error ? e.message : String(e);
     const eData = e instanceof KdcFailure ? e.eData : undefined;
+    const client = e instanceof KdcFailure ? e.client : undefined;
     return {
-      reply: krbErrorBytes(ctx, code, target, reason, eData),
+      reply: krbErrorBytes(ctx, code, client ? { ...target, ...client } : target, reason, eData),
       record: { ...record, errorCode: code, errorName: krbErrorName(code), reason },
     };
   }

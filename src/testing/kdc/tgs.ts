@@ -58,17 +58,15 @@ function decryptOr(code: number, what: string, f: () => Uint8Array): Uint8Array 
 }
 
 /** Opens the AP-REQ of PA-TGS-REQ and checks it against the request it came with. */
-function verifyApReq(ctx: KdcContext, req: KdcReq, renewing: boolean): VerifiedTgsReq {
-  const body = req.reqBody;
+function verifyApReq(
+  ctx: KdcContext,
+  req: KdcReq,
+  onClient: (c: NonNullable<KdcFailure['client']>) => void,
+): VerifiedTgsReq {
   const pa = req.padata?.find((p) => p.padataType === PaDataType.TGS_REQ);
   if (!pa) throw new KdcFailure(KdcErr.PADATA_TYPE_NOSUPP, 'TGS-REQ without PA-TGS-REQ');
   const apReq = decodeApReq(pa.padataValue);
   const ticket = apReq.ticket;
-  // A TGT for this realm (ours or a cross-realm one another realm issued with our shared key);
-  // any other ticket only to be renewed.
-  const isOurTgt = isTgs(ticket.sname) && ticket.sname.nameString[1] === body.realm;
-  if (!isOurTgt && !renewing)
-    throw new KdcFailure(KdcErr.BADOPTION, 'the PA-TGS-REQ ticket is not a TGT for this realm');
   const ticketServer = ctx.db.get(ticket.sname, ticket.realm);
   if (!ticketServer)
     throw new KdcFailure(KdcErr.S_PRINCIPAL_UNKNOWN, 'no key for the ticket in the PA-TGS-REQ');
@@ -84,6 +82,7 @@ function verifyApReq(ctx: KdcContext, req: KdcReq, renewing: boolean): VerifiedT
   const tgt = decodeEncTicketPart(
     decryptOr(KdcErr.BAD_INTEGRITY, 'ticket', () => decrypt(tk.key, USAGE_TICKET, ticket.encPart.cipher)),
   );
+  onClient({ crealm: tgt.crealm, cname: tgt.cname });
   const sessionKey = makeKey(tgt.key.keytype, tgt.key.keyvalue);
   if (apReq.authenticator.etype !== sessionKey.enctype)
     throw new KdcFailure(KdcErr.BAD_INTEGRITY, 'authenticator enctype differs from the session key');
@@ -176,6 +175,23 @@ function transited(v: VerifiedTgsReq): EncTicketPart['transited'] {
 }
 
 export function handleTgsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
+  // Once the TGT is open, a refusal names its client in the KRB-ERROR, as MIT's does.
+  let client: KdcFailure['client'];
+  try {
+    return serveTgsReq(ctx, req, (c) => {
+      client = c;
+    });
+  } catch (e) {
+    if (e instanceof KdcFailure && client && !e.client) e.client = client;
+    throw e;
+  }
+}
+
+function serveTgsReq(
+  ctx: KdcContext,
+  req: KdcReq,
+  onClient: (c: NonNullable<KdcFailure['client']>) => void,
+): Uint8Array {
   const body = req.reqBody;
   if (!ctx.db.realms.includes(body.realm))
     throw new KdcFailure(KdcErr.WRONG_REALM, `realm ${body.realm} is not served here`);
@@ -184,9 +200,20 @@ export function handleTgsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
     throw new KdcFailure(KdcErr.BADOPTION, 'VALIDATE, PROXY and user-to-user are not supported by MiniKdc');
   }
   const renewing = (opt & KdcOption.RENEW) !== 0;
-  const v = verifyApReq(ctx, req, renewing);
+  const v = verifyApReq(ctx, req, onClient);
   const tgt = v.tgt;
   const now = Math.floor(ctx.now() / 1000) * 1000;
+  // The ticket presented (RFC 4120 §3.3.2): a TGT for this realm (ours, or a cross-realm one
+  // another realm issued with the key we share); any other ticket only to be renewed, and then
+  // only one of a server of this realm, for that very server. In MIT's order: RENEW of a ticket
+  // that is not renewable first (BADOPTION), then KRB_AP_ERR_NOT_US or KDC_ERR_SERVER_NOMATCH.
+  if (renewing && ((tgt.flags & TicketFlag.RENEWABLE) === 0 || !tgt.renewTill))
+    throw new KdcFailure(KdcErr.BADOPTION, 'the ticket is not renewable');
+  const isOurTgt = isTgs(v.ticket.sname) && v.ticket.sname.nameString[1] === body.realm;
+  if (!isOurTgt && (!renewing || v.ticket.realm !== body.realm))
+    throw new KdcFailure(KdcErr.NOT_US, 'the PA-TGS-REQ ticket is not a TGT for this realm');
+  if (renewing && !(body.sname && sameName(body.sname, v.ticket.sname)))
+    throw new KdcFailure(KdcErr.SERVER_NOMATCH, 'the server requested is not the one of the ticket to renew');
 
   let server: PrincipalRecord;
   let sname: PrincipalName;
@@ -198,8 +225,7 @@ export function handleTgsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
   let caddr = tgt.caddr;
   if (renewing) {
     // RFC 4120 §3.3.3.1: same ticket, same session key, new times up to renew-till.
-    if ((tgt.flags & TicketFlag.RENEWABLE) === 0 || !tgt.renewTill)
-      throw new KdcFailure(KdcErr.BADOPTION, 'the ticket is not renewable');
+    if (!tgt.renewTill) throw new KdcFailure(KdcErr.BADOPTION, 'the ticket is not renewable');
     if (tgt.renewTill.getTime() < now)
       throw new KdcFailure(KdcErr.TKT_EXPIRED, 'the renewable lifetime has ended');
     server = v.ticketServer;
