@@ -124,6 +124,11 @@ describe('negotiateOffer', () => {
       `Basic ${fill('a=b,')}`,
       fill('Negotiate ,'),
       fill('"'),
+      // Quote-aware recovery after a malformed element (review-challenge2).
+      fill('a "'),
+      `Foo ${fill('"\\')}`,
+      fill('x"a,"'),
+      `Foo x${fill('",')}`,
     ];
     for (const input of inputs) {
       const t0 = performance.now();

@@ -2,7 +2,7 @@
 // from the URL host, and option validation at creation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, SPNEGOExchangeError } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors.js';
 import { negotiateOffer, parseChallenges } from '../../src/http/challenge.js';
 import { negotiateFetch } from '../../src/http/fetch.js';
 import { type NegotiateOptions, resolveOptions, targetFor } from '../../src/http/options.js';
@@ -36,21 +36,6 @@ describe('review: malformed challenge elements and quoted-strings', () => {
     assert.equal(negotiateOffer('Bearer abc==, Negotiate = "x"').offered, false);
     // …while `Negotiate` with a padded token68 is still a challenge.
     assert.equal(parseChallenges('Negotiate YQ==, Basic realm="r"')[0]?.token68, 'YQ==');
-  });
-
-  it('quote-aware recovery stays linear on adversarial input', () => {
-    const MB = 1 << 20;
-    const fill = (unit: string): string => unit.repeat(Math.ceil(MB / unit.length)).slice(0, MB);
-    for (const input of [fill('a "'), `Foo ${fill('"\\')}`, fill('x"a,"'), `Foo x${fill('",')}`]) {
-      const t0 = performance.now();
-      try {
-        negotiateOffer(input);
-      } catch (e) {
-        assert.ok(e instanceof SPNEGOExchangeError, String(e));
-      }
-      const ms = performance.now() - t0;
-      assert.ok(ms < 2000, `${JSON.stringify(input.slice(0, 20))}…: ${ms.toFixed(0)} ms`);
-    }
   });
 });
 
