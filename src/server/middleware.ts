@@ -214,15 +214,17 @@ export function negotiateHandler<A extends unknown[]>(
       ...rest,
     );
     if (!r.wwwAuthenticate) return res;
+    // Appended, not set: a challenge the handler gave itself (`Bearer` on its own 401) stays, as
+    // mod_auth_gssapi adds its token beside the application's headers.
     try {
       // In place when the headers are mutable: a 101 (Deno's WebSocket upgrade) cannot be rebuilt.
-      res.headers.set('WWW-Authenticate', r.wwwAuthenticate);
+      res.headers.append('WWW-Authenticate', r.wwwAuthenticate);
       return res;
     } catch {
       // Immutable headers (e.g. a Response from fetch()): copy it below.
     }
     const headers = new Headers(res.headers);
-    headers.set('WWW-Authenticate', r.wwwAuthenticate);
+    headers.append('WWW-Authenticate', r.wwwAuthenticate);
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
   };
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { base64Encode } from '../../src/http/base64.js';
+import { parseChallenges } from '../../src/http/challenge.js';
 import { negotiateHandler } from '../../src/server/index.js';
 import { createInitiatorContext } from '../../src/spnego/index.js';
 import { mint } from '../gss/helpers.js';
@@ -55,5 +56,25 @@ describe('negotiateHandler review', () => {
     assert.equal(res.headers.get('X-A'), '1');
     assert.match(res.headers.get('WWW-Authenticate') ?? '', /^Negotiate /);
     assert.equal(await res.text(), 'body');
+  });
+
+  it('keeps a challenge the handler set itself and adds the AP-REP beside it', async () => {
+    const { req, keytab } = await request();
+    const h = negotiateHandler(
+      () =>
+        new Response('no scope', {
+          status: 401,
+          headers: { 'WWW-Authenticate': 'Bearer error="insufficient_scope"' },
+        }),
+      { keytab },
+    );
+    const res = await h(req);
+    assert.equal(res.status, 401);
+    const offered = parseChallenges(res.headers.get('WWW-Authenticate') ?? '');
+    assert.deepEqual(
+      offered.map((c) => c.scheme.toLowerCase()),
+      ['bearer', 'negotiate'],
+    );
+    assert.ok(offered[1]?.token68, 'the AP-REP is still there');
   });
 });
