@@ -81,6 +81,120 @@ export function parseDuration(s: string): number | undefined {
   return sumParts(parts, raws);
 }
 
+type DeltatToken =
+  | { t: 'num'; v: number; digits: number }
+  | { t: '-' | ':' | 'd' | 'h' | 'm' | 's' | 'ws' | 'end' };
+
+const DELTAT_UNIT_RANK = 'dhms';
+
+/**
+ * A duration exactly as MIT's krb5_string_to_deltat reads it (checked against MIT 1.20), for
+ * config values that parseDuration rejects. MIT stops at the first character that is not a digit,
+ * `-`, `:`, `d`, `h`, `m`, `s` or a blank and uses what came before: "10hours" is 10h, "1day"
+ * 1d, "1D" and "10x" are 1 and 10 seconds, "1.5h" is 1 second. Colon fields are one or two
+ * digits with no 0..59 check ("1:60" is two hours), the days form needs seconds ("1-02:00:00").
+ * No blank between a number and its unit, no `+`; blanks may trail a d, h or m part only.
+ */
+export function parseMitDeltat(s: string): number | undefined {
+  if (s.length > 256) return undefined;
+  const toks: DeltatToken[] = [];
+  for (let i = 0; ; ) {
+    const c = s.charAt(i);
+    if (c >= '0' && c <= '9') {
+      let j = i;
+      while (j < s.length && s.charAt(j) >= '0' && s.charAt(j) <= '9') j++;
+      const v = Number(s.slice(i, j));
+      if (v > INT32_MAX) return undefined;
+      toks.push({ t: 'num', v, digits: j - i });
+      i = j;
+    } else if (c !== '' && '-:dhms'.includes(c)) {
+      toks.push({ t: c as '-' | ':' | 'd' | 'h' | 'm' | 's' });
+      i++;
+    } else if (c === ' ' || c === '\t' || c === '\n') {
+      i++;
+      while (/^[ \t\n\v\f\r]$/.test(s.charAt(i))) i++;
+      toks.push({ t: 'ws' });
+    } else {
+      toks.push({ t: 'end' });
+      break;
+    }
+  }
+  let p = 0;
+  const peek = (): DeltatToken => toks[p] as DeltatToken;
+  const wsnum = (): number | undefined => {
+    const save = p;
+    if (peek().t === 'ws') p++;
+    const neg = peek().t === '-';
+    if (neg) p++;
+    const tk = peek();
+    if (tk.t !== 'num') {
+      p = save;
+      return undefined;
+    }
+    p++;
+    return neg ? -tk.v : tk.v;
+  };
+  const num2 = (): number | undefined => {
+    const tk = peek();
+    if (tk.t !== 'num' || tk.digits > 2) return undefined;
+    p++;
+    return tk.v;
+  };
+  const expect = (t: DeltatToken['t']): boolean => {
+    if (peek().t !== t) return false;
+    p++;
+    return true;
+  };
+  const first = wsnum();
+  if (first === undefined) return undefined;
+  const lead = peek().t;
+  if (lead === 'end') return first;
+  if (lead === ':') {
+    p++;
+    const m = num2();
+    if (m === undefined) return undefined;
+    let sec = 0;
+    if (expect(':')) {
+      const v = num2();
+      if (v === undefined) return undefined;
+      sec = v;
+    }
+    if (peek().t !== 'end') return undefined;
+    return sumParts([first * 3600, m * 60, sec], [first]);
+  }
+  if (lead === '-') {
+    p++;
+    const h = num2();
+    if (h === undefined || !expect(':')) return undefined;
+    const m = num2();
+    if (m === undefined || !expect(':')) return undefined;
+    const sec = num2();
+    if (sec === undefined || peek().t !== 'end') return undefined;
+    return sumParts([first * 86400, h * 3600, m * 60, sec], [first]);
+  }
+  let rank = DELTAT_UNIT_RANK.indexOf(lead);
+  if (rank < 0) return undefined;
+  p++;
+  const parts = [first * (UNIT[lead] as number)];
+  const raws = [first];
+  while (peek().t !== 'end') {
+    if (rank === 3) return undefined; // nothing may follow an `s` part
+    const n = wsnum();
+    if (n === undefined) {
+      // Only blanks may trail a d, h or m part.
+      return expect('ws') && peek().t === 'end' ? sumParts(parts, raws) : undefined;
+    }
+    const u = peek().t;
+    const r = DELTAT_UNIT_RANK.indexOf(u);
+    if (r <= rank) return undefined;
+    rank = r;
+    p++;
+    parts.push(n * (UNIT[u] as number));
+    raws.push(n);
+  }
+  return sumParts(parts, raws);
+}
+
 function sumParts(parts: readonly number[], raws: readonly number[]): number | undefined {
   if (raws.some((n) => Math.abs(n) > INT32_MAX)) return undefined;
   let total = 0;

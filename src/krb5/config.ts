@@ -3,7 +3,13 @@
 // File reading (KRB5_CONFIG, includes) lives in config-load.ts; this part is pure.
 import { isEnctypeWeak, MIT_DEFAULT_ENCTYPES } from '../crypto/index.js';
 import { ConfigError } from '../errors.js';
-import { parseBoolean, parseDuration, parseEnctypeList, parseInteger } from './config-values.js';
+import {
+  parseBoolean,
+  parseDuration,
+  parseEnctypeList,
+  parseInteger,
+  parseMitDeltat,
+} from './config-values.js';
 import { type IncludeResolver, type Profile, type ProfileValue, parseProfile } from './profile.js';
 
 /** [libdefaults], typed, with MIT 1.20's defaults for anything unset. Durations are in seconds. */
@@ -110,12 +116,17 @@ function bool(look: Lookup, key: string, dflt: boolean): boolean {
   return b;
 }
 
-function duration(look: Lookup, key: string, dflt: number): number {
+function duration(look: Lookup, key: string, dflt: number, warnings?: string[]): number {
   const v = look(key);
   if (v === undefined) return dflt;
   const d = parseDuration(v.value);
-  if (d === undefined) throw badValue(v, key, 'a duration (e.g. 3600, 10h, 1d 2h, 36:00)');
-  return d;
+  if (d !== undefined) return d;
+  // MIT reads more than the clean forms ("24hrs" is 24h, "1:90" is 2h30m, "1D" is 1 second):
+  // take what MIT takes, and say so, rather than refuse a file MIT accepts.
+  const mit = parseMitDeltat(v.value);
+  if (mit === undefined) throw badValue(v, key, 'a duration (e.g. 3600, 10h, 1d 2h, 36:00)');
+  warnings?.push(`${where(v)}: ${key} = ${JSON.stringify(v.value)} is read as ${mit} seconds, as MIT does`);
+  return mit;
 }
 
 function integer(look: Lookup, key: string, dflt: number): number {
@@ -159,10 +170,10 @@ function buildLibdefaults(look: Lookup, warnings: string[]): Libdefaults {
     permittedEnctypes,
     defaultTgsEnctypes: enctypes('default_tgs_enctypes', permittedEnctypes),
     defaultTktEnctypes: enctypes('default_tkt_enctypes', permittedEnctypes),
-    ...realmLibdefaults(look),
-    clockskew: duration(look, 'clockskew', 300),
-    kdcTimeout: look('kdc_timeout') === undefined ? undefined : duration(look, 'kdc_timeout', 0),
-    requestTimeout: duration(look, 'request_timeout', 0),
+    ...realmLibdefaults(look, warnings),
+    clockskew: duration(look, 'clockskew', 300, warnings),
+    kdcTimeout: look('kdc_timeout') === undefined ? undefined : duration(look, 'kdc_timeout', 0, warnings),
+    requestTimeout: duration(look, 'request_timeout', 0, warnings),
     defaultCcacheName: look('default_ccache_name')?.value ?? 'FILE:/tmp/krb5cc_%{uid}',
     defaultKeytabName: look('default_keytab_name')?.value ?? 'FILE:/etc/krb5.keytab',
     defaultClientKeytabName: look('default_client_keytab_name')?.value,
@@ -173,14 +184,14 @@ function buildLibdefaults(look: Lookup, warnings: string[]): Libdefaults {
   };
 }
 
-function realmLibdefaults(look: Lookup): RealmLibdefaults {
+function realmLibdefaults(look: Lookup, warnings?: string[]): RealmLibdefaults {
   return {
     forwardable: bool(look, 'forwardable', false),
     proxiable: bool(look, 'proxiable', false),
     noaddresses: bool(look, 'noaddresses', true),
     canonicalize: bool(look, 'canonicalize', false),
-    renewLifetime: duration(look, 'renew_lifetime', 0),
-    ticketLifetime: duration(look, 'ticket_lifetime', 86400),
+    renewLifetime: duration(look, 'renew_lifetime', 0, warnings),
+    ticketLifetime: duration(look, 'ticket_lifetime', 86400, warnings),
   };
 }
 

@@ -117,13 +117,33 @@ export async function locateKdcs(
   );
 }
 
+/**
+ * What MIT's host-string parser reads of a [realms] server value: the host ends at a blank, a
+ * colon or (for `[v6]`) the `]`, and a blank there ends the entry; the rest is ignored. So
+ * `kdc = kdc1.example.com  # primary` is kdc1.example.com:88 and `kdc = a b` is a (MIT 1.20),
+ * while `kdc = a:88 # x` stays malformed, as in MIT (its port must run to the end).
+ */
+function mitServerSpec(spec: string): string {
+  const proto = /^(tcp|udp)\//i.test(spec) ? 4 : 0;
+  const body = spec.slice(proto);
+  let end: number;
+  if (body.startsWith('[')) {
+    const close = body.indexOf(']');
+    end = close >= 0 && /^\s/.test(body.charAt(close + 1)) ? close + 1 : -1;
+  } else {
+    const m = /^[^\s:]*(?=\s)/.exec(body);
+    end = m === null ? -1 : m[0].length;
+  }
+  return end < 0 ? spec : spec.slice(0, proto + end);
+}
+
 function kdcsFromConfig(values: readonly ProfileValue[]): KdcAddress[] {
   const out: KdcAddress[] = [];
   for (const v of values) {
     const spec = v.value.trim();
     // A Unix socket path (MIT) or an MS-KKDCP https URL: not something we can reach.
     if (spec.startsWith('/') || /^https?:\/\//i.test(spec)) continue;
-    const hp = parseHostPort(spec, KDC_PORT);
+    const hp = parseHostPort(mitServerSpec(spec), KDC_PORT);
     if (hp === undefined) {
       throw new ConfigError(
         'CONFIG_VALUE',
