@@ -5,16 +5,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-PACKAGES="krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi curl python3-gssapi python3-requests-kerberos"
+# Every real peer the interop suites start (see shared INTEROP.md); one apt-get for all of them.
+PACKAGES="krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi curl python3-gssapi python3-requests-kerberos \
+  redis-server slapd ldap-utils libsasl2-modules-gssapi-mit sasl2-bin squid sssd-kcm krb5-k5tls python3-kdcproxy \
+  libapache2-mod-wsgi-py3 libkrb5-dev dnsmasq-base samba samba-ad-dc python3-samba winbind"
+# A file per package group that tells whether it is installed (binaries are looked up on PATH + sbin).
+PEER_FILES="/usr/lib/apache2/modules/mod_auth_gssapi.so /usr/lib/apache2/modules/mod_wsgi.so \
+  /usr/lib/x86_64-linux-gnu/krb5/plugins/tls/k5tls.so /usr/lib/python3/dist-packages/kdcproxy/__init__.py \
+  /usr/libexec/sssd/sssd_kcm /usr/include/gssapi/gssapi.h"
+PEER_BINARIES="apache2 curl redis-server slapd ldapwhoami sasl-sample-server sasl-sample-client squid dnsmasq samba samba-tool"
 NEEDED_BINARIES="krb5kdc kdb5_util kadmin.local kinit kvno klist kdestroy"
 
 have() { PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }
 
 missing=""
 for b in $NEEDED_BINARIES; do have "$b" || missing="$missing $b"; done
-# apache2 + mod_auth_gssapi are for the HTTP interop tests; install them alongside when we can.
-if ! have apache2 || [ ! -e /usr/lib/apache2/modules/mod_auth_gssapi.so ] || ! have curl \
-  || ! /usr/bin/python3 -c 'import gssapi, requests_kerberos' >/dev/null 2>&1; then apache_missing=1; else apache_missing=0; fi
+# The other peers (Apache, redis, slapd, squid, KCM daemons, Samba, kdcproxy) are installed alongside when we can.
+apache_missing=0
+for b in $PEER_BINARIES; do have "$b" || apache_missing=1; done
+for f in $PEER_FILES; do [ -e "$f" ] || apache_missing=1; done
+/usr/bin/python3 -c 'import gssapi, requests_kerberos' >/dev/null 2>&1 || apache_missing=1
 
 if [ -n "$missing" ] || [ "$apache_missing" = 1 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
