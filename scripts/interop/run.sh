@@ -93,7 +93,12 @@ trap cleanup EXIT INT TERM
 
 # Own process group (set -m), so cleanup can signal the runner and every child it spawned.
 set -m
-node scripts/run-tests.mjs test/interop "$@" &
+# `npm run test:interop -- test/interop/x.test.ts …` runs just those files; flags pass through.
+roots=()
+flags=()
+for a in "$@"; do case "$a" in --*) flags+=("$a") ;; *) roots+=("$a") ;; esac; done
+[ "${#roots[@]}" -gt 0 ] || roots=(test/interop)
+node scripts/run-tests.mjs "${roots[@]}" "${flags[@]}" &
 runner_pid=$!
 set +m
 wait "$runner_pid"
