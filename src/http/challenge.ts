@@ -11,7 +11,7 @@
 // real scan), so a hostile megabyte-long header costs linear time. Malformed pieces are skipped
 // up to the next comma, as browsers do, rather than failing the whole header.
 import { SPNEGOExchangeError } from '../errors.js';
-import { base64Decode } from './base64.js';
+import { base64Decode } from '../spnego/base64.js';
 
 export interface Challenge {
   /** As the server wrote it; compare case-insensitively (RFC 7235 §2.1). */

@@ -10,8 +10,8 @@ import type { Principal } from '../ccache/principal-text.js';
 import { unparsePrincipal } from '../ccache/principal-text.js';
 import { MutualAuthenticationError, SPNEGOExchangeError } from '../errors.js';
 import { describeBytes, type NamespacedLog } from '../runtime/log.js';
+import { base64Encode } from '../spnego/base64.js';
 import type { SecurityContext } from '../spnego/types.js';
-import { base64Encode } from './base64.js';
 import { type NegotiateOffer, negotiateOffer } from './challenge.js';
 import { DISABLED, OPTIONAL, REQUIRED, type ResolvedOptions, targetFor } from './options.js';
 

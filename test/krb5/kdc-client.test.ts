@@ -1,4 +1,4 @@
-// Review findings on the KDC client (src/krb5 outside gss/), each pinned against a KDC double or
+// The KDC client (src/krb5 outside gss/), each pinned against a KDC double or
 // MiniKdc: a busy KDC is skipped as MIT does, client referrals (RFC 6806 §7) are followed, the
 // hierarchical cross-realm path goes through the common parent realm, and service tickets are
 // never handed to a different client than the one that asked.
@@ -33,7 +33,7 @@ import { doubleConfig, fakeTicket, kdcDoubles, tgsName, withFakeTgt } from './kd
 
 const REALM = 'HOSTILE.TEST';
 const OTHER = 'OTHER.TEST';
-const PASSWORD = 'review-kdc2-pw';
+const PASSWORD = 'kdc-client-pw';
 const ETYPE = 18;
 
 // ---- a small TCP KDC double (RFC 4120 §7.2.2 framing) ----
@@ -378,11 +378,11 @@ describe('hierarchical cross-realm path without [capaths]', () => {
 describe('service tickets across a ccache replaced by another principal', () => {
   it('a request made after kinit as bob never gets the ticket alice’s in-flight request obtains', async () => {
     const SPN = 'HTTP/localhost';
-    const pw = 'pw-review-kdc2';
+    const pw = 'pw-kdc-client';
     const kdc = await MiniKdc.start({
       principals: [{ name: 'alice', password: pw }, { name: 'bob', password: pw }, SPN],
     });
-    const dir = mkdtempSync(join(tmpdir(), 'review-kdc2-'));
+    const dir = mkdtempSync(join(tmpdir(), 'spnego-kdc-client-'));
     try {
       const path = join(dir, 'cc');
       const cfg = kdc.clientConfig();

@@ -1,4 +1,4 @@
-// Review findings on the client side of src/krb5, each pinned by a hermetic test against MiniKdc.
+// Credentials (src/krb5/credentials.ts) under a changing ccache, each pinned by a hermetic test against MiniKdc.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ describe('a ccache destroyed under running credentials (kdestroy)', () => {
   let dir: string;
   before(async () => {
     kdc = await MiniKdc.start({ principals: [{ name: 'alice', password: PASSWORD }, SPN, 'HTTP/other'] });
-    dir = mkdtempSync(join(tmpdir(), 'review-kdestroy-'));
+    dir = mkdtempSync(join(tmpdir(), 'spnego-kdestroy-'));
   });
   after(async () => {
     await kdc.stop();
