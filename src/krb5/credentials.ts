@@ -2,42 +2,47 @@
 // service tickets obtained with it. Service tickets are cached in memory by server name,
 // fetched single-flight, written back to the FILE ccache as MIT does, refreshed when the
 // ccache file is replaced (the user ran kinit again) and dropped when it is destroyed (kdestroy).
-import { decodeTicket, type Ticket } from '../asn1/index.js';
-import type { EncryptionKey } from '../asn1/types.js';
-import { NameType } from '../asn1/types.js';
+// The class composes small modules: acquisition (keys and AS options), ccache following
+// (replacement, kdestroy, write-back), the TGS path (referrals, cross-realm) and the ticket shapes.
 import { type Ccache, type CcacheCredential, isConfigEntry, newCcache } from '../ccache/ccache.js';
 import { TicketFlag } from '../ccache/flags.js';
-import { findKeytabEntry, type Keytab, readKeytab } from '../ccache/keytab.js';
+import type { Keytab } from '../ccache/keytab.js';
 import { type Principal, parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
 import { defaultCcacheName } from '../ccache/resolve.js';
 import { type CcacheStore, findCcacheForPrincipal, openCcache } from '../ccache/store.js';
-import { isEnctypeSupported, type Key, makeKey, stringToKey } from '../crypto/index.js';
-import { CredentialsError, KerberosError } from '../errors.js';
-import { getEnv } from '../runtime/env.js';
-import { statFile } from '../runtime/fs.js';
+import { isEnctypeSupported } from '../crypto/index.js';
+import { CredentialsError } from '../errors.js';
 import { createLog, type Logger, type NamespacedLog } from '../runtime/log.js';
-import { type AsRequestOptions, type ClientSecret, runAsExchange, tgsPrincipal } from './as.js';
+import { type ClientSecret, runAsExchange } from './as.js';
 import type { Krb5Config } from './config.js';
 import { loadConfig } from './config-load.js';
+import {
+  type AcquireRequestOptions,
+  asRequestOptions,
+  clientKeytabName,
+  keytabSecret,
+  loadKeytab,
+  passwordSecret,
+} from './credentials/acquisition.js';
+import { CcacheFollower } from './credentials/ccache-follow.js';
+import { clientPrincipal, servicePrincipal } from './credentials/names.js';
+import { realmPath, requestWithReferrals, type TgsSession } from './credentials/tgs-path.js';
+import {
+  credToTicket,
+  isTgsName,
+  replyToTicket,
+  type ServiceTicket,
+  secs,
+  tgtOfCred,
+  toDate,
+} from './credentials/tickets.js';
 import { type KdcReply, kdcError, readKdcAnswer, toCcacheCredential } from './kdc-reply.js';
 import { locateKdcs } from './locate.js';
-import { mappedRealmOfHost } from './realm-of-host.js';
 import { buildTgsReq, openTgsRep, type TgsRequestOptions, type TgtCredential, tgsRealmOf } from './tgs.js';
 import { type KdcTransport, sendToKdcs } from './transport.js';
 
-/** A service ticket ready for an AP-REQ. */
-export interface ServiceTicket {
-  client: Principal;
-  server: Principal;
-  ticket: Ticket;
-  ticketBytes: Uint8Array;
-  sessionKey: Key;
-  flags: number;
-  authTime: Date;
-  startTime: Date;
-  endTime: Date;
-  renewTill: Date | undefined;
-}
+export { servicePrincipal } from './credentials/names.js';
+export type { ServiceTicket } from './credentials/tickets.js';
 
 export interface CredentialsOptions {
   /** Parsed krb5.conf; default: loadConfig() (KRB5_CONFIG, else /etc/krb5.conf). */
@@ -53,20 +58,8 @@ export interface CredentialsOptions {
   ccacheCheckIntervalMs?: number;
 }
 
-export interface AcquireOptions extends CredentialsOptions {
-  /** Ticket lifetime in seconds; default ticket_lifetime from krb5.conf. */
-  lifetime?: number;
-  /** Renewable lifetime in seconds; default renew_lifetime from krb5.conf. */
-  renewLifetime?: number;
-  forwardable?: boolean;
-  proxiable?: boolean;
-  canonicalize?: boolean;
-  /** Treat the name as an enterprise principal (`user@domain@REALM`, RFC 6806 §5). */
-  enterprise?: boolean;
-  requestPac?: boolean;
-}
+export interface AcquireOptions extends CredentialsOptions, AcquireRequestOptions {}
 
-const MAX_REFERRALS = 10;
 /** Renew a renewable TGT when less than this remains (seconds). */
 const RENEW_MARGIN = 300;
 
@@ -87,95 +80,6 @@ function defaultTransport(config: Krb5Config, log: NamespacedLog): KdcTransport 
   };
 }
 
-const toDate = (s: number): Date => new Date(s * 1000);
-const secs = (d: Date): number => Math.floor(d.getTime() / 1000);
-
-function isTgsName(p: Principal): boolean {
-  return p.name.nameString.length === 2 && p.name.nameString[0] === 'krbtgt';
-}
-
-function credToTicket(c: CcacheCredential): ServiceTicket {
-  return {
-    client: c.client,
-    server: c.server,
-    ticket: decodeTicket(c.ticket),
-    ticketBytes: c.ticket,
-    sessionKey: makeKey(c.key.keytype, c.key.keyvalue),
-    flags: c.flags,
-    authTime: toDate(c.authTime),
-    startTime: toDate(c.startTime || c.authTime),
-    endTime: toDate(c.endTime),
-    renewTill: c.renewTill ? toDate(c.renewTill) : undefined,
-  };
-}
-
-function replyToTicket(r: KdcReply): ServiceTicket {
-  return {
-    client: r.client,
-    server: r.server,
-    ticket: r.ticket,
-    ticketBytes: r.ticketBytes,
-    sessionKey: keyOf(r.sessionKey),
-    flags: r.flags,
-    authTime: r.authTime,
-    startTime: r.startTime ?? r.authTime,
-    endTime: r.endTime,
-    renewTill: r.renewTill,
-  };
-}
-
-/** A TGT (referral or cross-realm) obtained from a TGS reply, ready to present. */
-function tgtOf(reply: KdcReply): TgtCredential {
-  return {
-    client: reply.client,
-    server: reply.server,
-    ticket: reply.ticket,
-    sessionKey: keyOf(reply.sessionKey),
-  };
-}
-
-function keyOf(k: EncryptionKey): Key {
-  return makeKey(k.keytype, k.keyvalue);
-}
-
-/**
- * Turns a service name into a principal: `HTTP/host@REALM` as given; `HTTP@host` (GSS
- * host-based) or `HTTP/host` gets its realm from [domain_realm], else is left to the KDC to
- * place (a referral, RFC 6806) starting from the client's realm.
- */
-export function servicePrincipal(
-  spn: string | Principal,
-  config: Krb5Config,
-  clientRealm: string,
-): { server: Principal; referral: boolean } {
-  if (typeof spn !== 'string') return { server: spn, referral: false };
-  let text = spn;
-  const at = spn.indexOf('@');
-  if (at > 0 && !spn.includes('/') && spn.indexOf('@', at + 1) < 0) {
-    // GSS_C_NT_HOSTBASED_SERVICE: service@host
-    text = `${spn.slice(0, at)}/${spn.slice(at + 1)}`;
-    const host = spn.slice(at + 1);
-    const realm = mappedRealmOfHost(host, config);
-    const name = { nameType: NameType.SRV_HST, nameString: [spn.slice(0, at), host.toLowerCase()] };
-    return realm === undefined
-      ? { server: { realm: clientRealm, name }, referral: true }
-      : { server: { realm, name }, referral: false };
-  }
-  const hasRealm = /(^|[^\\])@/.test(text);
-  if (hasRealm) {
-    const p = parsePrincipal(text);
-    if (p.name.nameString.length === 2) p.name.nameType = NameType.SRV_HST;
-    return { server: p, referral: false };
-  }
-  const p = parsePrincipal(text, clientRealm);
-  if (p.name.nameString.length === 2) {
-    p.name.nameType = NameType.SRV_HST;
-    const realm = mappedRealmOfHost(p.name.nameString[1] as string, config);
-    if (realm !== undefined) return { server: { ...p, realm }, referral: false };
-  }
-  return { server: p, referral: true };
-}
-
 export class Credentials {
   readonly principal: Principal;
   readonly config: Krb5Config;
@@ -184,16 +88,16 @@ export class Credentials {
   private readonly log: NamespacedLog;
   private readonly writeBack: boolean;
   private readonly ccacheCheckIntervalMs: number;
-  private lastStoreCheck = Number.NEGATIVE_INFINITY;
   /** Where the credentials came from and go back to; undefined for keytab/password in memory. */
-  private store: CcacheStore | undefined;
-  private storeIdentity: string | undefined;
+  private follower: CcacheFollower | undefined;
   private ccache: Ccache;
   /** KDC clock minus ours, in ms. */
   private offsetMs: number;
   private secret: { secret: ClientSecret; acquire: AcquireOptions } | undefined;
   private readonly tickets = new Map<string, ServiceTicket>();
   private readonly inflight = new Map<string, Promise<ServiceTicket>>();
+  /** The TGS path's view of these credentials. */
+  private readonly session: TgsSession;
 
   private constructor(ccache: Ccache, config: Krb5Config, opts: CredentialsOptions) {
     this.ccache = ccache;
@@ -205,6 +109,21 @@ export class Credentials {
     this.writeBack = opts.writeBack ?? true;
     this.ccacheCheckIntervalMs = opts.ccacheCheckIntervalMs ?? 1000;
     this.offsetMs = (ccache.header.kdcOffset?.seconds ?? 0) * 1000;
+    const self = this;
+    this.session = {
+      get principal() {
+        return self.principal;
+      },
+      config,
+      primaryTgt: () => this.primaryTgt(),
+      findTgt: (realm, issuer) => this.findTgt(realm, issuer),
+      isValid: (c) => this.isValid(c),
+      tgsExchange: (o, allowReferral, alternateTgt) => this.tgsExchange(o, allowReferral, alternateTgt),
+      rememberReply: (reply) => this.remember(toCcacheCredential(reply)),
+      tgsEtypes: () => this.tgsEtypes(),
+      requestedTill: () => this.requestedTill(),
+      log: (m) => this.log(m),
+    };
   }
 
   /** The KDC's idea of now (our clock plus the recorded offset), in ms. */
@@ -239,8 +158,7 @@ export class Credentials {
     } else store = await openCcache(ccName);
     const ccache = await store.read();
     const c = new Credentials(ccache, config, opts);
-    c.store = store;
-    c.storeIdentity = await fileIdentity(store);
+    c.follower = await CcacheFollower.start(store, c.ccacheCheckIntervalMs);
     c.log(`using ccache ${store.name} for ${unparsePrincipal(ccache.defaultPrincipal)}`);
     return c;
   }
@@ -264,43 +182,11 @@ export class Credentials {
   ): Promise<Credentials> {
     const config = opts.config ?? (await loadConfig());
     const client = clientPrincipal(principal, config, opts.enterprise === true);
-    let kt: Keytab;
-    if (keytab === undefined || typeof keytab === 'string') {
-      const name =
-        keytab ??
-        getEnv('KRB5_CLIENT_KTNAME') ??
-        config.libdefaults.defaultClientKeytabName ??
-        'FILE:/etc/krb5.keytab';
-      kt = await readKeytab(name.replace(/^(FILE|WRFILE):/, ''));
-    } else kt = keytab;
-    const entries = kt.entries.filter(
-      (e) =>
-        e.principal.realm === client.realm &&
-        e.principal.name.nameString.join('/') === client.name.nameString.join('/'),
-    );
-    if (entries.length === 0) {
-      throw new CredentialsError(
-        'KEYTAB_NO_PRINCIPAL',
-        `the keytab has no key for ${unparsePrincipal(client)}`,
-        {
-          hint: 'check the principal name (klist -k KEYTAB lists what it holds)',
-        },
-      );
-    }
-    const secret: ClientSecret = {
-      enctypes: [...new Set(entries.map((e) => e.key.keytype))],
-      keyFor: (hint) => {
-        const e = findKeytabEntry(kt, {
-          principal: client.name.nameString.join('/'),
-          realm: client.realm,
-          enctype: hint.etype,
-        });
-        return e === undefined || !isEnctypeSupported(e.key.keytype)
-          ? undefined
-          : makeKey(e.key.keytype, e.key.keyvalue);
-      },
-    };
-    return Credentials.acquire(client, secret, config, opts);
+    const kt =
+      keytab === undefined || typeof keytab === 'string'
+        ? await loadKeytab(keytab ?? clientKeytabName(config) ?? 'FILE:/etc/krb5.keytab')
+        : keytab;
+    return Credentials.acquire(client, keytabSecret(kt, client), config, opts);
   }
 
   /** From a password (our own AS exchange with PA-ENC-TIMESTAMP); the password is not kept. */
@@ -311,20 +197,7 @@ export class Credentials {
   ): Promise<Credentials> {
     const config = opts.config ?? (await loadConfig());
     const client = clientPrincipal(principal, config, opts.enterprise === true);
-    // Derived keys are kept per (etype, salt, params) so a renewal needs no password.
-    const derived = new Map<string, Key>();
-    const secret: ClientSecret = {
-      keyFor: (hint) => {
-        const id = `${hint.etype}:${hex(hint.salt)}:${hint.s2kparams ? hex(hint.s2kparams) : ''}`;
-        let k = derived.get(id);
-        if (!k) {
-          k = stringToKey(hint.etype, password, hint.salt, hint.s2kparams);
-          derived.set(id, k);
-        }
-        return k;
-      },
-    };
-    return Credentials.acquire(client, secret, config, opts);
+    return Credentials.acquire(client, passwordSecret(password), config, opts);
   }
 
   private static async acquire(
@@ -339,31 +212,9 @@ export class Credentials {
     return c;
   }
 
-  private asOptions(): AsRequestOptions {
-    const lib = this.config.libdefaultsFor(this.principal.realm);
-    const o = this.secret?.acquire ?? {};
-    let client = this.principal;
-    if (o.enterprise && client.name.nameType !== NameType.ENTERPRISE) {
-      client = {
-        realm: client.realm,
-        name: { nameType: NameType.ENTERPRISE, nameString: [client.name.nameString.join('/')] },
-      };
-    }
-    return {
-      client,
-      etypes: lib.defaultTktEnctypes,
-      lifetimeSeconds: o.lifetime ?? lib.ticketLifetime,
-      renewLifetimeSeconds: o.renewLifetime ?? lib.renewLifetime,
-      forwardable: o.forwardable ?? lib.forwardable,
-      proxiable: o.proxiable ?? lib.proxiable,
-      canonicalize: o.canonicalize ?? (lib.canonicalize || o.enterprise === true),
-      ...(o.requestPac === undefined ? {} : { requestPac: o.requestPac }),
-    };
-  }
-
   private async runAs(): Promise<void> {
     if (!this.secret) throw new CredentialsError('NO_SECRET', 'no key to obtain a TGT with');
-    const opts = this.asOptions();
+    const opts = asRequestOptions(this.principal, this.config, this.secret.acquire);
     this.log(`AS-REQ for ${unparsePrincipal(opts.client)} (enctypes ${opts.etypes.join(',')})`);
     const res = await runAsExchange(
       opts,
@@ -391,41 +242,39 @@ export class Credentials {
     const store =
       ccacheName !== undefined
         ? await openCcache(ccacheName)
-        : (this.store ??
+        : (this.follower?.store ??
           (await openCcache(
             defaultCcacheName({ defaultCcacheName: this.config.libdefaults.defaultCcacheName }),
           )));
     await store.write(this.toCcache());
-    if (store === this.store) this.storeIdentity = await fileIdentity(store);
+    if (store === this.follower?.store) await this.follower.wrote();
     return store.name;
   }
 
   /** Re-reads the ccache if its file was replaced since we read it (kinit again, kdestroy). */
   private async refreshFromStore(): Promise<void> {
-    if (!this.store) return;
-    // A stat per request would dominate a warm ticket's cost: look at most every interval.
-    const now = this.now();
-    if (now - this.lastStoreCheck < this.ccacheCheckIntervalMs && now >= this.lastStoreCheck) return;
-    this.lastStoreCheck = now;
-    const id = await fileIdentity(this.store);
-    if (id === this.storeIdentity) return;
-    const fresh = await this.store.readIfExists();
-    if (!fresh) {
+    if (!this.follower) return;
+    const change = await this.follower.check(this.now());
+    if (change.kind === 'unchanged') return;
+    if (change.kind === 'destroyed') {
       // kdestroy: as with MIT, whose every call re-reads the cache, the user's tickets are gone.
       // Only a keytab or password behind these credentials may get new ones.
       if (this.secret) return;
       this.ccache = { ...this.ccache, credentials: [] };
       this.tickets.clear();
-      this.storeIdentity = id;
-      throw new CredentialsError('CCACHE_DESTROYED', `credential cache ${this.store.name} no longer exists`, {
-        hint: 'it was destroyed (kdestroy) or removed; run kinit to get new tickets',
-      });
+      throw new CredentialsError(
+        'CCACHE_DESTROYED',
+        `credential cache ${this.follower.store.name} no longer exists`,
+        {
+          hint: 'it was destroyed (kdestroy) or removed; run kinit to get new tickets',
+        },
+      );
     }
-    this.log(`ccache ${this.store.name} changed on disk; reloading`);
+    this.log(`ccache ${this.follower.store.name} changed on disk; reloading`);
+    const fresh = change.ccache;
     this.ccache = fresh;
     (this as { principal: Principal }).principal = fresh.defaultPrincipal;
     this.offsetMs = (fresh.header.kdcOffset?.seconds ?? 0) * 1000;
-    this.storeIdentity = id;
     this.tickets.clear();
   }
 
@@ -477,12 +326,12 @@ export class Credentials {
           return old;
         });
       }
-      if (this.isValid(tgt) || !this.secret) return this.asTgt(tgt);
+      if (this.isValid(tgt) || !this.secret) return tgtOfCred(tgt);
     }
     if (this.secret) {
       await this.runAs();
       const fresh = this.findTgt(realm, realm);
-      if (fresh) return this.asTgt(fresh);
+      if (fresh) return tgtOfCred(fresh);
     }
     if (tgt) {
       throw new CredentialsError(
@@ -495,24 +344,15 @@ export class Credentials {
     }
     throw new CredentialsError(
       'NO_TGT',
-      `no TGT for realm ${realm} in ${this.store?.name ?? 'these credentials'}`,
+      `no TGT for realm ${realm} in ${this.follower?.store.name ?? 'these credentials'}`,
       {
         hint: `run kinit ${unparsePrincipal(this.principal)}`,
       },
     );
   }
 
-  private asTgt(c: CcacheCredential): TgtCredential {
-    return {
-      client: c.client,
-      server: c.server,
-      ticket: decodeTicket(c.ticket),
-      sessionKey: makeKey(c.key.keytype, c.key.keyvalue),
-    };
-  }
-
   private async renewTgt(c: CcacheCredential): Promise<CcacheCredential> {
-    const tgt = this.asTgt(c);
+    const tgt = tgtOfCred(c);
     this.log(`renewing TGT ${unparsePrincipal(c.server)}`);
     const reply = await this.tgsExchange({
       tgt,
@@ -626,7 +466,7 @@ export class Credentials {
       this.log(`service ticket for ${unparsePrincipal(fromFile.server)} from the ccache`);
       return fromFile;
     }
-    const reply = await this.requestWithReferrals(server, referral);
+    const reply = await requestWithReferrals(this.session, server, referral);
     const cred = toCcacheCredential(reply);
     // Only into a cache that is still this client's (not one replaced by another kinit meanwhile).
     if (this.sameClient(reply.client)) {
@@ -639,136 +479,9 @@ export class Credentials {
     return replyToTicket(reply);
   }
 
-  /**
-   * TGS-REQ in the client realm; a krbtgt/OTHER@THIS answer is a referral (RFC 6806 §8): keep
-   * the cross-realm TGT and ask OTHER, at most MAX_REFERRALS hops and never the same realm twice.
-   * Without referral support, walk [capaths] or the realm hierarchy to the service realm.
-   */
-  private async requestWithReferrals(server: Principal, referral: boolean): Promise<KdcReply> {
-    let tgt = await this.primaryTgt();
-    const seen = new Set<string>([tgsRealmOf(tgt)]);
-    const till = this.requestedTill();
-    const targetRealm = server.realm;
-    if (!referral && targetRealm !== this.principal.realm) {
-      tgt = await this.crossRealmTgt(targetRealm);
-    }
-    for (let hop = 0; hop <= MAX_REFERRALS; hop++) {
-      const reply = await this.tgsExchange(
-        {
-          tgt,
-          server: { realm: tgsRealmOf(tgt), name: server.name },
-          etypes: this.tgsEtypes(),
-          till,
-          canonicalize: true,
-          forwardable: this.config.libdefaults.forwardable,
-        },
-        true,
-      );
-      const isReferralReply = isTgsName(reply.server) && !isTgsName(server);
-      if (!isReferralReply) return reply;
-      const next = reply.server.name.nameString[1] as string;
-      if (reply.server.realm !== tgsRealmOf(tgt)) {
-        throw new KerberosError(
-          41,
-          'KRB_AP_ERR_MODIFIED',
-          `referral ${unparsePrincipal(reply.server)} was not issued by realm ${tgsRealmOf(tgt)}`,
-        );
-      }
-      if (seen.has(next)) {
-        throw new KerberosError(
-          28,
-          'KDC_ERR_PATH_NOT_ACCEPTED',
-          `referral loop for ${unparsePrincipal(server)} (realm ${next} seen twice)`,
-        );
-      }
-      seen.add(next);
-      this.log(`referral to realm ${next}`);
-      this.remember(toCcacheCredential(reply));
-      tgt = tgtOf(reply);
-    }
-    throw new KerberosError(
-      28,
-      'KDC_ERR_PATH_NOT_ACCEPTED',
-      `too many referrals for ${unparsePrincipal(server)}`,
-    );
-  }
-
-  /**
-   * A TGT for `realm`: cached, else along [capaths] or the hierarchical path (RFC 4120 §1.2). As
-   * MIT's get_creds does, each step asks for the farthest realm of the path first (a direct or
-   * shortcut trust), then nearer ones when the KDC has no such krbtgt; a KDC may also answer with
-   * a TGT for a nearer realm of the path, which is taken as the next step.
-   */
-  private async crossRealmTgt(realm: string): Promise<TgtCredential> {
-    const home = this.principal.realm;
-    const direct = this.findTgt(realm, home);
-    if (direct && this.isValid(direct)) return this.asTgt(direct);
-    const path = [home, ...this.realmPath(home, realm)];
-    let tgt = await this.primaryTgt();
-    let cur = 0;
-    while (cur < path.length - 1) {
-      const at = path[cur] as string;
-      let reached = -1;
-      let refused: unknown;
-      for (let next = path.length - 1; next > cur && reached < 0; next--) {
-        const target = path[next] as string;
-        const cached = this.findTgt(target, at);
-        if (cached && this.isValid(cached)) {
-          tgt = this.asTgt(cached);
-          reached = next;
-          break;
-        }
-        let reply: KdcReply;
-        try {
-          reply = await this.tgsExchange(
-            { tgt, server: tgsPrincipal(target, at), etypes: this.tgsEtypes(), till: this.requestedTill() },
-            false,
-            true,
-          );
-        } catch (e) {
-          // The KDC has no krbtgt for that realm: try a nearer one. Anything else ends the walk.
-          if (e instanceof KerberosError && e.errorCode === 7 && next > cur + 1) {
-            refused = e;
-            continue;
-          }
-          throw e;
-        }
-        const got = isTgsName(reply.server) ? path.indexOf(reply.server.name.nameString[1] as string) : -1;
-        if (reply.server.realm !== at || got <= cur || got > next) {
-          throw new KerberosError(
-            41,
-            'KRB_AP_ERR_MODIFIED',
-            `cross-realm TGS of ${at} answered ${unparsePrincipal(reply.server)}, not a TGT along the path to ${realm}`,
-          );
-        }
-        this.remember(toCcacheCredential(reply));
-        tgt = tgtOf(reply);
-        reached = got;
-      }
-      if (reached < 0) throw refused;
-      cur = reached;
-    }
-    return tgt;
-  }
-
   /** Intermediate realms from `from` to `to`: [capaths] when configured, else the DNS-style hierarchy. */
   realmPath(from: string, to: string): string[] {
-    const cap = this.config.capaths.get(from)?.get(to);
-    if (cap) return [...cap.filter((r) => r !== '.'), to];
-    // Hierarchical: up from `from` to the common suffix, then down to `to`.
-    const a = from.split('.');
-    const b = to.split('.');
-    let common = 0;
-    while (common < a.length && common < b.length && a[a.length - 1 - common] === b[b.length - 1 - common])
-      common++;
-    // Up through the client realm's parents to the common ancestor (included, as MIT's
-    // walk_rtree does: A.EXAMPLE.COM → EXAMPLE.COM → B.EXAMPLE.COM), then down to `to`.
-    const up: string[] = [];
-    for (let i = 1; i <= a.length - common; i++) up.push(a.slice(i).join('.'));
-    const down: string[] = [];
-    for (let i = b.length - common - 1; i >= 1; i--) down.push(b.slice(i).join('.'));
-    const path = [...up, ...down, to];
-    return path.filter((r, i) => r !== '' && r !== from && path.indexOf(r) === i);
+    return realmPath(this.config, from, to);
   }
 
   /** A forwarded TGT for delegation (RFC 4120 §2.6): krbtgt of the client realm, FORWARDED. */
@@ -783,62 +496,15 @@ export class Credentials {
     });
   }
 
-  /** Writes new tickets back to a FILE/DIR ccache atomically, merging with what is there now. */
+  /** Writes new tickets back to the ccache they came from, merging with what is there now. */
   private async persist(): Promise<void> {
-    if (!this.store || !this.writeBack) return;
+    if (!this.follower || !this.writeBack) return;
     try {
-      const onDisk = await this.store.readIfExists();
-      // Gone means destroyed (kdestroy): as MIT's store_cred, never recreate it with our TGT.
-      if (!onDisk) {
-        this.log(`ccache ${this.store.name} no longer exists; not writing tickets back`);
-        return;
-      }
-      let target = this.ccache;
-      if (onDisk && (await fileIdentity(this.store)) !== this.storeIdentity) {
-        // Someone rewrote it (kinit, another process): add our tickets to theirs, keep theirs otherwise.
-        const have = new Set(onDisk.credentials.map((c) => unparsePrincipal(c.server)));
-        const ours = this.ccache.credentials.filter(
-          (c) => !isConfigEntry(c) && !have.has(unparsePrincipal(c.server)),
-        );
-        target = { ...onDisk, credentials: [...onDisk.credentials, ...ours] };
-        if (unparsePrincipal(onDisk.defaultPrincipal) !== unparsePrincipal(this.principal)) return;
-      }
-      await this.store.write(target);
-      this.storeIdentity = await fileIdentity(this.store);
+      await this.follower.writeBack(this.ccache, this.principal, (m) => this.log(m));
     } catch (e) {
       this.log(
-        `could not write tickets back to ${this.store.name}: ${e instanceof Error ? e.message : String(e)}`,
+        `could not write tickets back to ${this.follower.store.name}: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
   }
-}
-
-/** Identity of a ccache file (inode, size, mtime) to notice replacement. */
-async function fileIdentity(store: CcacheStore): Promise<string | undefined> {
-  const m = /^(?:FILE:|DIR::)(.*)$/.exec(store.name);
-  if (!m?.[1]) return undefined;
-  const st = await statFile(m[1]);
-  return st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` : undefined;
-}
-
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
-
-/** `user@REALM`, or with `enterprise` `user@domain@REALM` (RFC 6806 §5: one NT-ENTERPRISE component). */
-function clientPrincipal(principal: string | Principal, config: Krb5Config, enterprise: boolean): Principal {
-  if (typeof principal !== 'string') return principal;
-  if (!enterprise) return parsePrincipal(principal, config.libdefaults.defaultRealm);
-  const first = principal.indexOf('@');
-  const last = principal.lastIndexOf('@');
-  const realm = first >= 0 && first !== last ? principal.slice(last + 1) : config.libdefaults.defaultRealm;
-  const name = first >= 0 && first !== last ? principal.slice(0, last) : principal;
-  if (realm === undefined || realm === '') {
-    throw new CredentialsError('NO_REALM', `no realm for enterprise principal ${principal}`, {
-      hint: 'write it as user@domain@REALM, or set default_realm',
-    });
-  }
-  return { realm, name: { nameType: NameType.ENTERPRISE, nameString: [name] } };
 }

@@ -1,0 +1,113 @@
+// Acquisition: the client's long-term key, from a keytab or a password, as a ClientSecret the
+// AS exchange asks for per (enctype, salt); and the AS-REQ options from krb5.conf and the caller.
+import { NameType } from '../../asn1/types.js';
+import { findKeytabEntry, type Keytab, readKeytab } from '../../ccache/keytab.js';
+import { type Principal, unparsePrincipal } from '../../ccache/principal-text.js';
+import { isEnctypeSupported, type Key, makeKey, stringToKey } from '../../crypto/index.js';
+import { CredentialsError } from '../../errors.js';
+import { getEnv } from '../../runtime/env.js';
+import type { AsRequestOptions, ClientSecret } from '../as.js';
+import type { Krb5Config } from '../config.js';
+
+/** How a TGT is asked for (AS-REQ options beyond the client name and key). */
+export interface AcquireRequestOptions {
+  /** Ticket lifetime in seconds; default ticket_lifetime from krb5.conf. */
+  lifetime?: number;
+  /** Renewable lifetime in seconds; default renew_lifetime from krb5.conf. */
+  renewLifetime?: number;
+  forwardable?: boolean;
+  proxiable?: boolean;
+  canonicalize?: boolean;
+  /** Treat the name as an enterprise principal (`user@domain@REALM`, RFC 6806 §5). */
+  enterprise?: boolean;
+  requestPac?: boolean;
+}
+
+/** The client keytab MIT's GSSAPI would use: KRB5_CLIENT_KTNAME, else default_client_keytab_name. */
+export function clientKeytabName(config: Krb5Config): string | undefined {
+  return getEnv('KRB5_CLIENT_KTNAME') ?? config.libdefaults.defaultClientKeytabName;
+}
+
+/** Reads a keytab named as MIT names them (`FILE:path`, `WRFILE:path` or a bare path). */
+export async function loadKeytab(name: string): Promise<Keytab> {
+  return readKeytab(name.replace(/^(FILE|WRFILE):/, ''));
+}
+
+/** The keys `kt` holds for `client`, per enctype the AS exchange asks for. */
+export function keytabSecret(kt: Keytab, client: Principal): ClientSecret {
+  const entries = kt.entries.filter(
+    (e) =>
+      e.principal.realm === client.realm &&
+      e.principal.name.nameString.join('/') === client.name.nameString.join('/'),
+  );
+  if (entries.length === 0) {
+    throw new CredentialsError(
+      'KEYTAB_NO_PRINCIPAL',
+      `the keytab has no key for ${unparsePrincipal(client)}`,
+      {
+        hint: 'check the principal name (klist -k KEYTAB lists what it holds)',
+      },
+    );
+  }
+  return {
+    enctypes: [...new Set(entries.map((e) => e.key.keytype))],
+    keyFor: (hint) => {
+      const e = findKeytabEntry(kt, {
+        principal: client.name.nameString.join('/'),
+        realm: client.realm,
+        enctype: hint.etype,
+      });
+      return e === undefined || !isEnctypeSupported(e.key.keytype)
+        ? undefined
+        : makeKey(e.key.keytype, e.key.keyvalue);
+    },
+  };
+}
+
+/** Keys from a password; derived keys are kept per (etype, salt, params) so a renewal needs no password. */
+export function passwordSecret(password: string): ClientSecret {
+  const derived = new Map<string, Key>();
+  return {
+    keyFor: (hint) => {
+      const id = `${hint.etype}:${hex(hint.salt)}:${hint.s2kparams ? hex(hint.s2kparams) : ''}`;
+      let k = derived.get(id);
+      if (!k) {
+        k = stringToKey(hint.etype, password, hint.salt, hint.s2kparams);
+        derived.set(id, k);
+      }
+      return k;
+    },
+  };
+}
+
+/** AS-REQ options for `principal`: the caller's choices over krb5.conf's [libdefaults]. */
+export function asRequestOptions(
+  principal: Principal,
+  config: Krb5Config,
+  o: AcquireRequestOptions,
+): AsRequestOptions {
+  const lib = config.libdefaultsFor(principal.realm);
+  let client = principal;
+  if (o.enterprise && client.name.nameType !== NameType.ENTERPRISE) {
+    client = {
+      realm: client.realm,
+      name: { nameType: NameType.ENTERPRISE, nameString: [client.name.nameString.join('/')] },
+    };
+  }
+  return {
+    client,
+    etypes: lib.defaultTktEnctypes,
+    lifetimeSeconds: o.lifetime ?? lib.ticketLifetime,
+    renewLifetimeSeconds: o.renewLifetime ?? lib.renewLifetime,
+    forwardable: o.forwardable ?? lib.forwardable,
+    proxiable: o.proxiable ?? lib.proxiable,
+    canonicalize: o.canonicalize ?? (lib.canonicalize || o.enterprise === true),
+    ...(o.requestPac === undefined ? {} : { requestPac: o.requestPac }),
+  };
+}
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
