@@ -19,6 +19,7 @@ export {
   type MutualAuthMode,
   type NegotiateOptions,
   negotiate,
+  negotiateFailure,
   negotiateFetch,
   OPTIONAL,
   REQUIRED,

@@ -1,10 +1,11 @@
 // `spnego curl [-v] [-X METHOD] [-d DATA] [-H 'K: V'] [--mutual required|optional|disabled]
-// [--opportunistic] [--delegate] [--target NAME] URL`: a request with HTTP Negotiate, the body on
-// stdout, exit 0 on 2xx (22 otherwise, as `curl --fail`). With -v the Negotiate steps go to
-// stderr: challenge, target, ticket from cache or KDC, token sizes, mutual result.
+// [--opportunistic] [--delegate] [--target NAME] [--location-trusted] URL`: a request with HTTP
+// Negotiate, the body on stdout, exit 0 on 2xx (22 otherwise, as `curl --fail`; 47 for too many
+// redirects, as curl). With -v the Negotiate steps go to stderr: challenge, target, ticket from
+// cache or KDC, token sizes, mutual result.
 import { SpnegoError } from '../errors.js';
 import { createNegotiator, defaultContextFactory, type NegotiateInternals } from '../http/fetch.js';
-import type { ContextFactory } from '../http/flow.js';
+import { type ContextFactory, negotiateFailure } from '../http/flow.js';
 import { DISABLED, type MutualAuthMode, type NegotiateOptions, OPTIONAL, REQUIRED } from '../http/options.js';
 import { readFile } from '../runtime/fs.js';
 import type { Logger } from '../runtime/log.js';
@@ -13,7 +14,7 @@ import { getopt } from './getopt.js';
 
 const USAGE =
   'usage: spnego curl [-v] [-X METHOD] [-d DATA|@FILE] [-H "K: V"]... [--mutual required|optional|disabled]\n' +
-  '                   [--opportunistic] [--delegate] [--target NAME] URL\n';
+  '                   [--opportunistic] [--delegate] [--target NAME] [--location-trusted] URL\n';
 
 export interface CurlIo extends CliIo {
   /** Raw body bytes; default: decoded as UTF-8 through stdout(). */
@@ -54,6 +55,7 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
       user: true,
       mutual: true,
       target: true,
+      'location-trusted': false,
     },
   });
   if (!r.ok) {
@@ -86,6 +88,7 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
     } else if (name === '--opportunistic') options.opportunisticAuth = true;
     else if (name === '--delegate') options.delegate = true;
     else if (name === '--target') options.targetName = value;
+    else if (name === '--location-trusted') options.trustSameServiceRedirects = true;
     // else --negotiate, -u/--user, -s/--silent: curl muscle memory, Negotiate is always on.
   }
   for (const a of r.operands) {
@@ -185,13 +188,15 @@ export async function curlCommand(
     if (res.status >= 200 && res.status < 300) return 0;
     // The flow answers a local Kerberos failure (no ccache, expired TGT, unknown service) with
     // the server's 401, as requests-gssapi does: say why, with the error's hint.
-    if (res.status === 401 && localFailure !== undefined)
-      io.stderr(`spnego curl: cannot authenticate: ${describe(localFailure)}`);
+    const failure = res.status === 401 ? (negotiateFailure(res) ?? localFailure) : undefined;
+    if (failure !== undefined) io.stderr(`spnego curl: cannot authenticate: ${describe(failure)}`);
     io.stderr(`spnego curl: the server answered ${res.status} ${res.statusText}\n`);
     return 22;
   } catch (e) {
     io.stderr(`spnego curl: ${describe(e)}`);
-    return 1;
+    return e instanceof TypeError && e.cause instanceof SpnegoError && e.cause.code === 'REDIRECT_LIMIT'
+      ? 47
+      : 1;
   }
 }
 
@@ -200,6 +205,8 @@ function describe(e: unknown): string {
   if (e instanceof SpnegoError)
     return `${e.name} ${e.code}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`;
   if (!(e instanceof Error)) return `${String(e)}\n`;
+  // A redirect the flow would not follow: fetch's shape outside, our explanation inside.
+  if (e.cause instanceof SpnegoError) return `${e.message}: ${describe(e.cause)}`;
   const cause = e.cause instanceof Error ? e.cause.message : undefined;
   return `${e.message}${cause === undefined || e.message.includes(cause) ? '' : `: ${cause}`}\n`;
 }

@@ -6,14 +6,26 @@
 // caller's client does with retries. Redirects are followed here, not by fetch, because each hop
 // is a new origin decision: a token goes only to the origin being asked, an explicit target name
 // and delegation only to the origin the user named, and Authorization never crosses origins.
+//
+// Two rules keep a redirect from turning a token into something an attacker can relay: once the
+// request has been on https, no token goes out in clear text; and a token for the service
+// principal of the origin the user asked for goes to no other origin (another scheme or port of
+// the same host, or another host registered under the same principal) unless the caller says
+// `trustSameServiceRedirects` (curl's --location-trusted); the upgrade from http to https on the
+// same host is not such a move. A redirect to another host, which needs a ticket of its own, is
+// authenticated there, as requests-gssapi does.
+//
+// Mutual authentication judges the response the caller gets, as requests-gssapi's handle_other
+// does: under REQUIRED a final non-error response that no completed context authenticated is an
+// error, whether or not the server ever challenged.
 import type { Principal } from '../ccache/principal-text.js';
 import { unparsePrincipal } from '../ccache/principal-text.js';
-import { MutualAuthenticationError, SPNEGOExchangeError } from '../errors.js';
+import { MutualAuthenticationError, SPNEGOExchangeError, SpnegoError } from '../errors.js';
 import { describeBytes, type NamespacedLog } from '../runtime/log.js';
 import { base64Encode } from '../spnego/base64.js';
 import type { SecurityContext } from '../spnego/types.js';
 import { type NegotiateOffer, negotiateOffer } from './challenge.js';
-import { DISABLED, OPTIONAL, REQUIRED, type ResolvedOptions, targetFor } from './options.js';
+import { DISABLED, hostOf, OPTIONAL, REQUIRED, type ResolvedOptions, targetFor } from './options.js';
 
 /** What the flow asks of the GSS layer for one request. */
 export interface ContextRequest {
@@ -52,6 +64,46 @@ interface Hop {
 
 const describeTarget = (t: string | Principal): string => (typeof t === 'string' ? t : unparsePrincipal(t));
 const errText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+/**
+ * A target as the name the KDC issues the ticket for, without the realm: `svc@host` (GSS
+ * host-based, RFC 2743 §4.1) and `svc/host@REALM` both become `svc/host`. Lower-cased, so that
+ * a comparison errs towards "the same service".
+ */
+function serviceKey(t: string | Principal): string {
+  if (typeof t !== 'string') return t.name.nameString.join('/').toLowerCase();
+  if (!t.includes('/')) return t.replace('@', '/').toLowerCase();
+  const at = t.lastIndexOf('@');
+  return (at < 0 ? t : t.slice(0, at)).toLowerCase();
+}
+
+/** Why the flow left a 401 unanswered, per response: see negotiateFailure(). */
+const failures = new WeakMap<Response, SpnegoError>();
+
+function recordFailure(res: Response, e: unknown): void {
+  failures.set(
+    res,
+    e instanceof SpnegoError
+      ? e
+      : new SPNEGOExchangeError('LOCAL_FAILURE', `cannot authenticate: ${errText(e)}`, { cause: e }),
+  );
+}
+
+/**
+ * The error that left this 401 unauthenticated (no ticket, KDC unreachable, a token refused by a
+ * redirect rule, a broken negotiation), or undefined when the flow did not give up on it.
+ */
+export function negotiateFailure(response: Response): SpnegoError | undefined {
+  return failures.get(response);
+}
+
+/**
+ * What fetch does with a redirect it cannot follow (WHATWG Fetch §4.4: a network error), in the
+ * shape undici gives it, so ky reports a NetworkError and callers' `catch` paths keep working.
+ */
+function redirectFailure(code: string, message: string, hint: string): TypeError {
+  return new TypeError('fetch failed', { cause: new SpnegoError(code, message, { hint }) });
+}
 
 async function discard(res: Response): Promise<void> {
   try {
@@ -115,6 +167,36 @@ export class NegotiateFlow {
       body: base.body === null ? null : await base.arrayBuffer(),
     };
     const namedOrigin = hop.url.origin;
+    const namedHost = hostOf(hop.url);
+    const namedProtocol = hop.url.protocol;
+    const namedService = serviceKey(targetFor(this.o.targetName, hop.url, true));
+    let wasHttps = false;
+    /** The redirect rules (see the top of this file): undefined when a token may go to `url`. */
+    const refusal = (url: URL): SpnegoError | undefined => {
+      if (url.origin === namedOrigin) return undefined;
+      if (wasHttps && url.protocol === 'http:')
+        return new SPNEGOExchangeError(
+          'CLEARTEXT_AFTER_HTTPS',
+          `not sending a Negotiate token in clear text to ${url.origin}: the request was redirected there from https`,
+          {
+            hint: 'a token sent over http can be captured and replayed; ask the server not to redirect to http',
+          },
+        );
+      if (this.o.trustSameServiceRedirects) return undefined;
+      const sameHost = hostOf(url) === namedHost;
+      // The upgrade of a request made over http to https on the same host: the caller was ready
+      // to send this service's token in clear text, and TLS only protects it better.
+      if (sameHost && namedProtocol === 'http:' && url.protocol === 'https:') return undefined;
+      if (sameHost || serviceKey(targetFor(this.o.targetName, url, false)) === namedService)
+        return new SPNEGOExchangeError(
+          'REDIRECT_SAME_SERVICE',
+          `not sending a token for the service of ${namedOrigin} to ${url.origin}, ${sameHost ? 'another scheme or port of the same host' : 'another origin with the same service principal'}`,
+          {
+            hint: 'such a token could be relayed to the origin you asked for; if you trust the redirect, pass trustSameServiceRedirects: true (spnego curl --location-trusted)',
+          },
+        );
+      return undefined;
+    };
     const init = (h: Hop, authorization: string | undefined): RequestInit => {
       const headers = new Headers(h.headers);
       if (authorization !== undefined) headers.set('authorization', authorization);
@@ -134,20 +216,47 @@ export class NegotiateFlow {
     const landed = (res: Response, redirects: number): Response =>
       redirects === 0 ? res : Object.defineProperty(res, 'redirected', { value: true });
     for (let redirects = 0; ; redirects++) {
-      const res = await this.exchange(hop, hop.url.origin === namedOrigin, base.signal, (a) =>
-        send(hop.url.href, init(hop, a)),
+      const { res, ctx } = await this.exchange(
+        hop,
+        hop.url.origin === namedOrigin,
+        refusal(hop.url),
+        base.signal,
+        (a) => send(hop.url.href, init(hop, a)),
       );
       const location = res.headers.get('location');
-      if (!follow || !REDIRECTS.has(res.status) || location === null) return landed(res, redirects);
+      if (!follow || !REDIRECTS.has(res.status) || location === null)
+        return landed(await this.checkMutual(res, ctx, hop.url), redirects);
       let next: URL;
       try {
         next = new URL(location, hop.url);
       } catch {
-        return landed(res, redirects);
+        await discard(res);
+        throw redirectFailure(
+          'BAD_REDIRECT_LOCATION',
+          `the ${res.status} response of ${hop.url.origin} has a Location that is not a URL`,
+          'the server sent a broken redirect; fetch refuses it the same way',
+        );
       }
-      if ((next.protocol !== 'http:' && next.protocol !== 'https:') || redirects >= MAX_REDIRECTS)
-        return landed(res, redirects);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        await discard(res);
+        throw redirectFailure(
+          'REDIRECT_SCHEME',
+          `the ${res.status} response of ${hop.url.origin} redirects to a ${next.protocol} URL`,
+          'only http and https redirects are followed, as by fetch',
+        );
+      }
+      if (redirects >= MAX_REDIRECTS) {
+        await discard(res);
+        throw redirectFailure(
+          'REDIRECT_LIMIT',
+          `more than ${MAX_REDIRECTS} redirects, the last from ${hop.url.origin}`,
+          'a redirect loop: check the server, or pass redirect: "manual" to see the responses',
+        );
+      }
+      // An authenticated hop's redirect is the server's word too: it must verify as any response.
+      if (ctx !== undefined) await this.checkMutual(res, ctx, hop.url);
       await discard(res);
+      if (hop.url.protocol === 'https:') wasHttps = true;
       if (
         (res.status === 303 && hop.method !== 'GET' && hop.method !== 'HEAD') ||
         ((res.status === 301 || res.status === 302) && hop.method === 'POST')
@@ -179,15 +288,21 @@ export class NegotiateFlow {
     return { ctx, token: first.token };
   }
 
-  /** One hop: optional opportunistic token, then 401 legs, then the mutual check. */
+  /**
+   * One hop: optional opportunistic token, then 401 legs. Returns the hop's last response and the
+   * context that answered it (undefined when no token was sent); the caller judges mutual
+   * authentication, since only it knows whether this response is the final one.
+   */
   private async exchange(
     hop: Hop,
     named: boolean,
+    refused: SpnegoError | undefined,
     signal: AbortSignal,
     send: (authorization: string | undefined) => Promise<Response>,
-  ): Promise<Response> {
+  ): Promise<{ res: Response; ctx: SecurityContext | undefined }> {
     let ctx: SecurityContext | undefined;
     let authorization: string | undefined;
+    let failure: unknown;
     let failed = false;
     if (this.o.opportunistic && named) {
       try {
@@ -197,33 +312,42 @@ export class NegotiateFlow {
       } catch (e) {
         if (signal.aborted) throw signal.reason;
         failed = true;
+        failure = e;
         this.log(`opportunistic authentication failed locally, sending without: ${errText(e)}`);
       }
     }
+    const giveUp = (res: Response, e: unknown): { res: Response; ctx: SecurityContext | undefined } => {
+      recordFailure(res, e);
+      return { res, ctx };
+    };
     for (let legs = 0; ; legs++) {
       const res = await send(authorization);
-      if (res.status !== 401) {
-        if (ctx === undefined) return res;
-        return this.checkMutual(res, ctx);
-      }
+      if (res.status !== 401) return { res, ctx };
       let offer: NegotiateOffer;
       try {
         offer = negotiateOffer(res.headers.get('www-authenticate'));
       } catch (e) {
         this.log(`401 from ${hop.url.origin} with an unusable challenge: ${errText(e)}`);
-        return res;
+        return giveUp(res, e);
       }
       if (!offer.offered) {
         this.log(`401 from ${hop.url.origin} without Negotiate: returned as is`);
-        return res;
+        return { res, ctx };
       }
       this.log(
         `401 from ${hop.url.origin}: Negotiate${offer.token ? ` with token (${describeBytes(offer.token)})` : ''}`,
       );
-      if (failed) return res;
+      if (failed) return giveUp(res, failure);
+      if (refused !== undefined) {
+        this.log(`${refused.message}: returning the 401`);
+        return giveUp(res, refused);
+      }
       if (legs >= MAX_LEGS) {
         this.log(`giving up after ${legs} legs: returning the 401`);
-        return res;
+        return giveUp(
+          res,
+          new SPNEGOExchangeError('TOO_MANY_LEGS', `${hop.url.origin} still answered 401 after ${legs} legs`),
+        );
       }
       try {
         if (ctx === undefined) {
@@ -233,12 +357,23 @@ export class NegotiateFlow {
         } else {
           if (!offer.token) {
             this.log('the server refused our token: returning the 401');
-            return res;
+            return giveUp(
+              res,
+              new SPNEGOExchangeError('TOKEN_REFUSED', `${hop.url.origin} refused the Negotiate token`, {
+                hint: 'the server log says why (an unknown user, a clock skew, a stale keytab)',
+              }),
+            );
           }
           const step = await ctx.step(offer.token);
           if (!step.token) {
             this.log('the context has nothing more to send: returning the 401');
-            return res;
+            return giveUp(
+              res,
+              new SPNEGOExchangeError(
+                'TOKEN_REFUSED',
+                `${hop.url.origin} answered 401 to a complete exchange`,
+              ),
+            );
           }
           this.log(`continuing the same context (${describeBytes(step.token)})`);
           authorization = `Negotiate ${base64Encode(step.token)}`;
@@ -250,19 +385,23 @@ export class NegotiateFlow {
         }
         // As requests-gssapi: a local Kerberos failure (no ticket, KDC down, bad server token
         // mid-exchange) leaves the 401 as the answer, with the reason in the log.
-        failed = true;
         this.log(`cannot authenticate to ${hop.url.origin}: ${errText(e)}`);
-        return res;
+        return giveUp(res, e);
       }
       await discard(res);
     }
   }
 
-  /** requests-gssapi's handle_other, but requiring a completed context, not just a token. */
-  private async checkMutual(res: Response, ctx: SecurityContext): Promise<Response> {
+  /**
+   * requests-gssapi's handle_other, but requiring a completed context, not just a token. `ctx`
+   * is the context that answered this response; without one, nothing authenticated it. A 401 is
+   * the answer to the authentication itself and is returned as it is (requests-gssapi never
+   * hands a 401 to handle_other either).
+   */
+  private async checkMutual(res: Response, ctx: SecurityContext | undefined, url: URL): Promise<Response> {
     const mode = this.o.mutual;
-    if (mode === DISABLED) return res;
-    const origin = new URL(res.url || 'http://unknown').origin;
+    if (mode === DISABLED || res.status === 401) return res;
+    const origin = url.origin;
     const fail = async (code: string, message: string, cause?: unknown): Promise<never> => {
       await discard(res);
       throw new MutualAuthenticationError(code, message, {
@@ -281,6 +420,12 @@ export class NegotiateFlow {
       );
     }
     if (offer.token) {
+      // A server token with no context of ours behind it cannot be verified by anything.
+      if (ctx === undefined)
+        return fail(
+          'MUTUAL_AUTH_FAILED',
+          `the ${res.status} response of ${origin} carries a Negotiate token, but no token of ours was sent to it`,
+        );
       if (!ctx.complete) {
         try {
           await ctx.step(offer.token);
@@ -305,13 +450,17 @@ export class NegotiateFlow {
       return res;
     }
     if (res.status >= 400 || mode === OPTIONAL) {
-      this.log(`no mutual authentication token on the ${res.status} response of ${origin}`);
+      this.log(
+        `no mutual authentication token on the ${res.status} response of ${origin}${ctx === undefined ? ' (it never asked us to authenticate)' : ''}`,
+      );
       if (mode === REQUIRED && this.o.sanitize) return sanitized(res);
       return res;
     }
     return fail(
       'MUTUAL_AUTH_MISSING',
-      `the ${res.status} response of ${origin} carries no token to authenticate the server`,
+      ctx === undefined
+        ? `the ${res.status} response of ${origin} was never authenticated: the server did not ask for Negotiate, so nothing proves who sent it`
+        : `the ${res.status} response of ${origin} carries no token to authenticate the server`,
     );
   }
 }

@@ -35,6 +35,14 @@ export interface NegotiateOptions {
   credentials?: Credentials | string;
   /** Forward the TGT: true, or "policy" = only when the service ticket is OK-AS-DELEGATE (default false). */
   delegate?: boolean | 'policy';
+  /**
+   * After a redirect, also authenticate to an origin that is not the one you asked for but uses
+   * its service principal: another scheme or port of the same host, or another host registered
+   * under the same principal (default false: such a token could be relayed back to the origin
+   * you asked for, so the 401 is returned instead). curl's `--location-trusted`. A token never
+   * goes over http once the request has been on https, whatever this says.
+   */
+  trustSameServiceRedirects?: boolean;
   /** Console-like logger for the `spnego*` debug messages (default: DEBUG=spnego* on stderr). */
   logger?: Logger;
 }
@@ -45,6 +53,7 @@ export interface ResolvedOptions {
   opportunistic: boolean;
   targetName: string | Principal;
   delegate: boolean | 'policy';
+  trustSameServiceRedirects: boolean;
 }
 
 function badOption(message: string, hint: string): ConfigError {
@@ -53,7 +62,7 @@ function badOption(message: string, hint: string): ConfigError {
 
 function booleanOption(
   o: NegotiateOptions,
-  name: 'sanitizeMutualErrorResponse' | 'opportunisticAuth',
+  name: 'sanitizeMutualErrorResponse' | 'opportunisticAuth' | 'trustSameServiceRedirects',
   dflt: boolean,
 ): boolean {
   const v: unknown = o[name];
@@ -148,6 +157,7 @@ export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
     opportunistic: booleanOption(o, 'opportunisticAuth', false),
     targetName,
     delegate,
+    trustSameServiceRedirects: booleanOption(o, 'trustSameServiceRedirects', false),
   };
 }
 
@@ -156,7 +166,7 @@ export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
  * no trailing dot (`www.example.com.` is the same host, and MIT's krb5_sname_to_principal strips
  * the dot too: the KDC knows `HTTP/www.example.com`). WHATWG URL already lower-cases it.
  */
-function hostOf(url: URL): string {
+export function hostOf(url: URL): string {
   let h = url.hostname.toLowerCase();
   if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
   else if (h.length > 1 && h.endsWith('.')) h = h.slice(0, -1);
