@@ -2,16 +2,26 @@
 // every method and body kind under both retry settings with mutual authentication REQUIRED,
 // opportunistic auth counted in Apache's access log, a target name reached through another host
 // name, a principal picked from a DIR collection, and delegation into GssapiDelegCcacheDir.
+// Mutual REQUIRED against locations Apache serves without authentication (MUTUAL_AUTH_MISSING),
+// and the redirect rules against Apache's own redirects to a second port of the same host.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ky from 'ky';
-import { DISABLED, negotiate, negotiateFetch, REQUIRED } from '../../src/index.js';
+import {
+  DISABLED,
+  MutualAuthenticationError,
+  negotiate,
+  negotiateFailure,
+  negotiateFetch,
+  OPTIONAL,
+  REQUIRED,
+} from '../../src/index.js';
 import { loadConfig } from '../../src/krb5/config-load.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { type Apache, skipUnlessApache, startApache } from './helpers/apache.js';
-import { type MitRealm, run, skipUnlessMit, startMitRealm } from './helpers/mit-realm.js';
+import { freePort, type MitRealm, run, skipUnlessMit, startMitRealm } from './helpers/mit-realm.js';
 
 const REALM = 'HTTPIOP.TEST';
 const skip = skipUnlessMit() || skipUnlessApache();
@@ -20,6 +30,7 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
   let realm: MitRealm;
   let apache: Apache;
   let creds: Credentials;
+  let secondPort: number;
   const accessLog = (): string[] => {
     try {
       return readFileSync(join(apache.dir, 'access.log'), 'utf8').split('\n').filter(Boolean);
@@ -38,12 +49,26 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
       ],
     });
     const kt = await realm.keytab('HTTP/localhost');
+    secondPort = await freePort();
     // Relative to ServerRoot (Apache's own temp dir); mod_log_config is compiled into Debian's apache2.
+    // The same server also listens on a second port: another origin of the same service.
     apache = await startApache({
       realm,
       keytab: kt,
       delegCcacheDir: true,
-      directives: ['CustomLog "access.log" "%r %>s"'],
+      locations: [
+        { path: '/to-private', auth: false, directives: ['Redirect 302 "/private/"'] },
+        {
+          path: '/to-second-port',
+          auth: false,
+          directives: [`Redirect 302 "http://localhost:${secondPort}/private/"`],
+        },
+      ],
+      directives: [
+        `Listen 127.0.0.1:${secondPort}`,
+        'CustomLog "access.log" "%r %>s"',
+        'CustomLog "ports.log" "%{local}p %r %>s"',
+      ],
     });
     await realm.kinit('alice', 'alice-pw', realm.ccache, ['-f']);
     creds = await Credentials.fromCcache(realm.ccache, {
@@ -226,6 +251,59 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
     assert.match(list.stdout, new RegExp(`krbtgt/${REALM}@${REALM}`));
   });
 
+  it('mutual REQUIRED against a location without authentication throws MUTUAL_AUTH_MISSING; OPTIONAL returns it', async () => {
+    const missing = (e: unknown) =>
+      e instanceof MutualAuthenticationError && e.code === 'MUTUAL_AUTH_MISSING';
+    const strict = negotiateFetch({ credentials: creds, mutualAuthentication: REQUIRED });
+    await assert.rejects(strict(`${apache.url}/public/`), missing);
+    await assert.rejects(
+      ky
+        .extend(negotiate({ credentials: creds, mutualAuthentication: REQUIRED }))
+        .get(`${apache.url}/public/`),
+      missing,
+    );
+    // An error response nothing authenticated comes back sanitized.
+    const notFound = await strict(`${apache.url}/public/no-such-file`);
+    assert.equal(notFound.status, 404);
+    assert.equal(await notFound.text(), '');
+    assert.equal(notFound.headers.get('content-length'), '0');
+    const relaxed = negotiateFetch({ credentials: creds, mutualAuthentication: OPTIONAL });
+    assert.equal(await (await relaxed(`${apache.url}/public/`)).text(), 'public\n');
+    // An unauthenticated redirect to an authenticated location: the landing response verifies.
+    const moved = await strict(`${apache.url}/to-private`);
+    assert.equal(moved.status, 200);
+    assert.equal(moved.redirected, true);
+    assert.equal(moved.headers.get('x-remote-user'), `alice@${REALM}`);
+  });
+
+  it('a redirect to a second port of the same service gets no token unless trustSameServiceRedirects', async () => {
+    const portsLog = (): string[] =>
+      readFileSync(join(apache.dir, 'ports.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith(`${secondPort} `));
+    // Apache writes the log line after the response has gone out: wait for it.
+    const lines = async (n: number): Promise<string[]> => {
+      for (let i = 0; i < 100 && portsLog().length < n; i++) await new Promise((r) => setTimeout(r, 20));
+      return portsLog();
+    };
+    const before = portsLog().length;
+    const res = await negotiateFetch({ credentials: creds })(`${apache.url}/to-second-port`);
+    assert.equal(res.status, 401);
+    assert.equal(negotiateFailure(res)?.code, 'REDIRECT_SAME_SERVICE');
+    assert.deepEqual((await lines(before + 1)).slice(before), [`${secondPort} GET /private/ HTTP/1.1 401`]);
+    const trusted = await negotiateFetch({
+      credentials: creds,
+      mutualAuthentication: REQUIRED,
+      trustSameServiceRedirects: true,
+    })(`${apache.url}/to-second-port`);
+    assert.equal(trusted.status, 200);
+    assert.equal(trusted.headers.get('x-remote-user'), `alice@${REALM}`);
+    assert.deepEqual((await lines(before + 3)).slice(before + 1), [
+      `${secondPort} GET /private/ HTTP/1.1 401`,
+      `${secondPort} GET /private/ HTTP/1.1 200`,
+    ]);
+  });
+
   it('spnego curl -v, like curl --negotiate, prints the body and the steps', async () => {
     const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
     const env = { KRB5CCNAME: realm.ccache, KRB5_CONFIG: realm.krb5ConfPath };
@@ -252,5 +330,13 @@ describe('spnego HTTP clients → Apache mod_auth_gssapi', { skip }, () => {
       timeoutMs: 60_000,
     });
     assert.equal(denied.code, 22);
+    const unauthenticated = await run(
+      process.execPath,
+      ['--import', 'tsx', main, 'curl', '--mutual', 'required', `${apache.url}/public/`],
+      { env, timeoutMs: 60_000 },
+    );
+    assert.equal(unauthenticated.code, 1, unauthenticated.stderr);
+    assert.equal(unauthenticated.stdout, '');
+    assert.match(unauthenticated.stderr, /MUTUAL_AUTH_MISSING/);
   });
 });
