@@ -64,15 +64,23 @@ function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
       hint: "build it with Credentials.fromCcache/fromKeytab/fromPassword from 'spnego/krb5'; two installed copies of spnego do not share the class",
     });
   }
+  if (
+    o.config !== undefined &&
+    (typeof o.config !== 'object' || o.config === null || !('libdefaults' in o.config))
+  ) {
+    throw new ConfigError('BAD_OPTION', 'config must be a parsed krb5.conf', {
+      hint: "parse the text with parseConfig(text) from 'spnego/krb5', or load a file with loadConfig()",
+    });
+  }
   let pending: Promise<Credentials> | undefined;
   return () => {
     if (o.credentials instanceof Credentials) return Promise.resolve(o.credentials);
     if (!pending) {
-      const logger = o.logger === undefined ? {} : { logger: o.logger };
-      pending =
-        typeof o.credentials === 'string'
-          ? Credentials.fromCcache(undefined, { principal: o.credentials, ...logger })
-          : Credentials.fromCcache(undefined, logger);
+      pending = Credentials.fromEnvironment({
+        ...(typeof o.credentials === 'string' ? { principal: o.credentials } : {}),
+        ...(o.logger === undefined ? {} : { logger: o.logger }),
+        ...(o.config === undefined ? {} : { config: o.config }),
+      });
       pending.catch(() => {
         pending = undefined;
       });

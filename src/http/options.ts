@@ -2,6 +2,7 @@
 // target-name rules: which service principal a request to a given URL authenticates to.
 import { type Principal, parsePrincipal } from '../ccache/principal-text.js';
 import { ConfigError } from '../errors.js';
+import type { Krb5Config } from '../krb5/config.js';
 import type { Credentials } from '../krb5/credentials.js';
 import type { Logger } from '../runtime/log.js';
 
@@ -31,8 +32,17 @@ export interface NegotiateOptions {
    * `"svc@host"`, `"svc/host@REALM"` and a Principal are used as given.
    */
   targetName?: string | Principal;
-  /** A Credentials, or a principal name to pick from the ccache collection; default the default ccache. */
+  /**
+   * A Credentials, or a principal name to pick from the ccache collection; default the default
+   * ccache, else a TGT from the client keytab (KRB5_CLIENT_KTNAME, default_client_keytab_name)
+   * renewed on its own, as MIT's GSSAPI does.
+   */
   credentials?: Credentials | string;
+  /**
+   * krb5.conf as parsed by `parseConfig(text)` (from 'spnego/krb5'), for the default credentials
+   * and their KDCs; default: the file KRB5_CONFIG names, else /etc/krb5.conf.
+   */
+  config?: Krb5Config;
   /** Forward the TGT: true, or "policy" = only when the service ticket is OK-AS-DELEGATE (default false). */
   delegate?: boolean | 'policy';
   /**

@@ -4,10 +4,21 @@
 // ccache file is replaced (the user ran kinit again) and dropped when it is destroyed (kdestroy).
 // The class composes small modules: acquisition (keys and AS options), ccache following
 // (replacement, kdestroy, write-back), the TGS path (referrals, cross-realm) and the ticket shapes.
-import { type Ccache, type CcacheCredential, isConfigEntry, newCcache } from '../ccache/ccache.js';
+import {
+  type Ccache,
+  type CcacheCredential,
+  isConfigEntry,
+  newCcache,
+  parseCcache,
+} from '../ccache/ccache.js';
 import { TicketFlag } from '../ccache/flags.js';
 import type { Keytab } from '../ccache/keytab.js';
-import { type Principal, parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
+import {
+  type Principal,
+  parsePrincipal,
+  principalsEqual,
+  unparsePrincipal,
+} from '../ccache/principal-text.js';
 import { defaultCcacheName } from '../ccache/resolve.js';
 import { type CcacheStore, findCcacheForPrincipal, openCcache } from '../ccache/store.js';
 import { isEnctypeSupported } from '../crypto/index.js';
@@ -20,6 +31,7 @@ import {
   type AcquireRequestOptions,
   asRequestOptions,
   clientKeytabName,
+  findClientKeytab,
   keytabSecret,
   loadKeytab,
   passwordSecret,
@@ -62,6 +74,14 @@ export interface AcquireOptions extends CredentialsOptions, AcquireRequestOption
 
 /** Renew a renewable TGT when less than this remains (seconds). */
 const RENEW_MARGIN = 300;
+/** After a failed refresh from a keytab, the old TGT serves this long before the next try (MIT: 30 s). */
+const REFRESH_RETRY_MS = 30_000;
+
+/** When a TGT from a key is refreshed: halfway through its life (MIT's kg_cred_set_initial_refresh). */
+function refreshTime(c: CcacheCredential): number {
+  const start = c.startTime || c.authTime;
+  return start + (c.endTime - start) / 2;
+}
 
 function defaultTransport(config: Krb5Config, log: NamespacedLog): KdcTransport {
   return {
@@ -96,6 +116,9 @@ export class Credentials {
   private secret: { secret: ClientSecret; acquire: AcquireOptions } | undefined;
   private readonly tickets = new Map<string, ServiceTicket>();
   private readonly inflight = new Map<string, Promise<ServiceTicket>>();
+  /** The AS exchange or renewal under way: concurrent callers at expiry share it. */
+  private tgtInflight: Promise<unknown> | undefined;
+  private refreshRetryAt = Number.NEGATIVE_INFINITY;
   /** The TGS path's view of these credentials. */
   private readonly session: TgsSession;
 
@@ -164,14 +187,60 @@ export class Credentials {
   }
 
   /**
-   * From credentials already in memory, e.g. the TGT a client delegated to a service (RFC 4121
-   * §4.1.1). Nothing is written anywhere unless `save(name)` is called.
+   * From credentials already in memory: a parsed ccache (the TGT a client delegated to a service,
+   * RFC 4121 §4.1.1) or the bytes of an MIT ccache file (a secret handed to a serverless
+   * function). Nothing is written anywhere unless `save(name)` is called.
    */
-  static async fromCcacheData(ccache: Ccache, opts: CredentialsOptions = {}): Promise<Credentials> {
+  static async fromCcacheData(
+    ccache: Ccache | Uint8Array,
+    opts: CredentialsOptions = {},
+  ): Promise<Credentials> {
     const config = opts.config ?? (await loadConfig());
-    const c = new Credentials({ ...ccache, credentials: [...ccache.credentials] }, config, opts);
-    c.log(`using in-memory credentials of ${unparsePrincipal(ccache.defaultPrincipal)}`);
+    const parsed = ccache instanceof Uint8Array ? parseCcache(ccache) : ccache;
+    const c = new Credentials({ ...parsed, credentials: [...parsed.credentials] }, config, opts);
+    c.log(`using in-memory credentials of ${unparsePrincipal(parsed.defaultPrincipal)}`);
     return c;
+  }
+
+  /**
+   * The credentials MIT's GSSAPI would use: the default ccache (or, with `principal`, that
+   * principal's cache in the collection). When it is missing or holds no valid TGT and a client
+   * keytab is configured (KRB5_CLIENT_KTNAME, default_client_keytab_name, or a file at MIT's
+   * built-in default path), a TGT from the keytab instead, kept in memory only and re-acquired
+   * before it expires. Without a client keytab, the ccache's own error (with its kinit hint).
+   */
+  static async fromEnvironment(opts: AcquireOptions & { principal?: string } = {}): Promise<Credentials> {
+    const config = opts.config ?? (await loadConfig());
+    const o = { ...opts, config };
+    let ccacheError: unknown;
+    let fromCache: Credentials | undefined;
+    try {
+      fromCache = await Credentials.fromCcache(undefined, o);
+      if (fromCache.hasValidTgt()) return fromCache;
+    } catch (e) {
+      if (!(e instanceof CredentialsError)) throw e;
+      ccacheError = e;
+    }
+    const found = await findClientKeytab(config);
+    const wanted =
+      opts.principal !== undefined
+        ? parsePrincipal(opts.principal, config.libdefaults.defaultRealm)
+        : (fromCache?.principal ?? found?.keytab.entries[0]?.principal);
+    const holds =
+      wanted !== undefined &&
+      found?.keytab.entries.some((e) => principalsEqual(e.principal, wanted)) === true;
+    if (found === undefined || wanted === undefined || !holds) {
+      if (fromCache) return fromCache;
+      throw ccacheError;
+    }
+    fromCache?.log(`the ccache holds no valid TGT; using the client keytab ${found.name}`);
+    return Credentials.fromKeytab(wanted, found.keytab, o);
+  }
+
+  /** Whether a TGT for the client's own realm is held and still valid. */
+  private hasValidTgt(): boolean {
+    const tgt = this.findTgt(this.principal.realm, this.principal.realm);
+    return tgt !== undefined && this.isValid(tgt);
   }
 
   /** From a keytab (default: KRB5_CLIENT_KTNAME, default_client_keytab_name). Runs the AS exchange. */
@@ -310,27 +379,43 @@ export class Credentials {
     );
   }
 
-  /** A usable TGT for the client's realm: renewed when close to expiry, re-acquired with a key. */
+  /**
+   * A usable TGT for the client's realm. A renewable one is renewed close to its end (MIT's
+   * kinit -R, done for the user). With a key (keytab, password) a TGT that cannot be renewed is
+   * re-acquired once past the middle of its life, as MIT's GSSAPI refreshes client-keytab
+   * credentials, so a service ticket obtained now does not die with the TGT a moment later.
+   * A failed renewal or refresh keeps the old TGT while it lasts (a refresh is retried after a
+   * pause); concurrent callers share one exchange.
+   */
   private async primaryTgt(): Promise<TgtCredential> {
     const realm = this.principal.realm;
     let tgt = this.findTgt(realm, realm);
     const nowSec = this.kdcNow() / 1000;
-    // Still alive at the KDC: usable, and renewable if close to its end (MIT's kinit -R, done for
-    // the user). A renewal failure leaves the old TGT in use while it lasts.
     if (tgt && tgt.endTime > nowSec) {
       const renewable = (tgt.flags & TicketFlag.RENEWABLE) !== 0 && tgt.renewTill > nowSec;
-      if (renewable && (tgt.endTime - nowSec < RENEW_MARGIN || !this.isValid(tgt))) {
+      const due = nowSec >= refreshTime(tgt);
+      if (renewable && ((due && tgt.endTime - nowSec < RENEW_MARGIN) || !this.isValid(tgt))) {
         const old: CcacheCredential = tgt;
-        tgt = await this.renewTgt(old).catch((e: unknown) => {
+        tgt = await this.singleFlightTgt(() => this.renewTgt(old)).catch((e: unknown) => {
           this.log(`TGT renewal failed: ${e instanceof Error ? e.message : String(e)}`);
           return old;
         });
+      } else if (!renewable && due && this.secret && this.isValid(tgt) && this.now() >= this.refreshRetryAt) {
+        try {
+          await this.singleFlightTgt(() => this.runAs());
+          tgt = this.findTgt(this.principal.realm, this.principal.realm) ?? tgt;
+        } catch (e) {
+          this.refreshRetryAt = this.now() + REFRESH_RETRY_MS;
+          this.log(
+            `TGT refresh failed, keeping the current TGT: ${e instanceof Error ? e.message : String(e)}`,
+          );
+        }
       }
       if (this.isValid(tgt) || !this.secret) return tgtOfCred(tgt);
     }
     if (this.secret) {
-      await this.runAs();
-      const fresh = this.findTgt(realm, realm);
+      await this.singleFlightTgt(() => this.runAs());
+      const fresh = this.findTgt(this.principal.realm, this.principal.realm);
       if (fresh) return tgtOfCred(fresh);
     }
     if (tgt) {
@@ -349,6 +434,17 @@ export class Credentials {
         hint: `run kinit ${unparsePrincipal(this.principal)}`,
       },
     );
+  }
+
+  /** Runs `fn` unless a TGT refresh is already under way, in which case its result is awaited. */
+  private singleFlightTgt<T>(fn: () => Promise<T>): Promise<T> {
+    const pending = this.tgtInflight as Promise<T> | undefined;
+    if (pending) return pending;
+    const p = fn().finally(() => {
+      if (this.tgtInflight === p) this.tgtInflight = undefined;
+    });
+    this.tgtInflight = p;
+    return p;
   }
 
   private async renewTgt(c: CcacheCredential): Promise<CcacheCredential> {

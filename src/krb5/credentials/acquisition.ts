@@ -3,9 +3,11 @@
 import { NameType } from '../../asn1/types.js';
 import { findKeytabEntry, type Keytab, readKeytab } from '../../ccache/keytab.js';
 import { type Principal, unparsePrincipal } from '../../ccache/principal-text.js';
+import { expandCcacheParameters } from '../../ccache/resolve.js';
 import { isEnctypeSupported, type Key, makeKey, stringToKey } from '../../crypto/index.js';
 import { CredentialsError } from '../../errors.js';
 import { getEnv } from '../../runtime/env.js';
+import { statFile } from '../../runtime/fs.js';
 import type { AsRequestOptions, ClientSecret } from '../as.js';
 import type { Krb5Config } from '../config.js';
 
@@ -23,9 +25,32 @@ export interface AcquireRequestOptions {
   requestPac?: boolean;
 }
 
-/** The client keytab MIT's GSSAPI would use: KRB5_CLIENT_KTNAME, else default_client_keytab_name. */
+/** MIT's built-in default_client_keytab_name (`krb5-config --defcktname` on Debian and Fedora). */
+export const BUILTIN_CLIENT_KEYTAB_NAME = 'FILE:/etc/krb5/user/%{euid}/client.keytab';
+
+/**
+ * The client keytab named by KRB5_CLIENT_KTNAME, else default_client_keytab_name, with MIT's
+ * %{...} expansion; undefined when neither is set.
+ */
 export function clientKeytabName(config: Krb5Config): string | undefined {
-  return getEnv('KRB5_CLIENT_KTNAME') ?? config.libdefaults.defaultClientKeytabName;
+  const name = getEnv('KRB5_CLIENT_KTNAME') || config.libdefaults.defaultClientKeytabName;
+  return name === undefined || name === '' ? undefined : expandCcacheParameters(name);
+}
+
+/**
+ * The client keytab MIT's GSSAPI would get a TGT from when there is no usable ccache: the one
+ * named (clientKeytabName), else MIT's built-in default when that file exists; undefined
+ * when there is none. Never reads a keytab the user did not name unless it is at MIT's path.
+ */
+export async function findClientKeytab(
+  config: Krb5Config,
+): Promise<{ name: string; keytab: Keytab } | undefined> {
+  const named = clientKeytabName(config);
+  if (named !== undefined) return { name: named, keytab: await loadKeytab(named) };
+  const builtin = expandCcacheParameters(BUILTIN_CLIENT_KEYTAB_NAME);
+  const st = await statFile(builtin.replace(/^FILE:/, ''));
+  if (!st?.isFile) return undefined;
+  return { name: builtin, keytab: await loadKeytab(builtin) };
 }
 
 /** Reads a keytab named as MIT names them (`FILE:path`, `WRFILE:path` or a bare path). */
