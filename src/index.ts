@@ -17,6 +17,7 @@ export {
   DISABLED,
   MutualAuth,
   type MutualAuthMode,
+  type NegotiateKyOptions,
   type NegotiateOptions,
   negotiate,
   negotiateFailure,

@@ -2,7 +2,7 @@
 // backs the ky integration (ky.ts), so both clients behave identically.
 import { ConfigError } from '../errors.js';
 import { Credentials } from '../krb5/credentials.js';
-import { createLog, type NamespacedLog } from '../runtime/log.js';
+import { createLog, createWarn, type NamespacedLog } from '../runtime/log.js';
 import { createInitiatorContext } from '../spnego/index.js';
 import { type ContextFactory, NegotiateFlow } from './flow.js';
 import { type NegotiateOptions, resolveOptions } from './options.js';
@@ -12,6 +12,8 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 /** Test seams; not part of the public contract. */
 export interface NegotiateInternals {
   contextFactory?: ContextFactory;
+  /** Where warnings go (default: the logger's warn, else stderr). */
+  warn?: (message: string) => void;
 }
 
 // RequestInit members a Request carries itself; anything else in `init` (undici's `dispatcher`,
@@ -121,6 +123,7 @@ export function createNegotiator(
     resolveOptions(options),
     internals.contextFactory ?? defaultContextFactory(options),
     log,
+    internals.warn ?? createWarn('spnego:http', options.logger),
   );
   return {
     log,

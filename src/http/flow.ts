@@ -151,11 +151,27 @@ function sanitized(res: Response): Response {
 }
 
 export class NegotiateFlow {
+  /** The last warning given, so that a run of identical failures warns once, not per request. */
+  private lastWarning: string | undefined;
+
   constructor(
     private readonly o: ResolvedOptions,
     private readonly createContext: ContextFactory,
     private readonly log: NamespacedLog,
+    private readonly warn: (message: string) => void = log,
   ) {}
+
+  /**
+   * A local failure (no ticket, KDC down, unknown service) that leaves the 401 as the answer is a
+   * warning, as requests-gssapi logs it, not only a debug line; once until something changes.
+   */
+  private warnLocal(origin: string, e: unknown): void {
+    const hint = e instanceof SpnegoError && e.hint ? ` (hint: ${e.hint})` : '';
+    const text = `cannot authenticate to ${origin}, returning its 401: ${errText(e)}${hint}`;
+    if (text === this.lastWarning) return this.log(text);
+    this.lastWarning = text;
+    this.warn(text);
+  }
 
   /** Runs one request to completion: legs, redirects, mutual authentication. */
   async run(base: Request, send: Send): Promise<Response> {
@@ -322,7 +338,10 @@ export class NegotiateFlow {
     };
     for (let legs = 0; ; legs++) {
       const res = await send(authorization);
-      if (res.status !== 401) return { res, ctx };
+      if (res.status !== 401) {
+        if (ctx !== undefined) this.lastWarning = undefined;
+        return { res, ctx };
+      }
       let offer: NegotiateOffer;
       try {
         offer = negotiateOffer(res.headers.get('www-authenticate'));
@@ -337,7 +356,10 @@ export class NegotiateFlow {
       this.log(
         `401 from ${hop.url.origin}: Negotiate${offer.token ? ` with token (${describeBytes(offer.token)})` : ''}`,
       );
-      if (failed) return giveUp(res, failure);
+      if (failed) {
+        this.warnLocal(hop.url.origin, failure);
+        return giveUp(res, failure);
+      }
       if (refused !== undefined) {
         this.log(`${refused.message}: returning the 401`);
         return giveUp(res, refused);
@@ -384,8 +406,9 @@ export class NegotiateFlow {
           throw signal.reason;
         }
         // As requests-gssapi: a local Kerberos failure (no ticket, KDC down, bad server token
-        // mid-exchange) leaves the 401 as the answer, with the reason in the log.
-        this.log(`cannot authenticate to ${hop.url.origin}: ${errText(e)}`);
+        // mid-exchange) leaves the 401 as the answer, with the reason in a warning and in
+        // negotiateFailure(res).
+        this.warnLocal(hop.url.origin, e);
         return giveUp(res, e);
       }
       await discard(res);

@@ -3,7 +3,7 @@ export { base64Decode, base64Encode } from '../spnego/base64.js';
 export { type Challenge, type NegotiateOffer, negotiateOffer, parseChallenges } from './challenge.js';
 export { type FetchLike, negotiateFetch } from './fetch.js';
 export { negotiateFailure } from './flow.js';
-export { negotiate } from './ky.js';
+export { type NegotiateKyOptions, negotiate } from './ky.js';
 export {
   DISABLED,
   MutualAuth,

@@ -81,6 +81,19 @@ export function createLog(ns: string, logger?: Logger): NamespacedLog {
   return fn;
 }
 
+/**
+ * A warning, shown whether or not debug logging is on (as Python's logging shows warnings by
+ * default): to the user's `logger.warn` (its `debug` when it has none), else to stderr.
+ */
+export function createWarn(ns: string, logger?: Logger): (message: string) => void {
+  return (message) => {
+    if (logger) (logger.warn ?? logger.debug).call(logger, `${ns} ${message}`);
+    else if (typeof process !== 'undefined' && process.stderr)
+      process.stderr.write(`${new Date().toISOString()} ${ns} warning: ${message}\n`);
+    else globalThis.console?.warn(`${ns} warning: ${message}`);
+  };
+}
+
 /** A token or key-free blob described by length and a short hash, never its content. */
 export function describeBytes(bytes: Uint8Array): string {
   const h = sha256(bytes);
