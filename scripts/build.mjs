@@ -43,9 +43,13 @@ if (existsSync(join(ROOT, 'jsr.json'))) {
 rmSync(DIST, { recursive: true, force: true });
 
 // Declarations: one .d.ts per source module, then the CommonJS mirror (.d.cts importing .cjs).
-execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], {
-  stdio: 'inherit',
-});
+execFileSync(
+  process.execPath,
+  [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')],
+  {
+    stdio: 'inherit',
+  },
+);
 const TYPES = join(DIST, 'types');
 function mirror(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

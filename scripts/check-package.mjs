@@ -1,14 +1,28 @@
 #!/usr/bin/env node
-// After `npm run build`: the package's public entry points resolve from dist/ through the
-// `exports` map (as a user's `import 'spnego/…'` would) and carry the contract's names, and the
-// `spnego` bin runs. Run by .ci/run.
+// After `npm run build`: every entry point of scripts/entries.mjs resolves from dist/ through the
+// `exports` map (as a user's `import 'spnego/…'` and `require('spnego/…')` would), both give the
+// same module instance, the contract's names are there, package.json `exports` is the one the
+// table generates, and the `spnego` bin runs. Run by .ci/run.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { BIN, ENTRIES, packageExports, specifier } from './entries.mjs';
 
+const require = createRequire(import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+assert.deepEqual(
+  pkg.exports,
+  packageExports(),
+  'package.json exports differ from scripts/entries.mjs: run npm run build',
+);
+
+/** Names the contract promises per entry; entries not listed must still load and export something. */
 const expect = {
   spnego: [
     'negotiate',
     'negotiateFetch',
+    'negotiateFailure',
     'REQUIRED',
     'OPTIONAL',
     'DISABLED',
@@ -27,10 +41,21 @@ const expect = {
   'spnego/server': ['createAcceptor', 'negotiateMiddleware', 'negotiateHandler'],
   'spnego/testing': ['MiniKdc'],
 };
-for (const [entry, names] of Object.entries(expect)) {
-  const mod = await import(entry);
-  for (const n of names) assert.ok(n in mod, `${entry} does not export ${n}`);
+for (const [subpath] of ENTRIES) {
+  const entry = specifier(subpath);
+  const esm = await import(entry);
+  const cjs = require(entry);
+  const names = expect[entry] ?? [];
+  assert.ok(Object.keys(esm).length > 0, `${entry} exports nothing`);
+  for (const n of names) {
+    assert.ok(n in esm, `import('${entry}') does not export ${n}`);
+    assert.ok(n in cjs, `require('${entry}') does not export ${n}`);
+  }
+  for (const n of Object.keys(esm))
+    assert.equal(cjs[n], esm[n], `${entry}: require and import differ on ${n}`);
 }
-const version = execFileSync(process.execPath, ['dist/cli/main.js', '--version'], { encoding: 'utf8' });
+const version = execFileSync(process.execPath, [pkg.bin[BIN[0]], '--version'], { encoding: 'utf8' });
 assert.match(version, /^spnego \d+\.\d+\.\d+/);
-console.log(`package entry points OK (${Object.keys(expect).join(', ')}); ${version.trim()}`);
+console.log(
+  `package entry points OK with import and require (${ENTRIES.map(([s]) => specifier(s)).join(', ')}); ${version.trim()}`,
+);

@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FileSystem } from 'typescript/unstable/fs';
 import { API, type Diagnostic, DiagnosticCategory } from 'typescript/unstable/sync';
+import { ENTRIES, specifier } from '../../scripts/entries.mjs';
 import type { CliIo } from '../../src/cli/ccache-name.js';
 import { curlCommand } from '../../src/cli/curl.js';
 import { kdestroyCommand } from '../../src/cli/kdestroy.js';
@@ -104,12 +105,10 @@ function typecheck(sources: Map<string, string>): Checked {
       compilerOptions: {
         noEmit: true,
         rootDir: '../../..',
-        paths: {
-          spnego: toSrc('index.ts'),
-          'spnego/krb5': toSrc('krb5/index.ts'),
-          'spnego/server': toSrc('server/index.ts'),
-          'spnego/testing': toSrc('testing/index.ts'),
-        },
+        // Every entry point of the package, from its table.
+        paths: Object.fromEntries(
+          ENTRIES.map(([subpath, src]) => [specifier(subpath), toSrc(src.replace(/^src\//, ''))]),
+        ),
       },
       include: [],
       files: [...files.keys()].filter((f) => f.endsWith('.ts')).map((f) => f.slice(VDIR.length + 1)),
