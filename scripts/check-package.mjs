@@ -40,6 +40,7 @@ const expect = {
   'spnego/krb5': ['Credentials', 'readCcache', 'writeCcache', 'readKeytab', 'writeKeytab', 'loadConfig'],
   'spnego/server': ['createAcceptor', 'negotiateMiddleware', 'negotiateHandler'],
   'spnego/testing': ['MiniKdc'],
+  'spnego/sasl': ['createSaslClient', 'createSaslServer', 'SaslError', 'encodeSaslFrame', 'SaslFrameReader'],
 };
 for (const [subpath] of ENTRIES) {
   const entry = specifier(subpath);

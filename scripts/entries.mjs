@@ -11,6 +11,7 @@ export const ENTRIES = [
   ['./krb5', 'src/krb5/index.ts'],
   ['./server', 'src/server/index.ts'],
   ['./testing', 'src/testing/index.ts'],
+  ['./sasl', 'src/sasl/index.ts'],
 ];
 
 /** The `spnego` command: [bin name, source file]. */
