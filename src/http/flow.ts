@@ -168,7 +168,10 @@ export class NegotiateFlow {
   private warnLocal(origin: string, e: unknown): void {
     const hint = e instanceof SpnegoError && e.hint ? ` (hint: ${e.hint})` : '';
     const text = `cannot authenticate to ${origin}, returning its 401: ${errText(e)}${hint}`;
-    if (text === this.lastWarning) return this.log(text);
+    if (text === this.lastWarning) {
+      this.log(text);
+      return;
+    }
     this.lastWarning = text;
     this.warn(text);
   }
