@@ -7,13 +7,14 @@
 //   19  hmac-sha256-128-aes128   (RFC 8009)                          — key of enctype 19
 //   20  hmac-sha384-192-aes256   (RFC 8009)                          — key of enctype 20
 //  -138 hmac-md5 (RFC 4757 §4, MIT "hmac-md5-rc4")                  — any key (used with rc4-hmac)
-// Everything else (CRC32, rsa-md5, DES and DES3 MACs, Camellia CMAC…) is CryptoError
+// Everything else (CRC32, rsa-md5, DES and DES3 MACs…) is CryptoError
 // UNSUPPORTED_CKSUMTYPE: no KDC we target requires them, and the keyed ones need enctypes we do
 // not implement.
 import { sha1 } from '@noble/hashes/legacy.js';
 import { CryptoError } from '../errors.js';
 import { aes128CtsHmacSha1Profile, aes256CtsHmacSha1Profile } from './aes-sha1.js';
 import { aes128CtsHmacSha256Profile, aes256CtsHmacSha384Profile } from './aes-sha2.js';
+import { camellia128CtsCmacProfile, camellia256CtsCmacProfile } from './camellia-cmac.js';
 import { hmacMd5Checksum } from './rc4-hmac.js';
 import type { Key } from './types.js';
 import { checkUsage, constantTimeEqual } from './util.js';
@@ -54,6 +55,8 @@ for (const c of [
   },
   keyedBy(15, 'hmac-sha1-96-aes128', 12, aes128CtsHmacSha1Profile),
   keyedBy(16, 'hmac-sha1-96-aes256', 12, aes256CtsHmacSha1Profile),
+  keyedBy(17, 'cmac-camellia128', 16, camellia128CtsCmacProfile),
+  keyedBy(18, 'cmac-camellia256', 16, camellia256CtsCmacProfile),
   keyedBy(19, 'hmac-sha256-128-aes128', 16, aes128CtsHmacSha256Profile),
   keyedBy(20, 'hmac-sha384-192-aes256', 24, aes256CtsHmacSha384Profile),
   // RFC 4757 §4: keyed with the raw key bytes whatever the key's enctype (MIT ties it to no enctype).
@@ -77,7 +80,7 @@ function find(cksumtype: number): ChecksumProfile {
   const c = CHECKSUMS.get(cksumtype);
   if (c === undefined) {
     throw new CryptoError('UNSUPPORTED_CKSUMTYPE', `checksum type ${cksumtype} is not supported`, {
-      hint: 'supported: sha1 (14), hmac-sha1-96-aes128/256 (15/16), hmac-sha256-128-aes128 (19), hmac-sha384-192-aes256 (20), hmac-md5 (-138)',
+      hint: 'supported: sha1 (14), hmac-sha1-96-aes128/256 (15/16), cmac-camellia128/256 (17/18), hmac-sha256-128-aes128 (19), hmac-sha384-192-aes256 (20), hmac-md5 (-138)',
     });
   }
   return c;

@@ -1,6 +1,6 @@
-// IANA Kerberos numbers (RFC 3961 §8, RFC 3962 §7, RFC 8009 §9, RFC 4757, MIT krb5.h).
+// IANA Kerberos numbers (RFC 3961 §8, RFC 3962 §7, RFC 8009 §9, RFC 4757, RFC 6803 §8, MIT krb5.h).
 
-/** Encryption type numbers. Only 17, 18, 19, 20 and 23 are implemented; the rest are named for klist. */
+/** Encryption type numbers. Only 17, 18, 19, 20, 23, 25 and 26 are implemented; the rest are named for klist. */
 export const Enctype = {
   DES_CBC_CRC: 1,
   DES_CBC_MD4: 2,

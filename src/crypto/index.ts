@@ -9,7 +9,12 @@ import { toBytes } from './util.js';
 export { checksumSize, makeChecksum, verifyChecksum } from './checksum.js';
 export { CksumType, Enctype, MIT_DEFAULT_ENCTYPES } from './constants.js';
 export { nfold } from './nfold.js';
-export { hmacMd5Checksum, rc4HmacProfile } from './rc4-hmac.js';
+export {
+  hmacMd5Checksum,
+  rc4HmacGssSealCrypt,
+  rc4HmacGssSeqCrypt,
+  rc4HmacProfile,
+} from './rc4-hmac.js';
 export {
   ENCTYPE_FAMILIES,
   enctypeDisplayName,

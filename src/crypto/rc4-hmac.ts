@@ -163,3 +163,33 @@ export function hmacMd5Checksum(key: Uint8Array, usage: number, data: Uint8Array
     .digest();
   return hmac(md5, ksign, tmp);
 }
+
+// RFC 4757 §7.3: the GSS-API per-message keys of rc4-hmac contexts. Both steps are RC4 streams,
+// so each function both encrypts and decrypts. The intermediate HMAC-MD5(key, 0 as LE32) depends
+// on the key only and is kept with it.
+const gssBase = new KeyStateCache((bytes) => {
+  const xored = bytes.map((b) => b ^ 0xf0);
+  return {
+    seq: new KeyedHmac(md5, hmac(md5, bytes, le32(0))),
+    seal: new KeyedHmac(md5, hmac(md5, xored, le32(0))),
+  };
+});
+
+/**
+ * SND_SEQ of an RFC 4757 §7 token: RC4 keyed by HMAC-MD5(HMAC-MD5(Kss, 0), SGN_CKSUM) over the
+ * 8 octets (sequence number big-endian, then four direction octets).
+ */
+export function rc4HmacGssSeqCrypt(key: Key, checksum: Uint8Array, data: Uint8Array): Uint8Array {
+  checkKey(key.bytes);
+  return rc4(gssBase.get(key).seq.mac(CKSUM_BYTES, checksum), data);
+}
+
+/**
+ * The confounder and data of a sealed RFC 4757 §7 Wrap token: RC4 keyed by
+ * HMAC-MD5(HMAC-MD5(Kss XOR F0…F0, 0), sequence number as 4 big-endian octets).
+ */
+export function rc4HmacGssSealCrypt(key: Key, seq: number, data: Uint8Array): Uint8Array {
+  checkKey(key.bytes);
+  const be = Uint8Array.of(seq >>> 24, (seq >>> 16) & 0xff, (seq >>> 8) & 0xff, seq & 0xff);
+  return rc4(gssBase.get(key).seal.mac(CKSUM_BYTES, be), data);
+}

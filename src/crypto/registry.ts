@@ -3,6 +3,7 @@
 import { CryptoError } from '../errors.js';
 import { aes128CtsHmacSha1Profile, aes256CtsHmacSha1Profile } from './aes-sha1.js';
 import { aes128CtsHmacSha256Profile, aes256CtsHmacSha384Profile } from './aes-sha2.js';
+import { camellia128CtsCmacProfile, camellia256CtsCmacProfile } from './camellia-cmac.js';
 import { MIT_DEFAULT_ENCTYPES } from './constants.js';
 import { rc4HmacProfile } from './rc4-hmac.js';
 import type { EnctypeProfile } from './types.js';
@@ -14,6 +15,8 @@ for (const p of [
   aes128CtsHmacSha256Profile,
   aes256CtsHmacSha384Profile,
   rc4HmacProfile,
+  camellia128CtsCmacProfile,
+  camellia256CtsCmacProfile,
 ]) {
   PROFILES.set(p.id, p);
 }

@@ -1,5 +1,5 @@
 // RFC 3961 §3: what every encryption type provides. Profiles (RFC 3962 AES-SHA1, RFC 8009
-// AES-SHA2, RFC 4757 RC4-HMAC) implement this; src/crypto/registry.ts maps ids to them.
+// AES-SHA2, RFC 4757 RC4-HMAC, RFC 6803 Camellia) implement this; src/crypto/registry.ts maps ids to them.
 
 /** A protocol key bound to its enctype. Derived per-usage keys are cached inside the profile. */
 export interface Key {

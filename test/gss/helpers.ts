@@ -1,13 +1,16 @@
 // Hermetic Kerberos fixtures: a service key, a ticket we mint ourselves (EncTicketPart encrypted
 // with the service key, as a KDC would), and Credentials holding it — no KDC involved.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodeEncTicketPart, encodeTicket, NameType, type Ticket } from '../../src/asn1/index.js';
 import { type Ccache, newCcache } from '../../src/ccache/ccache.js';
 import { TicketFlag } from '../../src/ccache/flags.js';
 import type { Keytab } from '../../src/ccache/keytab.js';
 import type { Principal } from '../../src/ccache/principal-text.js';
-import { encrypt, generateRandomKey, type Key } from '../../src/crypto/index.js';
+import { encrypt, generateRandomKey, type Key, makeKey } from '../../src/crypto/index.js';
 import { parseConfig } from '../../src/krb5/config.js';
 import { Credentials, type ServiceTicket } from '../../src/krb5/credentials.js';
+import { MessageProtection } from '../../src/krb5/gss/index.js';
 
 export const REALM = 'GSS.TEST';
 export const client: Principal = {
@@ -113,4 +116,41 @@ export async function mint(o: MintOptions = {}): Promise<Minted> {
     ],
   };
   return { serviceKey, kvno, keytab, ticket: st, credentials, ccache };
+}
+
+export interface MitTokenVectors {
+  contexts: {
+    service: string;
+    enctype: number;
+    key: string;
+    tokens: {
+      from: 'initiator' | 'acceptor';
+      kind: 'mic' | 'wrap';
+      conf?: boolean;
+      msg: string;
+      token: string;
+    }[];
+  }[];
+}
+
+/** test/vectors/gss/mit-per-message.json (scripts/vectors/mit-gss-tokens.py). */
+export function mitTokens(): MitTokenVectors {
+  return JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', 'vectors', 'gss', 'mit-per-message.json'), 'utf8'),
+  ) as MitTokenVectors;
+}
+
+/** Our side of an MIT context: rc4 keeps the initiator's key; RFC 4121 contexts the acceptor subkey. */
+export function mitReceiver(enctype: number, keyHex: string, isAcceptor: boolean): MessageProtection {
+  const key = makeKey(enctype, Uint8Array.from(Buffer.from(keyHex, 'hex')));
+  const rc4 = enctype === 23;
+  return new MessageProtection({
+    isAcceptor,
+    initiatorKey: rc4 ? key : generateRandomKey(enctype),
+    acceptorKey: rc4 ? undefined : key,
+    sendSeq: 0,
+    recvSeq: 0,
+    replayDetection: true,
+    sequenceDetection: true,
+  });
 }

@@ -24,7 +24,7 @@ function pair(enctype: number, acceptorSubkey: boolean, detection = true) {
 const isGss = (code: string) => (e: unknown) => e instanceof GssError && e.code === code;
 
 describe('per-message tokens (RFC 4121 §4.2)', () => {
-  for (const enctype of [17, 18, 19, 20]) {
+  for (const enctype of [17, 18, 19, 20, 25, 26]) {
     for (const sub of [true, false]) {
       it(`enctype ${enctype}, ${sub ? 'acceptor subkey' : 'initiator subkey'}: MIC and Wrap both ways`, () => {
         const { ini, acc } = pair(enctype, sub);
@@ -96,8 +96,32 @@ describe('per-message tokens (RFC 4121 §4.2)', () => {
     assert.deepEqual(acc.unwrap(a).message, enc('a'));
   });
 
-  it('says rc4-hmac per-message tokens (RFC 4757 §7) are unsupported', () => {
-    const { ini } = pair(23, false);
-    assert.throws(() => ini.getMIC(enc('x')), isGss('UNSUPPORTED_PER_MESSAGE'));
+  it('an RFC 4121 token naming an rc4-hmac key is UNSUPPORTED_PER_MESSAGE, not a crash', () => {
+    // An AES initiator key with an rc4-hmac acceptor subkey: the context speaks RFC 4757 tokens, so
+    // an RFC 4121 token claiming the initiator's AES key is fine, but one claiming the acceptor
+    // subkey names a key RFC 4121 cannot use.
+    const ik = generateRandomKey(18);
+    const acc = new MessageProtection({
+      isAcceptor: true,
+      initiatorKey: ik,
+      acceptorKey: generateRandomKey(18),
+      sendSeq: 0,
+      recvSeq: 0,
+      replayDetection: true,
+      sequenceDetection: true,
+    });
+    const weird = new MessageProtection({
+      isAcceptor: false,
+      initiatorKey: generateRandomKey(23),
+      acceptorKey: ik,
+      sendSeq: 0,
+      recvSeq: 0,
+      replayDetection: true,
+      sequenceDetection: true,
+    });
+    assert.equal(weird.tokenFormat, 'rfc4121');
+    const t = acc.wrap(enc('x'), true);
+    t[2] = (t[2] ?? 0) & ~TokenFlag.ACCEPTOR_SUBKEY;
+    assert.throws(() => weird.unwrap(t), isGss('UNSUPPORTED_PER_MESSAGE'));
   });
 });

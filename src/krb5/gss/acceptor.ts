@@ -21,6 +21,7 @@ import { type Principal, principalsEqual, unparsePrincipal } from '../../ccache/
 import {
   constantTimeEqual,
   decrypt,
+  Enctype,
   encrypt,
   enctypeName,
   generateRandomKey,
@@ -338,12 +339,14 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
   let acceptorKey: Key | undefined;
   let ourSeq = peerSeq;
   if (mutual) {
-    acceptorKey = generateRandomKey(initiatorKey.enctype);
+    // As MIT (accept_sec_context.c): no acceptor subkey for an rc4-hmac context, whose RFC 4757
+    // tokens cannot say which key protects them.
+    if (initiatorKey.enctype !== Enctype.RC4_HMAC) acceptorKey = generateRandomKey(initiatorKey.enctype);
     ourSeq = randomSeq();
     const part = encodeEncApRepPart({
       ctime: auth.ctime,
       cusec: auth.cusec,
-      subkey: { keytype: acceptorKey.enctype, keyvalue: acceptorKey.bytes },
+      ...(acceptorKey ? { subkey: { keytype: acceptorKey.enctype, keyvalue: acceptorKey.bytes } } : {}),
       seqNumber: ourSeq,
     });
     const rep = encodeApRep({
@@ -374,6 +377,7 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
       recvSeq: peerSeq,
       replayDetection: (ck.flags & GssFlag.REPLAY) !== 0,
       sequenceDetection: (ck.flags & GssFlag.SEQUENCE) !== 0,
+      oid: t.oid,
     }),
     key: { kvno: entry.kvno, enctype: entry.key.keytype },
   };

@@ -127,6 +127,7 @@ export class Krb5Initiator {
       recvSeq,
       replayDetection: true,
       sequenceDetection: true,
+      oid: this.o.oid ?? OID_KRB5,
     });
     this.done = true;
   }

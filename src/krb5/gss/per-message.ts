@@ -1,6 +1,7 @@
 // RFC 4121 §4.2 per-message tokens: MIC (04 04) and Wrap (05 04), for the RFC 3961 enctypes
-// with the "new" token format (AES-SHA1, AES-SHA2). rc4-hmac contexts would need the RFC 4757 §7
-// (RFC 1964-style) tokens, which are not implemented: they fail with UNSUPPORTED_PER_MESSAGE.
+// with the "new" token format (AES-SHA1, AES-SHA2, Camellia). rc4-hmac contexts use RFC 4757 §7
+// (RFC 1964-style) tokens instead, in per-message-rc4.ts; which format a context speaks is decided
+// once, from its keys, as MIT's kg_setup_keys does.
 import {
   checksumSize,
   checksumTypeFor,
@@ -14,6 +15,7 @@ import {
 import { CryptoError } from '../../errors.js';
 import { KeyUsage, TokenFlag, TokenId } from './constants.js';
 import { GssError } from './errors.js';
+import { rc4GetMic, rc4Unwrap, rc4VerifyMic, rc4Wrap } from './per-message-rc4.js';
 import { SequenceWindow } from './sequence.js';
 
 const HEADER = 16;
@@ -30,6 +32,23 @@ export interface ProtectionOptions {
   recvSeq: number;
   replayDetection: boolean;
   sequenceDetection: boolean;
+  /** Mechanism OID for the RFC 2743 framing of RFC 4757 tokens (the one the context used). */
+  oid?: string;
+}
+
+const isRc4 = (k: Key): boolean => k.enctype === Enctype.RC4_HMAC;
+
+/**
+ * The key of an RFC 4757 (RFC 1964-style) context, or undefined for an RFC 4121 one. As MIT
+ * (init_sec_context.c, kg_setup_keys): an acceptor subkey of the initiator's enctype is ignored —
+ * pre-CFX tokens cannot say which key they use, so both sides stay on the initiator's key — while
+ * one of another enctype replaces it, and its enctype decides the token format.
+ */
+function legacyKey(o: ProtectionOptions): Key | undefined {
+  const acc = o.acceptorKey;
+  const key = acc !== undefined && acc.enctype !== o.initiatorKey.enctype ? acc : o.initiatorKey;
+  if (isRc4(key)) return key;
+  return undefined;
 }
 
 function writeSeq(h: Uint8Array, seq: number): void {
@@ -69,9 +88,17 @@ function unrotate(data: Uint8Array, rrc: number): Uint8Array {
 export class MessageProtection {
   private sendSeq: number;
   private readonly window: SequenceWindow;
+  /** Set for rc4-hmac contexts: RFC 4757 §7 tokens under this key. */
+  private readonly rc4: Key | undefined;
   constructor(private readonly o: ProtectionOptions) {
     this.sendSeq = o.sendSeq;
     this.window = new SequenceWindow(o.recvSeq, o.replayDetection, o.sequenceDetection);
+    this.rc4 = legacyKey(o);
+  }
+
+  /** `rfc4121` for AES and Camellia contexts, `rfc4757` for rc4-hmac ones. */
+  get tokenFormat(): 'rfc4121' | 'rfc4757' {
+    return this.rc4 ? 'rfc4757' : 'rfc4121';
   }
 
   private sendKey(): { key: Key; flags: number } {
@@ -103,11 +130,13 @@ export class MessageProtection {
 
   private nextSeq(): number {
     const s = this.sendSeq;
-    this.sendSeq = s + 1;
+    // RFC 4757 tokens carry 32 bits and wrap around (MIT masks the same way); RFC 4121 has 64.
+    this.sendSeq = this.rc4 ? (s + 1) >>> 0 : s + 1;
     return s;
   }
 
   getMIC(message: Uint8Array): Uint8Array {
+    if (this.rc4) return rc4GetMic(this.rc4, this.nextSeq() >>> 0, this.o.isAcceptor, message, this.o.oid);
     const { key, flags } = this.sendKey();
     const h = new Uint8Array(HEADER);
     h[0] = TokenId.MIC >>> 8;
@@ -120,6 +149,10 @@ export class MessageProtection {
   }
 
   verifyMIC(message: Uint8Array, token: Uint8Array): void {
+    if (this.rc4) {
+      this.window.accept(rc4VerifyMic(this.rc4, !this.o.isAcceptor, message, token));
+      return;
+    }
     if (token.length < HEADER || token[0] !== TokenId.MIC >>> 8 || token[1] !== (TokenId.MIC & 0xff)) {
       throw new GssError('DEFECTIVE_TOKEN', 'not an RFC 4121 MIC token (04 04)');
     }
@@ -138,6 +171,8 @@ export class MessageProtection {
   }
 
   wrap(message: Uint8Array, confidential: boolean): Uint8Array {
+    if (this.rc4)
+      return rc4Wrap(this.rc4, this.nextSeq() >>> 0, this.o.isAcceptor, message, confidential, this.o.oid);
     const { key, flags } = this.sendKey();
     const h = new Uint8Array(HEADER);
     h[0] = TokenId.WRAP >>> 8;
@@ -159,6 +194,11 @@ export class MessageProtection {
   }
 
   unwrap(token: Uint8Array): { message: Uint8Array; confidential: boolean } {
+    if (this.rc4) {
+      const { seq, message, confidential } = rc4Unwrap(this.rc4, !this.o.isAcceptor, token);
+      this.window.accept(seq);
+      return { message, confidential };
+    }
     if (
       token.length < HEADER ||
       token[0] !== TokenId.WRAP >>> 8 ||
@@ -188,10 +228,12 @@ export class MessageProtection {
       if (pt.length < HEADER + ec)
         throw new GssError('DEFECTIVE_TOKEN', 'Wrap token plaintext shorter than its header copy');
       const copy = pt.subarray(pt.length - HEADER);
-      // The encrypted header copy carries RRC = 0; everything else must match the clear header.
+      // RFC 4121 §4.2.4 puts RRC = 0 in the encrypted copy, but Windows SSPI writes the real RRC
+      // there (MS-KILE §3.4.5.4.1); MIT ignores the copy's RRC (unwrap.c verify_enc_header), so do
+      // we. Every other octet must match the clear header.
       for (let i = 0; i < HEADER; i++) {
-        const expect = i === 6 || i === 7 ? 0 : h[i];
-        if (copy[i] !== expect)
+        if (i === 6 || i === 7) continue;
+        if (copy[i] !== h[i])
           throw new GssError('BAD_MIC', 'Wrap token header does not match its encrypted copy');
       }
       message = pt.slice(0, pt.length - HEADER - ec);
@@ -211,13 +253,14 @@ export class MessageProtection {
   }
 }
 
+/** An RFC 4121 token claimed a key that speaks RFC 4757 tokens only (or an export-grade key). */
 function supported(key: Key): Key {
   if (key.enctype === Enctype.RC4_HMAC || key.enctype === Enctype.RC4_HMAC_EXP) {
     throw new GssError(
       'UNSUPPORTED_PER_MESSAGE',
-      'MIC/Wrap with an rc4-hmac session key (RFC 4757 §7 tokens) is not supported',
+      `an RFC 4121 token cannot be made or checked with an ${key.enctype === Enctype.RC4_HMAC ? 'rc4-hmac' : 'rc4-hmac-exp'} key`,
       {
-        hint: 'give the service principal AES keys (most KDCs do by default); authentication itself works with rc4-hmac',
+        hint: 'rc4-hmac contexts use RFC 4757 tokens (01 01 / 02 01); the peer mixed the formats',
       },
     );
   }
