@@ -45,6 +45,7 @@ const NAMES: Readonly<Record<number, string>> = {
   40: 'KRB_AP_ERR_MSG_TYPE',
   41: 'KRB_AP_ERR_MODIFIED',
   42: 'KRB_AP_ERR_BADORDER',
+  43: 'KRB_AP_ERR_ILL_CR_TKT',
   44: 'KRB_AP_ERR_BADKEYVER',
   45: 'KRB_AP_ERR_NOKEY',
   46: 'KRB_AP_ERR_MUT_FAIL',

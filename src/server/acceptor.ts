@@ -7,12 +7,15 @@ import type { Principal } from '../ccache/principal-text.js';
 import { parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
 import { ConfigError, CredentialsError, KerberosError, SpnegoError } from '../errors.js';
 import type { Krb5Config } from '../krb5/config.js';
+import { loadConfig } from '../krb5/config-load.js';
 import type { Credentials } from '../krb5/credentials.js';
+import { type Capaths, ClientRejectedError, type ReplayCache } from '../krb5/gss/index.js';
 import { getEnv } from '../runtime/env.js';
 import { readFile, statFile } from '../runtime/fs.js';
 import { createLog, type Logger, type NamespacedLog } from '../runtime/log.js';
-import { createAcceptorContext } from '../spnego/index.js';
+import { type AcceptorContext, createAcceptorContext } from '../spnego/index.js';
 import type { StepResult } from '../spnego/types.js';
+import { FileReplayCache } from './replay-cache.js';
 
 export interface AcceptorOptions {
   /** Keytab path (`FILE:` prefix allowed), bytes, or parsed; default KRB5_KTNAME, else /etc/krb5.keytab. */
@@ -28,8 +31,19 @@ export interface AcceptorOptions {
   principals?: readonly string[] | ((client: Principal) => boolean | Promise<boolean>);
   /** Clock skew allowed for authenticators, seconds (default 300, MIT's clockskew). */
   clockskew?: number;
-  /** krb5.conf used for delegated credentials (default loadConfig()). */
+  /**
+   * krb5.conf used for delegated credentials and for the [capaths] that transited paths of
+   * cross-realm tickets are checked against (default loadConfig(), read when first needed).
+   */
   config?: Krb5Config;
+  /**
+   * Where accepted authenticators are recorded, so a captured header cannot be replayed.
+   * Default: the per-host file cache (`FileReplayCache`, in KRB5RCACHEDIR or the temp dir),
+   * shared by every process of this user on this host. `MemoryReplayCache` protects one process
+   * only (tests); `RedisReplayCache` protects servers on several hosts. Any object with
+   * `checkAndStore(tag, expiresAtMs, nowMs)` (see `ReplayCache`) will do.
+   */
+  replayCache?: ReplayCache;
   logger?: Logger;
   /**
    * How often (ms) to check whether a keytab file changed, e.g. after `ktadd` (default 1000; 0 =
@@ -90,6 +104,9 @@ function validateOptions(opts: AcceptorOptions): void {
     if (!Array.isArray(p) || !p.every((x) => typeof x === 'string'))
       throw badOption('principals must be an array of `user@REALM` names or a predicate');
   }
+  const rc = opts.replayCache;
+  if (rc !== undefined && (typeof rc !== 'object' || rc === null || typeof rc.checkAndStore !== 'function'))
+    throw badOption('replayCache must be an object with checkAndStore(tag, expiresAtMs, nowMs)');
   if (opts.principal !== undefined) {
     if (typeof opts.principal !== 'string') throw badOption('principal must be a string');
     try {
@@ -158,22 +175,73 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
           )(new Set(opts.principals.map((p) => unparsePrincipal(parsePrincipal(p)))))
         : undefined;
 
+  // Filters run on the ticket's client inside the Kerberos acceptor, before the authenticator
+  // is recorded: a refused client cannot fill the replay cache.
+  const admitClient =
+    allowedRealms || allowedClients
+      ? async (client: Principal): Promise<boolean> => {
+          if (allowedRealms && !allowedRealms.has(client.realm))
+            throw new NegotiateRejection(
+              'REJECTED_CLIENT',
+              `client ${unparsePrincipal(client)} is from a realm this service does not accept`,
+            );
+          // Only a literal `true` admits: an async predicate's Promise (or any other truthy
+          // value) must not let every client in.
+          if (allowedClients && (await allowedClients(client)) !== true)
+            throw new NegotiateRejection(
+              'REJECTED_CLIENT',
+              `client ${unparsePrincipal(client)} is not allowed by this service`,
+            );
+          return true;
+        }
+      : undefined;
+  const replayCache = opts.replayCache ?? FileReplayCache.forDirectory();
+  // [capaths] is only needed for a cross-realm ticket whose path the KDC did not check: read
+  // krb5.conf then, once; without one the realm hierarchy decides (as MIT's).
+  let capaths: Promise<Capaths | undefined> | undefined;
+  const loadCapaths = (): Promise<Capaths | undefined> => {
+    capaths ??= opts.config
+      ? Promise.resolve(opts.config.capaths)
+      : loadConfig().then(
+          (c) => c.capaths,
+          (e: unknown) => {
+            log(
+              `krb5.conf unreadable, transited paths checked against the realm hierarchy only: ${String(e)}`,
+            );
+            return undefined;
+          },
+        );
+    return capaths;
+  };
+
   return {
     log,
     async accept(token) {
       const contextFor = (keytab: Keytab) =>
         createAcceptorContext({
           keytab,
+          replayCache,
+          capaths: loadCapaths,
+          ...(admitClient ? { admitClient } : {}),
           ...(opts.principal === undefined ? {} : { principal: opts.principal }),
           ...(opts.clockskew === undefined ? {} : { clockskew: opts.clockskew }),
           ...(opts.logger === undefined ? {} : { logger: opts.logger }),
           ...(opts.config === undefined ? {} : { config: opts.config }),
         });
+      const step = async (c: AcceptorContext): Promise<StepResult> => {
+        try {
+          return await c.step(token);
+        } catch (e) {
+          if (e instanceof ClientRejectedError)
+            throw new NegotiateRejection('REJECTED_CLIENT', e.message, { cause: e });
+          throw e;
+        }
+      };
       const keytab = await loadKeytab();
       let ctx = contextFor(keytab);
       let out: StepResult;
       try {
-        out = await ctx.step(token);
+        out = await step(ctx);
       } catch (e) {
         // A key the cached keytab lacks (rotated within the check interval): look at the file now,
         // and if it changed, try once more with the new keys.
@@ -182,7 +250,7 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
         const fresh = await loadKeytab(true);
         if (fresh === keytab) throw e;
         ctx = contextFor(fresh);
-        out = await ctx.step(token);
+        out = await step(ctx);
       }
       if (!out.complete) {
         throw new NegotiateRejection(
@@ -195,17 +263,6 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
       }
       const { client, delegated } = ctx.result();
       const user = unparsePrincipal(client);
-      if (allowedRealms && !allowedRealms.has(client.realm)) {
-        throw new NegotiateRejection(
-          'REJECTED_CLIENT',
-          `client ${user} is from a realm this service does not accept`,
-        );
-      }
-      // Only a literal `true` admits: an async predicate's Promise (or any other truthy value)
-      // must not let every client in.
-      if (allowedClients && (await allowedClients(client)) !== true) {
-        throw new NegotiateRejection('REJECTED_CLIENT', `client ${user} is not allowed by this service`);
-      }
       return { principal: client, user, responseToken: out.token, delegated };
     },
   };

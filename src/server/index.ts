@@ -12,3 +12,11 @@ export type {
   ResponseLike,
 } from './middleware.js';
 export { checkAuthorization, negotiateHandler, negotiateMiddleware, negotiateToken } from './middleware.js';
+export type {
+  FileReplayCacheOptions,
+  RedisClientLike,
+  RedisReplayCacheOptions,
+  ReplayCache,
+  ReplayCacheOptions,
+} from './replay-cache.js';
+export { FileReplayCache, MemoryReplayCache, RedisReplayCache, ReplayCacheError } from './replay-cache.js';

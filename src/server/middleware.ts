@@ -4,6 +4,7 @@
 // puts the AP-REP (mutual authentication) in the response's `WWW-Authenticate`.
 import { ConfigError, CredentialsError, SpnegoError } from '../errors.js';
 import { base64Decode, base64Encode } from '../spnego/base64.js';
+import { ReplayCacheError } from '../krb5/gss/replay-cache.js';
 import { type Acceptor, type AcceptorOptions, type AcceptResult, createAcceptor } from './acceptor.js';
 
 /** What the middleware adds to the request. */
@@ -80,10 +81,22 @@ function offeredScheme(header: string | string[] | undefined): string {
 }
 
 const INTERNAL_ERROR = 'Internal Server Error\n';
+const UNAVAILABLE = 'Service Unavailable\n';
 
-/** Errors of the server's own setup (keytab, krb5.conf), as opposed to a bad client token. */
+/**
+ * Errors of the server's own setup or state (keytab, krb5.conf, a full or unreachable replay
+ * cache), as opposed to a bad client token.
+ */
 function isServerFault(e: unknown): boolean {
-  return e instanceof CredentialsError || e instanceof ConfigError;
+  return e instanceof CredentialsError || e instanceof ConfigError || e instanceof ReplayCacheError;
+}
+
+/**
+ * The status a server fault is answered with: 503 when the replay cache cannot record (the
+ * request may succeed later and the client's credentials are not at fault), else 500.
+ */
+function faultStatus(e: unknown): 500 | 503 {
+  return e instanceof ReplayCacheError ? 503 : 500;
 }
 
 /**
@@ -168,9 +181,9 @@ export function negotiateMiddleware(
         // an unauthenticated pass. The details went to the log, not to the client.
         if (!(e instanceof SpnegoError)) acceptor.log(`error: ${e instanceof Error ? e.message : String(e)}`);
         if (res.headersSent) return;
-        res.statusCode = 500;
+        res.statusCode = faultStatus(e);
         res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-        res.end(INTERNAL_ERROR);
+        res.end(res.statusCode === 503 ? UNAVAILABLE : INTERNAL_ERROR);
       },
     );
   };
@@ -197,8 +210,9 @@ export function negotiateHandler<A extends unknown[]>(
     } catch (e) {
       // Server-side failure, logged by checkAuthorization: a bare 500, no details for the client.
       if (!(e instanceof SpnegoError)) acceptor.log(`error: ${e instanceof Error ? e.message : String(e)}`);
-      return new Response(INTERNAL_ERROR, {
-        status: 500,
+      const status = faultStatus(e);
+      return new Response(status === 503 ? UNAVAILABLE : INTERNAL_ERROR, {
+        status,
         headers: { 'Content-Type': 'text/plain; charset=utf-8' },
       });
     }

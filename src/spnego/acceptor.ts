@@ -22,6 +22,7 @@ import type { Krb5Config } from '../krb5/config.js';
 import { Credentials } from '../krb5/credentials.js';
 import {
   acceptApReq,
+  type Capaths,
   GssError,
   isKrb5Oid,
   type Krb5Accepted,
@@ -41,8 +42,15 @@ export interface AcceptorContextOptions {
   clockskew?: number;
   /** RFC 5929 channel bindings application data, checked when the client sent bindings. */
   channelBindings?: Uint8Array;
-  /** Default: one process-wide cache shared by all acceptors. */
+  /**
+   * Where seen authenticators are recorded. Default: one in-memory cache shared by the process
+   * (servers built with spnego/server default to the per-host file cache instead).
+   */
   replayCache?: ReplayCache;
+  /** Refuses clients before their authenticator is decrypted or recorded (see Krb5AcceptorOptions). */
+  admitClient?: (client: Principal) => boolean | Promise<boolean>;
+  /** [capaths] for transited-path checks; default `config`'s. */
+  capaths?: Capaths | (() => Promise<Capaths | undefined>);
   /** krb5.conf for delegated credentials (default loadConfig()). */
   config?: Krb5Config;
   now?: () => number;
@@ -143,12 +151,15 @@ class Acceptor extends PerMessageOps implements AcceptorContext {
   private async acceptKrb5(token: Uint8Array): Promise<Krb5Accepted> {
     const keytab = await this.loadKeytab();
     const p = this.servicePrincipal(keytab);
-    const accepted = acceptApReq(token, {
+    const capaths = this.o.capaths ?? this.o.config?.capaths;
+    const accepted = await acceptApReq(token, {
       keytab,
       ...(p === undefined ? {} : { principal: p }),
       ...(this.o.clockskew === undefined ? {} : { clockskew: this.o.clockskew }),
       ...(this.o.channelBindings ? { channelBindings: this.o.channelBindings } : {}),
       ...(this.o.replayCache ? { replayCache: this.o.replayCache } : {}),
+      ...(this.o.admitClient ? { admitClient: this.o.admitClient } : {}),
+      ...(capaths ? { capaths } : {}),
       ...(this.o.now ? { now: this.o.now } : {}),
     });
     if (accepted.delegated) {

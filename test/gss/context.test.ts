@@ -42,7 +42,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
       const m = await mint({ enctype });
       const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
       assert.equal(ini.complete, false);
-      const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+      const acc = await acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
       assert.deepEqual(acc.client, client);
       assert.equal(acc.flags & GssFlag.MUTUAL, GssFlag.MUTUAL);
       assert.deepEqual(acc.key, { kvno: 3, enctype });
@@ -61,7 +61,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
     const m = await mint();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: false });
     assert.equal(ini.complete, true);
-    const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+    const acc = await acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
     assert.equal(acc.token, undefined);
     const w = acc.messages.wrap(new TextEncoder().encode('secret'), true);
     assert.equal(new TextDecoder().decode(ini.messages.unwrap(w).message), 'secret');
@@ -70,7 +70,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
   it('refuses a modified AP-REP', async () => {
     const m = await mint();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
-    const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+    const acc = await acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
     const bad = acc.token!.slice();
     bad[bad.length - 5] = (bad[bad.length - 5] ?? 0) ^ 1;
     assert.throws(
@@ -83,7 +83,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
   it('refuses an AP-REP that does not echo our ctime/cusec', async () => {
     const m = await mint();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
-    const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+    const acc = await acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
     const sk = m.ticket.sessionKey;
     const real = decodeEncApRepPart(decrypt(sk, 12, decodeApRepCipher(acc.token!)));
     const forged = encodeEncApRepPart({ ...real, ctime: new Date(real.ctime.getTime() - 1000) });
@@ -116,20 +116,23 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
     const m = await mint();
     const cache = new ReplayCache();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
-    acceptApReq(ini.token, { keytab: m.keytab, replayCache: cache });
-    assert.throws(
+    await acceptApReq(ini.token, { keytab: m.keytab, replayCache: cache });
+    await assert.rejects(
       () => acceptApReq(ini.token, { keytab: m.keytab, replayCache: cache }),
       krbErr('KRB_AP_ERR_REPEAT'),
     );
   });
 
-  it('keeps the replay cache bounded', () => {
+  it('a full replay cache refuses new authenticators and never forgets a live one', () => {
     const cache = new ReplayCache({ maxEntries: 3 });
-    for (let i = 0; i < 10; i++) assert.equal(cache.checkAndStore(Uint8Array.of(i), 10_000, 0), true);
+    for (let i = 0; i < 3; i++) assert.equal(cache.checkAndStore(Uint8Array.of(i), 10_000, 0), true);
+    assert.throws(() => cache.checkAndStore(Uint8Array.of(9), 10_000, 0), { code: 'REPLAY_CACHE_FULL' });
     assert.equal(cache.size, 3);
-    assert.equal(cache.checkAndStore(Uint8Array.of(9), 10_000, 0), false);
-    // Expired entries are forgotten.
-    assert.equal(cache.checkAndStore(Uint8Array.of(9), 30_000, 20_000), true);
+    // Flooding it did not push the first entry out: its replay is still refused.
+    assert.equal(cache.checkAndStore(Uint8Array.of(0), 10_000, 5_000), false);
+    // Expired entries are forgotten, which makes room again.
+    assert.equal(cache.checkAndStore(Uint8Array.of(9), 200_000, 100_000), true);
+    assert.equal(cache.size, 1);
   });
 
   it('names a ticket for another key version KRB_AP_ERR_BADKEYVER', async () => {
@@ -141,7 +144,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
         { ...m.keytab.entries[0]!, kvno: 4, key: { keytype: 18, keyvalue: generateRandomKey(18).bytes } },
       ],
     };
-    assert.throws(
+    await assert.rejects(
       () => acceptApReq(ini.token, { keytab: rotated, replayCache: new ReplayCache() }),
       krbErr('KRB_AP_ERR_BADKEYVER'),
     );
@@ -151,7 +154,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
     const m = await mint({ kvno: 3 });
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: false });
     const renumbered = { version: 2, entries: [{ ...m.keytab.entries[0]!, kvno: 7 }] };
-    const acc = acceptApReq(ini.token, { keytab: renumbered, replayCache: new ReplayCache() });
+    const acc = await acceptApReq(ini.token, { keytab: renumbered, replayCache: new ReplayCache() });
     assert.equal(acc.key.kvno, 7);
   });
 
@@ -162,7 +165,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
       version: 2,
       entries: [{ ...m.keytab.entries[0]!, key: { keytype: 18, keyvalue: new Uint8Array(32) } }],
     };
-    assert.throws(
+    await assert.rejects(
       () => acceptApReq(ini.token, { keytab: other, replayCache: new ReplayCache() }),
       krbErr('KRB_AP_ERR_NOKEY'),
     );
@@ -171,13 +174,13 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
   it('refuses an authenticator outside the clock skew, and an expired ticket', async () => {
     const m = await mint();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true, now: () => Date.now() - 600_000 });
-    assert.throws(
+    await assert.rejects(
       () => acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() }),
       krbErr('KRB_AP_ERR_SKEW'),
     );
     const old = await mint({ start: Date.now() - 7_200_000 });
     const ini2 = new Krb5Initiator({ ticket: old.ticket, mutual: true });
-    assert.throws(
+    await assert.rejects(
       () => acceptApReq(ini2.token, { keytab: old.keytab, replayCache: new ReplayCache() }),
       krbErr('KRB_AP_ERR_TKT_EXPIRED'),
     );
@@ -191,7 +194,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
       ticket: { ...m.ticket, ticket, ticketBytes: encodeTicket(ticket) },
       mutual: true,
     });
-    assert.throws(
+    await assert.rejects(
       () => acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() }),
       krbErr('KRB_AP_ERR_BADMATCH'),
     );
@@ -204,7 +207,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
       realm: service.realm,
       name: { nameType: NameType.SRV_HST, nameString: ['HTTP', 'other'] },
     };
-    assert.throws(
+    await assert.rejects(
       () => acceptApReq(ini.token, { keytab: m.keytab, principal: other, replayCache: new ReplayCache() }),
       krbErr('KRB_AP_ERR_NOT_US'),
     );
@@ -214,20 +217,20 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
     const m = await mint();
     const cb = new TextEncoder().encode('tls-server-end-point:abc');
     const good = new Krb5Initiator({ ticket: m.ticket, mutual: true, channelBindings: cb });
-    acceptApReq(good.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() });
+    await acceptApReq(good.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() });
     const wrong = new Krb5Initiator({
       ticket: m.ticket,
       mutual: true,
       channelBindings: new TextEncoder().encode('tls-server-end-point:xyz'),
     });
-    assert.throws(
+    await assert.rejects(
       () =>
         acceptApReq(wrong.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() }),
       gssErr('BAD_BINDINGS'),
     );
     // No bindings from the client: accepted, as MIT does by default.
     const none = new Krb5Initiator({ ticket: m.ticket, mutual: true });
-    acceptApReq(none.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() });
+    await acceptApReq(none.token, { keytab: m.keytab, channelBindings: cb, replayCache: new ReplayCache() });
   });
 
   it('carries a forwarded TGT in a KRB-CRED sealed with the session key (usage 14)', async () => {
@@ -255,7 +258,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
       encPart: {} as KdcReply['encPart'],
     };
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true, forwarded });
-    const acc = acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+    const acc = await acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
     assert.equal(acc.flags & GssFlag.DELEG, GssFlag.DELEG);
     assert.ok(acc.delegated);
     assert.deepEqual(acc.delegated.defaultPrincipal, client);
@@ -277,7 +280,7 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
       Uint8Array.of(0x60, 0x03, 0x06, 0x01, 0x00),
       new Uint8Array(0),
     ]) {
-      assert.throws(() => acceptApReq(t, { keytab: m.keytab }), gssErr('DEFECTIVE_TOKEN'));
+      await assert.rejects(() => acceptApReq(t, { keytab: m.keytab }), gssErr('DEFECTIVE_TOKEN'));
     }
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
     const apReq = decodeKrb5Token(ini.token);

@@ -38,7 +38,8 @@ import { GssError } from './errors.js';
 import { decodeKrb5Token, encodeKrb5Token } from './framing.js';
 import { randomSeq } from './initiator.js';
 import { MessageProtection } from './per-message.js';
-import { defaultReplayCache, type ReplayCache } from './replay-cache.js';
+import { defaultReplayCache, type ReplayCache, replayTag } from './replay-cache.js';
+import { type Capaths, checkTransited, needsTransitCheck } from './transited.js';
 
 export interface Krb5AcceptorOptions {
   keytab: Keytab;
@@ -48,7 +49,20 @@ export interface Krb5AcceptorOptions {
   clockskew?: number;
   /** application_data of the channel bindings; checked when the client sent bindings too. */
   channelBindings?: Uint8Array;
+  /** Where seen authenticators are recorded (default: an in-memory cache shared by the process). */
   replayCache?: ReplayCache;
+  /**
+   * Decides, from the ticket's client alone, whether this service takes the client at all. Runs
+   * before the authenticator is decrypted or recorded, so clients a service refuses (a `realms`
+   * or `principals` filter) cost no replay-cache room. Only `true` admits.
+   */
+  admitClient?: (client: Principal) => boolean | Promise<boolean>;
+  /**
+   * krb5.conf [capaths] (client realm → server realm → intermediate realms), for checking the
+   * transited path of cross-realm tickets the KDC did not check; without an entry for a pair,
+   * the realm hierarchy decides (as MIT).
+   */
+  capaths?: Capaths | (() => Promise<Capaths | undefined>);
   /** ms since the epoch (default Date.now). */
   now?: () => number;
 }
@@ -210,8 +224,15 @@ function openTicket(
   );
 }
 
-/** Accepts an AP-REQ token (01 00); throws KerberosError (or GssError for a malformed token). */
-export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Accepted {
+/** A client the service's own filter refused (before any replay-cache room was taken). */
+export class ClientRejectedError extends GssError {}
+
+/**
+ * Accepts an AP-REQ token (01 00); rejects with KerberosError (or GssError for a malformed
+ * token, ClientRejectedError when `admitClient` refuses, ReplayCacheError when the cache cannot
+ * record). Async because a replay cache may be shared (a file, Redis).
+ */
+export async function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Promise<Krb5Accepted> {
   const now = (o.now ?? Date.now)();
   const skewMs = (o.clockskew ?? 300) * 1000;
   const t = decodeKrb5Token(token);
@@ -251,6 +272,19 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
   }
   if (tkt.endtime.getTime() + skewMs < now) {
     throw krbError(32, `the ticket of ${unparsePrincipal(client)} expired at ${tkt.endtime.toISOString()}`);
+  }
+  // RFC 4120 §2.7: a path the KDC did not vouch for must run only through trusted realms.
+  if (needsTransitCheck(tkt.transited, tkt.flags)) {
+    const capaths = typeof o.capaths === 'function' ? await o.capaths() : o.capaths;
+    checkTransited(tkt.transited, client.realm, server.realm, false, capaths);
+  }
+  // The service's client filter, on the ticket's (KDC-asserted) client name: a refused client
+  // goes no further, so it can neither take replay-cache room nor cost an authenticator decrypt.
+  if (o.admitClient && (await o.admitClient(client)) !== true) {
+    throw new ClientRejectedError(
+      'REJECTED_CLIENT',
+      `client ${unparsePrincipal(client)} is not accepted by this service`,
+    );
   }
 
   let auth: Authenticator;
@@ -313,7 +347,7 @@ export function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Krb5Acce
   }
   // Replay check last, so only authenticators that passed every other check take cache room.
   const cache = o.replayCache ?? defaultReplayCache;
-  if (!cache.checkAndStore(apReq.authenticator.cipher, ctimeMs + skewMs, now)) {
+  if (!(await cache.checkAndStore(replayTag(apReq.authenticator.cipher), ctimeMs + skewMs, now))) {
     throw krbError(34, `replayed authenticator from ${unparsePrincipal(client)}`);
   }
 

@@ -1,5 +1,5 @@
 // The Kerberos 5 GSS-API mechanism (RFC 4121): context tokens, per-message tokens, acceptor.
-export { acceptApReq, type Krb5Accepted, type Krb5AcceptorOptions } from './acceptor.js';
+export { acceptApReq, ClientRejectedError, type Krb5Accepted, type Krb5AcceptorOptions } from './acceptor.js';
 export { channelBindingHash, decodeGssChecksum, encodeGssChecksum, type GssChecksum } from './checksum.js';
 export { ApOption, CKSUMTYPE_GSSAPI, GssFlag, KeyUsage, TokenFlag, TokenId } from './constants.js';
 export { buildKrbCred, openKrbCred } from './delegation.js';
@@ -13,5 +13,23 @@ export {
 } from './framing.js';
 export { Krb5Initiator, type Krb5InitiatorOptions, randomSeq } from './initiator.js';
 export { MessageProtection, type ProtectionOptions } from './per-message.js';
-export { defaultReplayCache, ReplayCache, type ReplayCacheOptions } from './replay-cache.js';
+export {
+  defaultReplayCache,
+  MemoryReplayCache,
+  REPLAY_BUCKET_MS,
+  ReplayCache,
+  ReplayCacheError,
+  type ReplayCacheOptions,
+  replayBound,
+  replayTag,
+  TagSet,
+} from './replay-cache.js';
 export { SequenceWindow } from './sequence.js';
+export {
+  type Capaths,
+  checkTransited,
+  expandTransited,
+  KRB_AP_ERR_ILL_CR_TKT,
+  needsTransitCheck,
+  trustedPathRealms,
+} from './transited.js';

@@ -1,0 +1,106 @@
+// Synchronous file primitives for the per-host replay cache (src/server/replay-cache.ts).
+// Synchronous on purpose: a record is 32 bytes in the page cache, an append and a read cost a
+// few microseconds, far less than a round trip through libuv's thread pool would, and doing
+// them in one stretch keeps a check-and-record free of interleaving within the process.
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { getEnv, getTempDir, getUid } from './env.js';
+
+/** MIT's replay cache directory: KRB5RCACHEDIR, else the OS temp dir. */
+export function replayCacheDir(): string {
+  return getEnv('KRB5RCACHEDIR') ?? getTempDir();
+}
+
+function isErr(e: unknown, code: string): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
+}
+
+/**
+ * Makes (or checks) a directory only this user can write: in a shared temp dir another user
+ * could otherwise create it first, or plant a symlink, and read or flood our records.
+ * Returns undefined when fine, else why not.
+ */
+export function ensurePrivateDir(path: string): string | undefined {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (e) {
+    if (!isErr(e, 'EEXIST')) return `cannot create ${path}: ${(e as Error).message}`;
+  }
+  const st = lstatSync(path);
+  if (!st.isDirectory()) return `${path} is not a directory (a symlink?)`;
+  const uid = getUid();
+  if (typeof process.geteuid === 'function' && st.uid !== uid)
+    return `${path} belongs to uid ${st.uid}, not this process (uid ${uid})`;
+  if ((st.mode & 0o022) !== 0)
+    return `${path} is writable by other users (mode ${(st.mode & 0o777).toString(8)})`;
+  return undefined;
+}
+
+/** Opens (creating) a file for appending records and reading them back; never follows a symlink. */
+export function openAppendFile(path: string): number {
+  const nofollow = constants.O_NOFOLLOW ?? 0;
+  return openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | nofollow, 0o600);
+}
+
+/** One write(2) at the end of the file (O_APPEND): concurrent appenders never interleave a record. */
+export function appendRecord(fd: number, record: Uint8Array): number {
+  return writeSync(fd, record);
+}
+
+/** Reads into `buf` from `position`; the number of bytes read (0 at the end). */
+export function readAt(fd: number, buf: Uint8Array, position: number): number {
+  return readSync(fd, buf, 0, buf.length, position);
+}
+
+export function fileSize(fd: number): number {
+  return fstatSync(fd).size;
+}
+
+export function closeFile(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+export function listFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Removes a file; false when it was already gone or could not be removed. */
+export function removeFileSync(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function joinPath(...parts: string[]): string {
+  return join(...parts);
+}
+
+/** Random bytes identifying this process's records. */
+export function writerId(n: number): Uint8Array {
+  return new Uint8Array(randomBytes(n));
+}
+
+export { getUid };
