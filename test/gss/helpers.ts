@@ -41,18 +41,22 @@ export interface MintOptions {
   start?: number;
   lifetimeMs?: number;
   ticketClient?: Principal;
+  /** The client of the ticket, the ccache and the authenticator alike (default alice@GSS.TEST). */
+  client?: Principal;
+  /** The ticket's transited field (default empty DOMAIN-X500-COMPRESS). */
+  transited?: { trType: number; contents: Uint8Array };
 }
 
 export function mintTicket(serviceKey: Key, kvno: number, sessionKey: Key, o: MintOptions = {}): Ticket {
   const start = o.start ?? Date.now();
   const t = (ms: number): Date => new Date(Math.floor(ms / 1000) * 1000);
-  const c = o.ticketClient ?? client;
+  const c = o.ticketClient ?? o.client ?? client;
   const part = encodeEncTicketPart({
     flags: o.flags ?? TicketFlag.FORWARDABLE | TicketFlag.PRE_AUTHENT,
     key: { keytype: sessionKey.enctype, keyvalue: sessionKey.bytes },
     crealm: c.realm,
     cname: c.name,
-    transited: { trType: 1, contents: new Uint8Array(0) },
+    transited: o.transited ?? { trType: 1, contents: new Uint8Array(0) },
     authtime: t(start),
     starttime: t(start),
     endtime: t(start + (o.lifetimeMs ?? 3_600_000)),
@@ -74,9 +78,10 @@ export async function mint(o: MintOptions = {}): Promise<Minted> {
   const ticketBytes = encodeTicket(ticket);
   const start = o.start ?? Date.now();
   const secs = (ms: number): number => Math.floor(ms / 1000);
-  const ccache = newCcache(client);
+  const who = o.client ?? client;
+  const ccache = newCcache(who);
   ccache.credentials.push({
-    client,
+    client: who,
     server: service,
     key: { keytype: sessionKey.enctype, keyvalue: sessionKey.bytes },
     authTime: secs(start),
@@ -93,7 +98,7 @@ export async function mint(o: MintOptions = {}): Promise<Minted> {
   const credentials = await Credentials.fromCcacheData(ccache, { config });
   // Built directly (not via getServiceTicket) so that expired tickets can be minted too.
   const st: ServiceTicket = {
-    client,
+    client: who,
     server: service,
     ticket,
     ticketBytes,
