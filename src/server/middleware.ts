@@ -3,8 +3,8 @@
 // `WWW-Authenticate: Negotiate`; success runs the handler with the client on the request and
 // puts the AP-REP (mutual authentication) in the response's `WWW-Authenticate`.
 import { ConfigError, CredentialsError, SpnegoError } from '../errors.js';
-import { base64Decode, base64Encode } from '../spnego/base64.js';
 import { ReplayCacheError } from '../krb5/gss/replay-cache.js';
+import { base64Decode, base64Encode } from '../spnego/base64.js';
 import { type Acceptor, type AcceptorOptions, type AcceptResult, createAcceptor } from './acceptor.js';
 
 /** What the middleware adds to the request. */

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KerberosError } from '../../src/errors.js';
-import { base64Encode } from '../../src/http/base64.js';
 import { acceptApReq, Krb5Initiator, ReplayCache } from '../../src/krb5/gss/index.js';
 import {
   createAcceptor,
@@ -20,6 +19,7 @@ import {
   negotiateMiddleware,
   type RequestLike,
 } from '../../src/server/index.js';
+import { base64Encode } from '../../src/spnego/base64.js';
 import { createInitiatorContext } from '../../src/spnego/index.js';
 import { type Minted, mint } from '../gss/helpers.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { base64Encode } from '../../../src/http/base64.js';
+import { base64Encode } from '../../../src/spnego/base64.js';
 import { createInitiatorContext } from '../../../src/spnego/index.js';
 import type { Minted } from '../../gss/helpers.js';
 
