@@ -47,10 +47,12 @@ describe('a full replay cache', () => {
     // Any user of the realm can send fresh authenticators; they must not push the captured one out.
     for (let i = 0; i < 5; i++) {
       const fresh = new Krb5Initiator({ ticket: m.ticket, mutual: true }).token;
-      await acceptApReq(fresh, { keytab: m.keytab, replayCache: cache }).catch(() => undefined);
+      await Promise.resolve()
+        .then(() => acceptApReq(fresh, { keytab: m.keytab, replayCache: cache }))
+        .catch(() => undefined);
     }
     await assert.rejects(
-      () => acceptApReq(captured, { keytab: m.keytab, replayCache: cache }),
+      Promise.resolve().then(() => acceptApReq(captured, { keytab: m.keytab, replayCache: cache })),
       krbErr('KRB_AP_ERR_REPEAT'),
     );
   });
