@@ -1,20 +1,27 @@
 // `spnego curl [-v] [-X METHOD] [-d DATA] [-H 'K: V'] [--mutual required|optional|disabled]
-// [--opportunistic] [--delegate] [--target NAME] [--location-trusted] URL`: a request with HTTP
-// Negotiate, the body on stdout, exit 0 on 2xx (22 otherwise, as `curl --fail`; 47 for too many
-// redirects, as curl). With -v the Negotiate steps go to stderr: challenge, target, ticket from
-// cache or KDC, token sizes, mutual result.
+// [--opportunistic] [--delegate] [--target NAME] [--location-trusted] [-i] [-D FILE|-] [-o FILE]
+// [-s] [-S] [-f | --fail-with-body] URL`: a request with HTTP Negotiate, the body on stdout (or
+// in -o FILE), the response headers with -i (before the body) or -D (to a file, `-` = stdout).
+// Exit status: 0 on 2xx, 22 otherwise (this command's contract; curl itself exits 0 unless
+// --fail). As curl: -f prints no body for a status >= 400 (exit 22) and lets 3xx through,
+// --fail-with-body prints it and exits 22, -s mutes error messages (-S shows them again), 23 when
+// the output cannot be written, 26 when -d @FILE cannot be read, 6 / 7 when the host does not
+// resolve / refuses the connection, 47 for too many redirects. With -v the Negotiate steps go to
+// stderr: challenge, target, ticket from cache or KDC, token sizes, mutual result.
 import { SpnegoError } from '../errors.js';
 import { createNegotiator, defaultContextFactory, type NegotiateInternals } from '../http/fetch.js';
 import { type ContextFactory, negotiateFailure } from '../http/flow.js';
 import { DISABLED, type MutualAuthMode, type NegotiateOptions, OPTIONAL, REQUIRED } from '../http/options.js';
-import { readFile } from '../runtime/fs.js';
+import { readFile, writeFileAtomic } from '../runtime/fs.js';
 import type { Logger } from '../runtime/log.js';
 import type { CliIo } from './ccache-name.js';
 import { getopt } from './getopt.js';
 
 const USAGE =
   'usage: spnego curl [-v] [-X METHOD] [-d DATA|@FILE] [-H "K: V"]... [--mutual required|optional|disabled]\n' +
-  '                   [--opportunistic] [--delegate] [--target NAME] [--location-trusted] URL\n';
+  '                   [--opportunistic] [--delegate] [--target NAME] [--location-trusted]\n' +
+  '                   [-i|--include] [-D|--dump-header FILE|-] [-o|--output FILE] [-s|--silent] [-S|--show-error]\n' +
+  '                   [-f|--fail | --fail-with-body] URL\n';
 
 export interface CurlIo extends CliIo {
   /** Raw body bytes; default: decoded as UTF-8 through stdout(). */
@@ -30,6 +37,13 @@ interface Parsed {
   headers: Array<[string, string]>;
   verbose: boolean;
   options: NegotiateOptions;
+  include: boolean;
+  dumpHeader?: string;
+  output?: string;
+  silent: boolean;
+  showError: boolean;
+  /** -f: no body for >= 400; 'body': --fail-with-body. */
+  fail: false | 'quiet' | 'body';
 }
 
 function parseArgs(argv: string[], io: CliIo): Parsed | number {
@@ -39,9 +53,15 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
   let method: string | undefined;
   let data: string | undefined;
   let verbose = false;
+  let include = false;
+  let dumpHeader: string | undefined;
+  let output: string | undefined;
+  let silent = false;
+  let showError = false;
+  let fail: Parsed['fail'] = false;
   const r = getopt(argv, {
-    flags: 'vsh',
-    withValue: 'XdHu',
+    flags: 'vshiSf',
+    withValue: 'XdHuDo',
     long: {
       help: false,
       verbose: false,
@@ -56,6 +76,12 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
       mutual: true,
       target: true,
       'location-trusted': false,
+      include: false,
+      'dump-header': true,
+      output: true,
+      'show-error': false,
+      fail: false,
+      'fail-with-body': false,
     },
   });
   if (!r.ok) {
@@ -89,7 +115,14 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
     else if (name === '--delegate') options.delegate = true;
     else if (name === '--target') options.targetName = value;
     else if (name === '--location-trusted') options.trustSameServiceRedirects = true;
-    // else --negotiate, -u/--user, -s/--silent: curl muscle memory, Negotiate is always on.
+    else if (name === '-i' || name === '--include') include = true;
+    else if (name === '-D' || name === '--dump-header') dumpHeader = value;
+    else if (name === '-o' || name === '--output') output = value;
+    else if (name === '-s' || name === '--silent') silent = true;
+    else if (name === '-S' || name === '--show-error') showError = true;
+    else if (name === '-f' || name === '--fail') fail = 'quiet';
+    else if (name === '--fail-with-body') fail = 'body';
+    // else --negotiate, -u/--user: curl muscle memory, Negotiate is always on.
   }
   for (const a of r.operands) {
     if (url === undefined) url = a;
@@ -107,6 +140,12 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
     headers,
     verbose,
     options,
+    include,
+    silent,
+    showError,
+    fail,
+    ...(dumpHeader === undefined ? {} : { dumpHeader }),
+    ...(output === undefined ? {} : { output }),
     ...(method === undefined ? {} : { method }),
     ...(data === undefined ? {} : { data }),
   };
@@ -117,8 +156,13 @@ export async function curlCommand(
   io: CurlIo,
   internals: NegotiateInternals = {},
 ): Promise<number> {
-  const p = parseArgs(argv, io);
-  if (typeof p === 'number') return p;
+  const parsed = parseArgs(argv, io);
+  if (typeof parsed === 'number') return parsed;
+  const p = parsed;
+  // -s mutes error messages (not usage errors, as curl), -S shows them again.
+  const err = (text: string): void => {
+    if (!p.silent || p.showError) io.stderr(text);
+  };
   let url: URL;
   try {
     url = new URL(p.url);
@@ -137,7 +181,14 @@ export async function curlCommand(
   let body: string | Uint8Array | undefined;
   if (p.data !== undefined) {
     // curl's -d @file reads the request body from a file.
-    body = p.data.startsWith('@') ? await readFile(p.data.slice(1)) : p.data;
+    if (p.data.startsWith('@')) {
+      try {
+        body = await readFile(p.data.slice(1));
+      } catch (e) {
+        err(`spnego curl: cannot read ${p.data.slice(1)}: ${describe(e)}`);
+        return 26;
+      }
+    } else body = p.data;
   }
   const headers = new Headers();
   if (body !== undefined) headers.set('content-type', 'application/x-www-form-urlencoded');
@@ -183,21 +234,59 @@ export async function curlCommand(
       send,
     );
     const bytes = new Uint8Array(await res.arrayBuffer());
-    if (io.stdoutBytes) io.stdoutBytes(bytes);
-    else io.stdout(new TextDecoder().decode(bytes));
-    if (res.status >= 200 && res.status < 300) return 0;
+    const httpError = res.status >= 400;
+    const stdout = (b: Uint8Array): void => {
+      if (io.stdoutBytes) io.stdoutBytes(b);
+      else io.stdout(new TextDecoder().decode(b));
+    };
+    // -f: curl fails before writing anything of an error response.
+    if (!(httpError && p.fail === 'quiet')) {
+      const head = new TextEncoder().encode(headerBlock(res));
+      try {
+        if (p.dumpHeader === '-') stdout(head);
+        else if (p.dumpHeader !== undefined) await writeFileAtomic(p.dumpHeader, head, 0o644);
+        if (p.include) stdout(head);
+        if (p.output !== undefined && p.output !== '-') await writeFileAtomic(p.output, bytes, 0o644);
+        else stdout(bytes);
+      } catch (e) {
+        err(`spnego curl: cannot write the output: ${describe(e)}`);
+        return 23;
+      }
+    }
+    const failed = p.fail === false ? res.status < 200 || res.status >= 300 : httpError;
+    if (!failed) return 0;
     // The flow answers a local Kerberos failure (no ccache, expired TGT, unknown service) with
     // the server's 401, as requests-gssapi does: say why, with the error's hint.
     const failure = res.status === 401 ? (negotiateFailure(res) ?? localFailure) : undefined;
-    if (failure !== undefined) io.stderr(`spnego curl: cannot authenticate: ${describe(failure)}`);
-    io.stderr(`spnego curl: the server answered ${res.status} ${res.statusText}\n`);
+    if (failure !== undefined) err(`spnego curl: cannot authenticate: ${describe(failure)}`);
+    err(`spnego curl: (22) the server answered ${res.status} ${res.statusText}\n`);
     return 22;
   } catch (e) {
-    io.stderr(`spnego curl: ${describe(e)}`);
-    return e instanceof TypeError && e.cause instanceof SpnegoError && e.cause.code === 'REDIRECT_LIMIT'
-      ? 47
-      : 1;
+    err(`spnego curl: ${describe(e)}`);
+    return exitCodeOf(e);
   }
+}
+
+/** The status line and headers as curl -i prints them (fetch does not say the HTTP version). */
+function headerBlock(res: Response): string {
+  let out = `HTTP/1.1 ${res.status}${res.statusText ? ` ${res.statusText}` : ''}\r\n`;
+  for (const [k, v] of res.headers) out += `${k}: ${v}\r\n`;
+  return `${out}\r\n`;
+}
+
+/** curl's exit codes for what fetch reports as a TypeError with a system error as cause. */
+function exitCodeOf(e: unknown): number {
+  if (!(e instanceof Error)) return 1;
+  if (e.cause instanceof SpnegoError && e.cause.code === 'REDIRECT_LIMIT') return 47;
+  let c: unknown = e.cause;
+  for (let i = 0; i < 4 && c instanceof Error; i++) {
+    const code = (c as { code?: unknown }).code;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 6;
+    if (code === 'ECONNREFUSED') return 7;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return 28;
+    c = c.cause;
+  }
+  return 1;
 }
 
 /** A typed error as `Name CODE: message` and its hint; others with their cause (fetch's "fetch failed" hides it). */

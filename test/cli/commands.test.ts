@@ -215,7 +215,7 @@ describe('spnego curl', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const r = await curl([`http://127.0.0.1:${port}/`], newCache());
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 7, "curl's exit code for a refused connection");
     assert.match(r.err, /ECONNREFUSED/);
   });
 });

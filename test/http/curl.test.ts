@@ -1,5 +1,8 @@
 // `spnego curl` in-process, against a node:http acceptor for the fake context.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { curlCommand } from '../../src/cli/curl.js';
 import { acceptor, fakeFactory, readAuthorization, startServer, type TestServer } from './helpers.js';
@@ -93,5 +96,78 @@ describe('spnego curl', () => {
     assert.equal((await curl(['-H', 'novalue', ok.url])).code, 2);
     assert.equal((await curl(['ftp://x/'])).code, 2);
     assert.equal((await curl(['--bogus', ok.url])).code, 2);
+  });
+});
+
+describe('spnego curl output options, as curl has them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spnego-curl-out-'));
+  let statuses: TestServer;
+  before(async () => {
+    statuses = await startServer((req, res) => {
+      const status = Number(/^\/(\d{3})/.exec(req.url ?? '')?.[1] ?? 200);
+      res.writeHead(status, { 'x-answer': String(status), ...(status === 302 ? { location: '/200' } : {}) });
+      res.end(`body ${status}`);
+    });
+  });
+  after(async () => {
+    await statuses.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('-i prints the status line and headers, then the body', async () => {
+    const r = await curl(['-i', `${ok.url}/x`]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(r.stdout, /\r\nwww-authenticate: Negotiate [A-Za-z0-9+/=]+\r\n/);
+    assert.match(r.stdout, /\r\n\r\nok GET HTTP@localhost/);
+  });
+
+  it('-D FILE writes the headers there, -D - to stdout; -o FILE takes the body', async () => {
+    const headers = join(dir, 'headers.txt');
+    const body = join(dir, 'body.txt');
+    const r = await curl(['-D', headers, '-o', body, `${statuses.url}/200`]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, '');
+    assert.match(readFileSync(headers, 'utf8'), /^HTTP\/1\.1 200 OK\r\n[\s\S]*x-answer: 200\r\n\r\n$/);
+    assert.equal(readFileSync(body, 'utf8'), 'body 200');
+    assert.equal(statSync(body).mode & 0o777, 0o644);
+    const toStdout = await curl(['-D', '-', `${statuses.url}/200`]);
+    assert.match(toStdout.stdout, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nbody 200$/);
+  });
+
+  it('-f: no body for a status >= 400 and exit 22; a 3xx is not an error', async () => {
+    const r = await curl(['-f', `${statuses.url}/404`]);
+    assert.equal(r.code, 22);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /\(22\) the server answered 404/);
+    const redirect = await curl(['-f', '-i', `${statuses.url}/302`]);
+    assert.equal(redirect.code, 0, 'fetch follows the redirect: the final 200 is what -f judges');
+    assert.match(redirect.stdout, /x-answer: 200/);
+  });
+
+  it('--fail-with-body prints the error body and exits 22', async () => {
+    const r = await curl(['--fail-with-body', `${statuses.url}/500`]);
+    assert.equal(r.code, 22);
+    assert.equal(r.stdout, 'body 500');
+  });
+
+  it('-s mutes the error messages, -sS shows them again; the exit code stays', async () => {
+    const quiet = await curl(['-s', '-f', `${statuses.url}/404`]);
+    assert.equal(quiet.code, 22);
+    assert.equal(quiet.stderr, '');
+    const shown = await curl(['-sS', '-f', `${statuses.url}/404`]);
+    assert.equal(shown.code, 22);
+    assert.match(shown.stderr, /404/);
+  });
+
+  it('exit codes: 23 when the output cannot be written, 26 when -d @FILE cannot be read, 7 when refused', async () => {
+    const unwritable = await curl(['-o', join(dir, 'missing-dir', 'out'), `${statuses.url}/200`]);
+    assert.equal(unwritable.code, 23);
+    const unreadable = await curl(['-d', `@${join(dir, 'nope.json')}`, `${statuses.url}/200`]);
+    assert.equal(unreadable.code, 26);
+    const closed = await startServer(() => undefined, '127.0.0.1');
+    await closed.close();
+    const refused = await curl([closed.url]);
+    assert.equal(refused.code, 7);
   });
 });
