@@ -193,6 +193,12 @@ export interface MitRealmOptions {
   libdefaults?: Record<string, string>;
   /** Extra relations for this realm in kdc.conf (e.g. `{ max_life: '10h' }`). */
   kdcRealmConf?: Record<string, string>;
+  /**
+   * `[libdefaults]` for the KDC itself, in kdc.conf (e.g. `{ allow_rc4: 'true' }`: MIT 1.20
+   * issues rc4-hmac session keys only with it). The clients' krb5.conf is written after the KDC
+   * starts, so its `libdefaults` do not reach the KDC.
+   */
+  kdcLibdefaults?: Record<string, string>;
 }
 
 export interface MitRealm {
@@ -309,6 +315,7 @@ export async function startMitRealm(opts: MitRealmOptions): Promise<MitRealm> {
           '    ',
         )}  }\n`,
         logging: lines({ kdc: `FILE:${kdcLog}`, default: `FILE:${kdcLog}` }),
+        ...(opts.kdcLibdefaults ? { libdefaults: lines(opts.kdcLibdefaults) } : {}),
       }),
     );
   writeKdcConf();
