@@ -51,23 +51,26 @@ export class CamelliaCmac {
 
   /** CMAC over `a | b` (b optional), 16 bytes. */
   mac(a: Uint8Array, b?: Uint8Array): Uint8Array {
-    const total = a.length + (b?.length ?? 0);
+    let m = a;
+    if (b !== undefined && b.length > 0) {
+      m = new Uint8Array(a.length + b.length);
+      m.set(a);
+      m.set(b, a.length);
+    }
     const x = new Uint8Array(B);
-    const at = (i: number): number => (i < a.length ? a[i]! : b![i - a.length]!);
-    // All blocks but the last go through plain CBC-MAC; the last (complete or padded) is XORed
-    // with K1 or K2 first (RFC 4493 §2.4).
-    const blocks = Math.max(1, Math.ceil(total / B));
-    for (let n = 0; n < blocks - 1; n++) {
-      const off = n * B;
-      for (let i = 0; i < B; i++) x[i]! ^= at(off + i);
+    // All blocks but the last go through plain CBC-MAC; the last (complete, or padded with
+    // 80 00…) is XORed with K1 or K2 first (RFC 4493 §2.4).
+    const blocks = Math.max(1, Math.ceil(m.length / B));
+    const lastOff = (blocks - 1) * B;
+    for (let off = 0; off < lastOff; off += B) {
+      for (let i = 0; i < B; i++) x[i]! ^= m[off + i]!;
       camelliaEncryptBlockInto(this.#key, x, 0, x, 0);
     }
-    const off = (blocks - 1) * B;
-    const rest = total - off;
+    const rest = m.length - lastOff;
     const sub = rest === B ? this.#k1 : this.#k2;
     for (let i = 0; i < B; i++) {
-      const m = i < rest ? at(off + i) : i === rest ? 0x80 : 0;
-      x[i]! ^= m ^ sub[i]!;
+      const v = i < rest ? m[lastOff + i]! : i === rest ? 0x80 : 0;
+      x[i]! ^= v ^ sub[i]!;
     }
     camelliaEncryptBlockInto(this.#key, x, 0, x, 0);
     return x;
