@@ -40,6 +40,17 @@ const expect = {
   'spnego/krb5': ['Credentials', 'readCcache', 'writeCcache', 'readKeytab', 'writeKeytab', 'loadConfig'],
   'spnego/server': ['createAcceptor', 'negotiateMiddleware', 'negotiateHandler'],
   'spnego/testing': ['MiniKdc'],
+  'spnego/kerberos': [
+    'initializeClient',
+    'initializeServer',
+    'checkPassword',
+    'principalDetails',
+    'GSS_C_MUTUAL_FLAG',
+    'GSS_MECH_OID_KRB5',
+    'GSS_MECH_OID_SPNEGO',
+    'GSS_C_NO_OID',
+    'version',
+  ],
   'spnego/sasl': ['createSaslClient', 'createSaslServer', 'SaslError', 'encodeSaslFrame', 'SaslFrameReader'],
 };
 for (const [subpath] of ENTRIES) {

@@ -12,6 +12,7 @@ export const ENTRIES = [
   ['./server', 'src/server/index.ts'],
   ['./testing', 'src/testing/index.ts'],
   ['./sasl', 'src/sasl/index.ts'],
+  ['./kerberos', 'src/compat/index.ts'],
 ];
 
 /** The `spnego` command: [bin name, source file]. */
