@@ -8,12 +8,12 @@ cd "$(dirname "$0")/../.."
 # Every real peer the interop suites start (see shared INTEROP.md); one apt-get for all of them.
 PACKAGES="krb5-kdc krb5-admin-server krb5-user apache2 libapache2-mod-auth-gssapi curl python3-gssapi python3-requests-kerberos \
   redis-server slapd ldap-utils libsasl2-modules-gssapi-mit sasl2-bin squid sssd-kcm krb5-k5tls python3-kdcproxy \
-  libapache2-mod-wsgi-py3 libkrb5-dev dnsmasq-base samba samba-ad-dc python3-samba winbind"
+  libapache2-mod-wsgi-py3 libkrb5-dev dnsmasq-base samba samba-ad-dc python3-samba winbind openssl"
 # A file per package group that tells whether it is installed (binaries are looked up on PATH + sbin).
 PEER_FILES="/usr/lib/apache2/modules/mod_auth_gssapi.so /usr/lib/apache2/modules/mod_wsgi.so \
   /usr/lib/x86_64-linux-gnu/krb5/plugins/tls/k5tls.so /usr/lib/python3/dist-packages/kdcproxy/__init__.py \
   /usr/libexec/sssd/sssd_kcm /usr/include/gssapi/gssapi.h"
-PEER_BINARIES="apache2 curl redis-server slapd ldapwhoami sasl-sample-server sasl-sample-client squid dnsmasq samba samba-tool"
+PEER_BINARIES="apache2 curl openssl redis-server slapd ldapwhoami sasl-sample-server sasl-sample-client squid dnsmasq samba samba-tool"
 NEEDED_BINARIES="krb5kdc kdb5_util kadmin.local kinit kvno klist kdestroy"
 
 have() { PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }

@@ -1,5 +1,5 @@
 // `spnego curl [-v] [-X METHOD] [-d DATA] [-H 'K: V'] [--mutual required|optional|disabled]
-// [--opportunistic] [--delegate] [--target NAME] [--location-trusted] [-i] [-D FILE|-] [-o FILE]
+// [--opportunistic] [--delegate] [--target NAME] [--location-trusted] [-x PROXY] [-i] [-D FILE|-] [-o FILE]
 // [-s] [-S] [-f | --fail-with-body] URL`: a request with HTTP Negotiate, the body on stdout (or
 // in -o FILE), the response headers with -i (before the body) or -D (to a file, `-` = stdout).
 // Exit status: 0 on 2xx, 22 otherwise (this command's contract; curl itself exits 0 unless
@@ -20,8 +20,8 @@ import { getopt } from './getopt.js';
 const USAGE =
   'usage: spnego curl [-v] [-X METHOD] [-d DATA|@FILE] [-H "K: V"]... [--mutual required|optional|disabled]\n' +
   '                   [--opportunistic] [--delegate] [--target NAME] [--location-trusted]\n' +
-  '                   [-i|--include] [-D|--dump-header FILE|-] [-o|--output FILE] [-s|--silent] [-S|--show-error]\n' +
-  '                   [-f|--fail | --fail-with-body] URL\n';
+  '                   [-x|--proxy http://HOST:PORT] [-i|--include] [-D|--dump-header FILE|-] [-o|--output FILE]\n' +
+  '                   [-s|--silent] [-S|--show-error] [-f|--fail | --fail-with-body] URL\n';
 
 export interface CurlIo extends CliIo {
   /** Raw body bytes; default: decoded as UTF-8 through stdout(). */
@@ -61,7 +61,7 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
   let fail: Parsed['fail'] = false;
   const r = getopt(argv, {
     flags: 'vshiSf',
-    withValue: 'XdHuDo',
+    withValue: 'XdHuDoxU',
     long: {
       help: false,
       verbose: false,
@@ -82,6 +82,9 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
       'show-error': false,
       fail: false,
       'fail-with-body': false,
+      proxy: true,
+      'proxy-negotiate': false,
+      'proxy-user': true,
     },
   });
   if (!r.ok) {
@@ -122,7 +125,9 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
     else if (name === '-S' || name === '--show-error') showError = true;
     else if (name === '-f' || name === '--fail') fail = 'quiet';
     else if (name === '--fail-with-body') fail = 'body';
-    // else --negotiate, -u/--user: curl muscle memory, Negotiate is always on.
+    else if (name === '-x' || name === '--proxy') options.proxy = value === '' ? false : value;
+    // else --negotiate, -u/--user, --proxy-negotiate, -U/--proxy-user: curl muscle memory,
+    // Negotiate is always on (with the proxy too, when it asks).
   }
   for (const a of r.operands) {
     if (url === undefined) url = a;

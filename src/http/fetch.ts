@@ -6,6 +6,7 @@ import { createLog, createWarn, type NamespacedLog } from '../runtime/log.js';
 import { createInitiatorContext } from '../spnego/index.js';
 import { type ContextFactory, NegotiateFlow } from './flow.js';
 import { type NegotiateOptions, resolveOptions } from './options.js';
+import { ProxyClient, type ProxyTransport, parseProxy, proxyFor } from './proxy.js';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -14,6 +15,7 @@ export interface NegotiateInternals {
   contextFactory?: ContextFactory;
   /** Where warnings go (default: the logger's warn, else stderr). */
   warn?: (message: string) => void;
+  proxyTransport?: ProxyTransport;
 }
 
 // RequestInit members a Request carries itself; anything else in `init` (undici's `dispatcher`,
@@ -119,11 +121,33 @@ export function createNegotiator(
   internals: NegotiateInternals = {},
 ): Negotiator {
   const log = createLog('spnego:http', options.logger);
+  const resolved = resolveOptions(options);
+  const proxyOption = options.proxy;
+  if (proxyOption !== undefined && proxyOption !== false) {
+    if (typeof proxyOption !== 'string' && !(proxyOption instanceof URL))
+      throw new ConfigError('BAD_OPTION', 'proxy must be a URL, a string or false', {
+        hint: 'proxy: "http://proxy.example.com:3128", or false to ignore HTTP(S)_PROXY',
+      });
+    try {
+      parseProxy(proxyOption, 'the proxy option');
+    } catch (e) {
+      throw new ConfigError('BAD_OPTION', (e as Error).message, {
+        hint: 'proxy: "http://proxy.example.com:3128"',
+      });
+    }
+  }
+  const contexts = internals.contextFactory ?? defaultContextFactory(options);
   const flow = new NegotiateFlow(
-    resolveOptions(options),
-    internals.contextFactory ?? defaultContextFactory(options),
+    resolved,
+    contexts,
     log,
     internals.warn ?? createWarn('spnego:http', options.logger),
+  );
+  const proxies = new ProxyClient(
+    resolved.mutual,
+    (req) => contexts({ target: req.target, mutual: req.mutual, delegate: false }),
+    log,
+    internals.proxyTransport,
   );
   return {
     log,
@@ -135,9 +159,18 @@ export function createNegotiator(
         input instanceof Request && (init === undefined || onlyExtras(init, extra))
           ? input
           : new Request(input, init);
-      return flow.run(base, (url, legInit) =>
-        fetchImpl(url, extra === undefined ? legInit : ({ ...extra, ...legInit } as RequestInit)),
-      );
+      return flow.run(base, (url, legInit) => {
+        const target = new URL(url);
+        const proxy = proxyFor(target, proxyOption);
+        if (proxy === undefined)
+          return fetchImpl(url, extra === undefined ? legInit : ({ ...extra, ...legInit } as RequestInit));
+        return proxies.send(proxy, target, {
+          method: legInit.method ?? 'GET',
+          headers: new Headers(legInit.headers),
+          body: (legInit.body as ArrayBuffer | null | undefined) ?? null,
+          signal: legInit.signal,
+        });
+      });
     },
   };
 }

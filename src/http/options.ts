@@ -53,6 +53,13 @@ export interface NegotiateOptions {
    * goes over http once the request has been on https, whatever this says.
    */
   trustSameServiceRedirects?: boolean;
+  /**
+   * The forward proxy, `http://host:port`: plain-HTTP requests are forwarded by it, https ones go
+   * through CONNECT. A proxy that answers 407 Negotiate is authenticated as `HTTP@<proxy host>`.
+   * Default: `https_proxy`/`HTTPS_PROXY` for https URLs, `http_proxy`/`HTTP_PROXY` for http ones,
+   * except hosts NO_PROXY names, as curl. `false`: no proxy (your own fetch decides).
+   */
+  proxy?: string | URL | false;
   /** Console-like logger for the `spnego*` debug messages (default: DEBUG=spnego* on stderr). */
   logger?: Logger;
 }

@@ -55,11 +55,13 @@ export interface ApacheOptions {
   locations?: ApacheLocation[];
   /** Extra server-level directives. */
   directives?: string[];
+  /** Serve https with this certificate and key (PEM files; copied readable for www-data). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface Apache {
   readonly port: number;
-  /** `http://localhost:<port>` — the host name matters: the SPN is HTTP/localhost. */
+  /** `http(s)://localhost:<port>` — the host name matters: the SPN is HTTP/localhost. */
   readonly url: string;
   readonly dir: string;
   readonly delegCcacheDir: string | undefined;
@@ -199,6 +201,23 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
     blocks.push(locationBlock(l, docroot, delegDir));
   }
 
+  const tlsLines: string[] = [];
+  if (opts.tls) {
+    const cert = join(dir, 'tls-cert.pem');
+    const key = join(dir, 'tls-key.pem');
+    copyFileSync(opts.tls.certFile, cert);
+    copyFileSync(opts.tls.keyFile, key);
+    chmodSync(cert, 0o644);
+    chmodSync(key, 0o644);
+    tlsLines.push(
+      `LoadModule ssl_module ${MODULES_DIR}/mod_ssl.so`,
+      `LoadModule socache_shmcb_module ${MODULES_DIR}/mod_socache_shmcb.so`,
+      `SSLSessionCache shmcb:${join(dir, 'ssl_scache')}(512000)`,
+      'SSLEngine on',
+      `SSLCertificateFile ${cert}`,
+      `SSLCertificateKeyFile ${key}`,
+    );
+  }
   const mods = [
     'mpm_event',
     'authn_core',
@@ -225,6 +244,7 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
     'Group www-data',
     `Listen 127.0.0.1:${port}`,
     'ServerName localhost',
+    ...tlsLines,
     `DocumentRoot "${docroot}"`,
     'TypesConfig /etc/mime.types',
     'DirectoryIndex index.html',
@@ -290,7 +310,7 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
   }
   return {
     port,
-    url: `http://localhost:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://localhost:${port}`,
     dir,
     delegCcacheDir: delegDir,
     errorLog,
