@@ -6,7 +6,7 @@
 // --fail). As curl: -f prints no body for a status >= 400 (exit 22) and lets 3xx through,
 // --fail-with-body prints it and exits 22, -s mutes error messages (-S shows them again), 23 when
 // the output cannot be written, 26 when -d @FILE cannot be read, 6 / 7 when the host does not
-// resolve / refuses the connection, 47 for too many redirects. With -v the Negotiate steps go to
+// resolve / refuses the connection, 47 for too many redirects, 56 when the proxy refuses the tunnel. With -v the Negotiate steps go to
 // stderr: challenge, target, ticket from cache or KDC, token sizes, mutual result.
 import { SpnegoError } from '../errors.js';
 import { createNegotiator, defaultContextFactory, type NegotiateInternals } from '../http/fetch.js';
@@ -283,6 +283,8 @@ function headerBlock(res: Response): string {
 function exitCodeOf(e: unknown): number {
   if (!(e instanceof Error)) return 1;
   if (e.cause instanceof SpnegoError && e.cause.code === 'REDIRECT_LIMIT') return 47;
+  // curl: "CONNECT tunnel failed" is a receive error.
+  if (e.cause instanceof SpnegoError && e.cause.code.startsWith('PROXY_')) return 56;
   let c: unknown = e.cause;
   for (let i = 0; i < 4 && c instanceof Error; i++) {
     const code = (c as { code?: unknown }).code;

@@ -167,7 +167,7 @@ describe('Negotiate through Squid to Apache mod_auth_gssapi', { skip }, () => {
     assert.equal(ref.stdout, ours.stdout);
   });
 
-  it('without a ticket: the proxy 407 ends the request (22 on http, a typed failure on CONNECT)', async () => {
+  it('without a ticket: the proxy 407 ends the request (22 on http; on CONNECT a typed failure, exit 56 as curl)', async () => {
     const noTicket = { ...env(), KRB5CCNAME: `FILE:${join(realm.dir, 'no-such-ccache')}` };
     const plain = await run(
       process.execPath,
@@ -184,7 +184,7 @@ describe('Negotiate through Squid to Apache mod_auth_gssapi', { skip }, () => {
       ['--import', 'tsx', MAIN, 'curl', '-x', squid.url, `${secure.url}/private/`],
       { env: noTicket, timeoutMs: 60_000 },
     );
-    assert.equal(tunnel.code, 1, tunnel.stderr);
+    assert.equal(tunnel.code, 56, tunnel.stderr);
     assert.match(tunnel.stderr, /PROXY_AUTH_FAILED/);
   });
 });
