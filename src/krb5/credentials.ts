@@ -23,7 +23,8 @@ import { defaultCcacheName } from '../ccache/resolve.js';
 import { type CcacheStore, findCcacheForPrincipal, openCcache } from '../ccache/store.js';
 import { isEnctypeSupported } from '../crypto/index.js';
 import { CredentialsError } from '../errors.js';
-import { createLog, type Logger, type NamespacedLog } from '../runtime/log.js';
+import { isWritePermissionDenied } from '../runtime/fs.js';
+import { createLog, createWarn, type Logger, type NamespacedLog } from '../runtime/log.js';
 import { type ClientSecret, runAsExchange } from './as.js';
 import type { Krb5Config } from './config.js';
 import { loadConfig } from './config-load.js';
@@ -76,6 +77,8 @@ export interface AcquireOptions extends CredentialsOptions, AcquireRequestOption
 const RENEW_MARGIN = 300;
 /** After a failed refresh from a keytab, the old TGT serves this long before the next try (MIT: 30 s). */
 const REFRESH_RETRY_MS = 30_000;
+/** Deno without --allow-write: warned once per process, not once per ticket. */
+let warnedNoWrite = false;
 
 /** When a TGT from a key is refreshed: halfway through its life (MIT's kg_cred_set_initial_refresh). */
 function refreshTime(c: CcacheCredential): number {
@@ -106,6 +109,7 @@ export class Credentials {
   private readonly transport: KdcTransport;
   private readonly now: () => number;
   private readonly log: NamespacedLog;
+  private readonly warn: (message: string) => void;
   private readonly writeBack: boolean;
   private readonly ccacheCheckIntervalMs: number;
   /** Where the credentials came from and go back to; undefined for keytab/password in memory. */
@@ -127,6 +131,7 @@ export class Credentials {
     this.principal = ccache.defaultPrincipal;
     this.config = config;
     this.log = createLog('spnego:krb5', opts.logger);
+    this.warn = createWarn('spnego:krb5', opts.logger);
     this.transport = opts.transport ?? defaultTransport(config, this.log);
     this.now = opts.now ?? Date.now;
     this.writeBack = opts.writeBack ?? true;
@@ -598,9 +603,14 @@ export class Credentials {
     try {
       await this.follower.writeBack(this.ccache, this.principal, (m) => this.log(m));
     } catch (e) {
-      this.log(
-        `could not write tickets back to ${this.follower.store.name}: ${e instanceof Error ? e.message : String(e)}`,
-      );
+      const why = `could not write tickets back to ${this.follower.store.name}: ${e instanceof Error ? e.message : String(e)}`;
+      // Deno without --allow-write: every new ticket would be lost silently; say so once.
+      if (isWritePermissionDenied(e) && !warnedNoWrite) {
+        warnedNoWrite = true;
+        this.warn(
+          `${why}. Tickets are kept in memory only; grant --allow-write for the ccache to share them with later runs and MIT's tools`,
+        );
+      } else this.log(why);
     }
   }
 }

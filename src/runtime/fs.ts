@@ -104,6 +104,15 @@ export async function writeFileAtomic(path: string, data: Uint8Array, mode = 0o6
   }
 }
 
+/**
+ * Deno without `--allow-write` (or with it for other paths): node:fs refuses with a `NotCapable`
+ * error (`PermissionDenied` before Deno 2) naming the flag.
+ */
+export function isWritePermissionDenied(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  return e.name === 'NotCapable' || e.name === 'PermissionDenied' || /--allow-write\b/.test(e.message);
+}
+
 export function isErrno(e: unknown, code: string): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
 }
