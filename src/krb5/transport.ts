@@ -15,7 +15,14 @@ export interface KdcEndpoint {
 /** The socket operations the transport needs; injectable for tests. */
 export interface NetIo {
   connectTcp(host: string, port: number, deadline: number): Promise<ByteStream>;
-  udpExchange(host: string, port: number, data: Uint8Array, deadline: number): Promise<Uint8Array>;
+  /** `accept` says whether a datagram is a reply worth taking; others are ignored until the deadline. */
+  udpExchange(
+    host: string,
+    port: number,
+    data: Uint8Array,
+    deadline: number,
+    accept?: (reply: Uint8Array) => boolean,
+  ): Promise<Uint8Array>;
 }
 
 export const defaultNetIo: NetIo = { connectTcp, udpExchange };
@@ -95,6 +102,22 @@ export function isResponseTooBig(reply: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * Whether a datagram can be the reply to `request`: a whole Kerberos message that is a KRB-ERROR
+ * or the REP of the request's kind (AS-REQ → AS-REP, TGS-REQ → TGS-REP). Over UDP anything else
+ * (garbage, a stray reply to an earlier request) is ignored and we keep waiting, rather than
+ * letting one bad datagram decide the exchange.
+ */
+export function isReplyTo(request: Uint8Array, reply: Uint8Array): boolean {
+  const want = request[0] === 0x6a ? 'as-rep' : request[0] === 0x6c ? 'tgs-rep' : undefined;
+  try {
+    const msg = decodeKerberosMessage(reply);
+    return msg.type === 'krb-error' || (want === undefined ? msg.type.endsWith('-rep') : msg.type === want);
+  } catch {
+    return false;
+  }
+}
+
 const KDC_ERR_SVC_UNAVAILABLE = 29;
 
 /**
@@ -157,7 +180,13 @@ export async function sendToKdcs(
     if (tryUdp) {
       if (now() >= overall) break;
       try {
-        const reply = await io.udpExchange(ep.host, ep.port, request, Math.min(overall, now() + perAttempt));
+        const reply = await io.udpExchange(
+          ep.host,
+          ep.port,
+          request,
+          Math.min(overall, now() + perAttempt),
+          (r) => isReplyTo(request, r),
+        );
         if (isServiceUnavailable(reply)) {
           unavailable = reply;
           tried.push(`udp ${where}: service unavailable`);

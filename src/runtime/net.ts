@@ -76,20 +76,37 @@ export function connectTcp(host: string, port: number, deadline: number): Promis
   });
 }
 
-/** Sends one datagram and waits for one reply (or the deadline). */
+/**
+ * Sends one datagram and waits for the reply (or the deadline). The socket is connected to the
+ * KDC's address, as MIT's sendto_kdc does, so the kernel drops datagrams from anyone else; a
+ * datagram whose source is not that address is ignored here as well. A datagram `accept` refuses
+ * (undecodable, or not a reply to this request) is ignored too, and we keep listening until the
+ * deadline: one forged or garbled packet must neither be believed nor end the exchange.
+ */
 export function udpExchange(
   host: string,
   port: number,
   data: Uint8Array,
   deadline: number,
+  accept: (reply: Uint8Array) => boolean = () => true,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const family = isIP(host) === 6 || host.includes(':') ? 'udp6' : 'udp4';
     const sock = createSocket(family);
     const remaining = Math.max(1, deadline - Date.now());
-    const timer = setTimeout(() => done(new Error(`timed out after ${remaining} ms`)), remaining);
+    let ignored = 0;
+    const timer = setTimeout(
+      () =>
+        done(
+          new Error(
+            `timed out after ${remaining} ms${ignored > 0 ? ` (${ignored} datagram${ignored === 1 ? '' : 's'} ignored: not a valid reply)` : ''}`,
+          ),
+        ),
+      remaining,
+    );
     timer.unref?.();
     let finished = false;
+    let peer: { address: string; port: number } | undefined;
     function done(e: Error | null, reply?: Uint8Array): void {
       if (finished) return;
       finished = true;
@@ -99,11 +116,30 @@ export function udpExchange(
       else resolve(reply ?? new Uint8Array(0));
     }
     sock.on('error', (e) => done(e));
-    sock.on('message', (msg: Buffer) =>
-      done(null, new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)),
-    );
-    sock.send(data, port, host, (e) => {
-      if (e) done(e);
+    sock.on('message', (msg: Buffer, rinfo: { address: string; port: number }) => {
+      if (peer === undefined || rinfo.address !== peer.address || rinfo.port !== peer.port) {
+        ignored++;
+        return;
+      }
+      const reply = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+      if (!accept(reply)) {
+        ignored++;
+        return;
+      }
+      done(null, reply);
+    });
+    sock.connect(port, host, () => {
+      if (finished) return;
+      try {
+        const remote = sock.remoteAddress();
+        peer = { address: remote.address, port: remote.port };
+      } catch (e) {
+        done(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      sock.send(data, (e) => {
+        if (e) done(e);
+      });
     });
   });
 }
