@@ -3,7 +3,6 @@
 // checksums hmac-sha1-96-aes128 (15) / hmac-sha1-96-aes256 (16).
 
 import { sha1 } from '@noble/hashes/legacy.js';
-import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { CryptoError } from '../errors.js';
 import { AES_BLOCK, AesKey, aesEncryptBlock, ctsDecrypt, ctsEncryptInPlace } from './aes-cts.js';
 import { KeyedHmac, KeyStateCache, UsageMap } from './key-cache.js';
@@ -115,10 +114,16 @@ function makeProfile(
     weak: false,
     defaultS2kParams: new Uint8Array([0, 0, 0x10, 0]),
 
-    stringToKey(password, salt, params) {
-      const c = pbkdf2Iterations(params, DEFAULT_ITERATIONS);
-      const tkey = pbkdf2(sha1, password, salt, { c, dkLen: keyBytes });
-      return deriveKeyAes(tkey, KERBEROS); // RFC 3962 §4: key = DK(tkey, "kerberos")
+    stringToKeyPlan(salt, params) {
+      return {
+        pbkdf2: {
+          hash: 'SHA-1',
+          salt,
+          iterations: pbkdf2Iterations(params, DEFAULT_ITERATIONS),
+          dkLen: keyBytes,
+        },
+        finish: (tkey) => deriveKeyAes(tkey, KERBEROS), // RFC 3962 §4: key = DK(tkey, "kerberos")
+      };
     },
 
     randomToKey(seed) {

@@ -3,14 +3,13 @@
 // MAC the ciphertext (encrypt-then-MAC), derive keys with KDF-HMAC-SHA2 (SP 800-108 counter mode)
 // instead of DK, and salt PBKDF2 with the enctype name.
 import { hmac } from '@noble/hashes/hmac.js';
-import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import type { CHash } from '@noble/hashes/utils.js';
 import { CryptoError } from '../errors.js';
 import { AES_BLOCK, AesKey, ctsDecrypt, ctsEncryptInPlace } from './aes-cts.js';
 import { KeyedHmac, KeyStateCache, UsageMap } from './key-cache.js';
 import { randomBytes } from './random.js';
-import type { EnctypeProfile, Key } from './types.js';
+import type { EnctypeProfile, Key, Pbkdf2Hash } from './types.js';
 import {
   checkKeyLength,
   checkUsage,
@@ -55,6 +54,8 @@ interface Params {
   name: string;
   alias: string;
   hash: CHash;
+  /** The same hash by its WebCrypto name, for PBKDF2 off the event loop. */
+  pbkdf2Hash: Pbkdf2Hash;
   keyBytes: 16 | 32;
   /** MAC / checksum length: 128 bits for SHA-256, 192 bits for SHA-384 (RFC 8009 §5). */
   macBytes: 16 | 24;
@@ -71,7 +72,7 @@ interface UsageKeys {
 function makeProfile(
   p: Params,
 ): EnctypeProfile & { checksum(key: Key, usage: number, data: Uint8Array): Uint8Array } {
-  const { id, name, hash, keyBytes, macBytes } = p;
+  const { id, name, hash, pbkdf2Hash, keyBytes, macBytes } = p;
   const saltPrefix = enc.encode(`${name}\0`);
   const derive = (base: Uint8Array, usage: number, kind: number, bytes: number): Uint8Array =>
     kdfHmacSha2(hash, base, usageConstant(usage, kind), new Uint8Array(0), bytes * 8);
@@ -117,13 +118,15 @@ function makeProfile(
 
     // RFC 8009 §4: saltp = enctype-name | 0x00 | salt; tkey = PBKDF2-HMAC-SHA2(password, saltp);
     // base-key = KDF-HMAC-SHA2(tkey, "kerberos", keylength).
-    stringToKey(password, salt, params) {
-      const c = pbkdf2Iterations(params, DEFAULT_ITERATIONS);
+    stringToKeyPlan(salt, params) {
+      const iterations = pbkdf2Iterations(params, DEFAULT_ITERATIONS);
       const saltp = new Uint8Array(saltPrefix.length + salt.length);
       saltp.set(saltPrefix);
       saltp.set(salt, saltPrefix.length);
-      const tkey = pbkdf2(hash, password, saltp, { c, dkLen: keyBytes });
-      return kdfHmacSha2(hash, tkey, KERBEROS, new Uint8Array(0), keyBytes * 8);
+      return {
+        pbkdf2: { hash: pbkdf2Hash, salt: saltp, iterations, dkLen: keyBytes },
+        finish: (tkey) => kdfHmacSha2(hash, tkey, KERBEROS, new Uint8Array(0), keyBytes * 8),
+      };
     },
 
     randomToKey(seed) {
@@ -185,6 +188,7 @@ export const aes128CtsHmacSha256Profile = makeProfile({
   name: 'aes128-cts-hmac-sha256-128',
   alias: 'aes128-sha2',
   hash: sha256,
+  pbkdf2Hash: 'SHA-256',
   keyBytes: 16,
   macBytes: 16,
   prfBits: 256,
@@ -195,6 +199,7 @@ export const aes256CtsHmacSha384Profile = makeProfile({
   name: 'aes256-cts-hmac-sha384-192',
   alias: 'aes256-sha2',
   hash: sha384,
+  pbkdf2Hash: 'SHA-384',
   keyBytes: 32,
   macBytes: 24,
   prfBits: 384,

@@ -60,6 +60,31 @@ function open(k1: KeyedHmac, ciphertext: Uint8Array): Uint8Array | undefined {
   return confounded.slice(CONFOUNDER_BYTES);
 }
 
+/**
+ * RFC 4757 §2: K = MD4(UTF-16LE(password)), the NT hash; the salt plays no part. `password` is
+ * UTF-8 and must be valid UTF-8 (MIT rejects it too, rather than hashing a replacement
+ * character that would match no Windows key). Non-BMP characters become surrogate pairs, as
+ * Windows stores them.
+ */
+function ntHash(password: Uint8Array): Uint8Array {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(password);
+  } catch (cause) {
+    throw new CryptoError('BAD_PARAMS', 'password is not valid UTF-8', {
+      cause,
+      hint: 'pass the password as UTF-8 bytes (e.g. new TextEncoder().encode(password))',
+    });
+  }
+  // JS strings are UTF-16 code units already; write each as two little-endian octets.
+  const utf16 = new Uint8Array(text.length * 2);
+  const view = new DataView(utf16.buffer);
+  for (let i = 0; i < text.length; i++) view.setUint16(2 * i, text.charCodeAt(i), true);
+  const key = md4(utf16);
+  utf16.fill(0);
+  return key;
+}
+
 /** MIT `arcfour-hmac` (aka `rc4-hmac`, `arcfour-hmac-md5`): RFC 4757 encryption type 23. */
 export const rc4HmacProfile: EnctypeProfile = {
   id: 23,
@@ -71,33 +96,14 @@ export const rc4HmacProfile: EnctypeProfile = {
   weak: false,
   defaultS2kParams: undefined,
 
-  /**
-   * RFC 4757 §2: K = MD4(UTF-16LE(password)), the NT hash; the salt plays no part. `password` is
-   * UTF-8 and must be valid UTF-8 (MIT rejects it too, rather than hashing a replacement
-   * character that would match no Windows key). Non-BMP characters become surrogate pairs, as
-   * Windows stores them.
-   */
-  stringToKey(password: Uint8Array, _salt: Uint8Array, params?: Uint8Array): Uint8Array {
+  // RFC 4757 §2: the NT hash of the password (ntHash above).
+  stringToKeyPlan(_salt: Uint8Array, params?: Uint8Array) {
     // No s2kparams are defined for this enctype; MIT refuses any, so a KDC sending some is wrong.
     if (params !== undefined && params.length !== 0) {
       throw new CryptoError('BAD_PARAMS', 'rc4-hmac string-to-key takes no s2kparams');
     }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(password);
-    } catch (cause) {
-      throw new CryptoError('BAD_PARAMS', 'password is not valid UTF-8', {
-        cause,
-        hint: 'pass the password as UTF-8 bytes (e.g. new TextEncoder().encode(password))',
-      });
-    }
-    // JS strings are UTF-16 code units already; write each as two little-endian octets.
-    const utf16 = new Uint8Array(text.length * 2);
-    const view = new DataView(utf16.buffer);
-    for (let i = 0; i < text.length; i++) view.setUint16(2 * i, text.charCodeAt(i), true);
-    const key = md4(utf16);
-    utf16.fill(0);
-    return key;
+    // One MD4 over the password: cheap whatever the KDC says, so nothing to move off the loop.
+    return { finish: ntHash };
   },
 
   // RFC 4757 defines none; MIT's random-to-key for arcfour is the identity on 16 bytes.

@@ -167,8 +167,11 @@ export function errorPadata(error: KrbError): PaData[] | undefined {
 
 /** Where the client key comes from: a password (derived per hint) or a keytab (looked up). */
 export interface ClientSecret {
-  /** Returns the key for the hint, or undefined when we hold none for that enctype. */
-  keyFor(hint: KeyHint): Key | undefined;
+  /**
+   * Returns the key for the hint, or undefined when we hold none for that enctype. A password
+   * derives it (string-to-key, asynchronous so a costly KDC-chosen count never blocks the loop).
+   */
+  keyFor(hint: KeyHint): Key | undefined | Promise<Key | undefined>;
   /** Enctypes this secret can produce, to restrict what we offer (keytab); undefined = any. */
   enctypes?: readonly number[];
 }
@@ -237,7 +240,7 @@ export async function runAsExchange(
           s2kparams: undefined,
           fromKdc: false,
         };
-        key = secret.keyFor(hint);
+        key = await secret.keyFor(hint);
       }
       if (key === undefined) {
         throw new CredentialsError(
@@ -266,7 +269,7 @@ export async function runAsExchange(
         const first = etypes[0] as number;
         hint = { etype: first, salt: defaultSalt(client), s2kparams: undefined, fromKdc: false };
       }
-      key = secret.keyFor(hint);
+      key = await secret.keyFor(hint);
       if (key === undefined) throw kdcError(err, `no key for enctype ${hint.etype} the KDC asked for`);
       padata = [encTimestamp(key, io.now() + offsetMs)];
       preauthSent = true;

@@ -1,7 +1,12 @@
 // krb5.conf as a typed object (krb5.conf(5)): [libdefaults] with MIT's defaults, [realms],
 // [domain_realm] and [capaths]. The raw profile stays reachable for anything not modelled.
 // File reading (KRB5_CONFIG, includes) lives in config-load.ts; this part is pure.
-import { isEnctypeWeak, MIT_DEFAULT_ENCTYPES } from '../crypto/index.js';
+import {
+  DEFAULT_MAX_S2K_ITERATIONS,
+  isEnctypeWeak,
+  MAX_PBKDF2_ITERATIONS,
+  MIT_DEFAULT_ENCTYPES,
+} from '../crypto/index.js';
 import { ConfigError } from '../errors.js';
 import {
   parseBoolean,
@@ -32,6 +37,8 @@ export interface Libdefaults {
   canonicalize: boolean;
   renewLifetime: number;
   ticketLifetime: number;
+  /** `spnego_max_s2k_iterations` (ours): most PBKDF2 iterations a KDC may ask of a password login. */
+  maxS2kIterations: number;
   clockskew: number;
   /** Heimdal/Java's per-KDC timeout in seconds; MIT has none (it waits 1 s, then backs off). */
   kdcTimeout: number | undefined;
@@ -53,7 +60,13 @@ export interface Libdefaults {
 /** The libdefaults MIT also reads from a realm subsection: `[libdefaults] REALM = { ... }`. */
 export type RealmLibdefaults = Pick<
   Libdefaults,
-  'forwardable' | 'proxiable' | 'noaddresses' | 'canonicalize' | 'renewLifetime' | 'ticketLifetime'
+  | 'forwardable'
+  | 'proxiable'
+  | 'noaddresses'
+  | 'canonicalize'
+  | 'renewLifetime'
+  | 'ticketLifetime'
+  | 'maxS2kIterations'
 >;
 
 /** One [realms] entry. Server entries are kept as written; locate.ts parses host:port. */
@@ -192,7 +205,18 @@ function realmLibdefaults(look: Lookup, warnings?: string[]): RealmLibdefaults {
     canonicalize: bool(look, 'canonicalize', false),
     renewLifetime: duration(look, 'renew_lifetime', 0, warnings),
     ticketLifetime: duration(look, 'ticket_lifetime', 86400, warnings),
+    maxS2kIterations: s2kLimit(look),
   };
+}
+
+/** Ours, not MIT's (MIT ignores it): the string-to-key iteration cap, 1 .. MIT's own limit. */
+function s2kLimit(look: Lookup): number {
+  const key = 'spnego_max_s2k_iterations';
+  const n = integer(look, key, DEFAULT_MAX_S2K_ITERATIONS);
+  const v = look(key);
+  if (v !== undefined && (n < 1 || n > MAX_PBKDF2_ITERATIONS))
+    throw badValue(v, key, `an iteration count in 1..${MAX_PBKDF2_ITERATIONS}`);
+  return n;
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -271,7 +271,9 @@ export class Credentials {
   ): Promise<Credentials> {
     const config = opts.config ?? (await loadConfig());
     const client = clientPrincipal(principal, config, opts.enterprise === true);
-    return Credentials.acquire(client, passwordSecret(password), config, opts);
+    const maxIterations =
+      opts.maxStringToKeyIterations ?? config.libdefaultsFor(client.realm).maxS2kIterations;
+    return Credentials.acquire(client, passwordSecret(password, maxIterations), config, opts);
   }
 
   private static async acquire(

@@ -27,7 +27,7 @@ import { writeKeytab } from '../../src/ccache/keytab.js';
 import { unparsePrincipal } from '../../src/ccache/principal-text.js';
 import { openCcache } from '../../src/ccache/store.js';
 import { kinitCommand } from '../../src/cli/kinit.js';
-import { decrypt, encrypt, generateRandomKey, type Key, stringToKey } from '../../src/crypto/index.js';
+import { decrypt, encrypt, generateRandomKey, type Key, stringToKeySync } from '../../src/crypto/index.js';
 import { CredentialsError, KdcUnreachableError, KerberosError, SpnegoError } from '../../src/errors.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { KdcOption } from '../../src/krb5/kdc-reply.js';
@@ -36,7 +36,7 @@ import { doubleConfig, fakeTicket, kdcDoubles, tgsName, withFakeTgt } from './kd
 const REALM = 'HOSTILE.TEST';
 const PASSWORD = 'hostile-pw';
 const ETYPE = 18;
-const userKey = stringToKey(ETYPE, PASSWORD, `${REALM}user`);
+const userKey = stringToKeySync(ETYPE, PASSWORD, `${REALM}user`);
 
 const startDouble = kdcDoubles();
 

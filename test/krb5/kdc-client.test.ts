@@ -23,7 +23,7 @@ import {
 } from '../../src/asn1/index.js';
 import { NameType, type PrincipalName } from '../../src/asn1/types.js';
 import { unparsePrincipal } from '../../src/ccache/principal-text.js';
-import { encrypt, generateRandomKey, type Key, stringToKey } from '../../src/crypto/index.js';
+import { encrypt, generateRandomKey, type Key, stringToKeySync } from '../../src/crypto/index.js';
 import { KerberosError } from '../../src/errors.js';
 import { Credentials } from '../../src/krb5/credentials.js';
 import { frameTcp, type NetIo, sendToKdcs } from '../../src/krb5/transport.js';
@@ -77,7 +77,7 @@ function encPart(nonce: number, srealm: string, sname: PrincipalName, session: K
 /** An AS-REP (no pre-authentication) for krbtgt of `realm`, in the user's key salted for `realm`. */
 function asRep(reqBytes: Uint8Array, realm: string): Uint8Array {
   const req = decodeAsReq(reqBytes).reqBody;
-  const key = stringToKey(ETYPE, PASSWORD, `${realm}user`);
+  const key = stringToKeySync(ETYPE, PASSWORD, `${realm}user`);
   const enc = encPart(req.nonce, realm, tgsName(realm), generateRandomKey(ETYPE));
   return encodeAsRep({
     pvno: 5,

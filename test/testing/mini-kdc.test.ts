@@ -24,7 +24,7 @@ import {
 import { TicketFlag } from '../../src/ccache/flags.js';
 import { parseKeytab } from '../../src/ccache/keytab.js';
 import { parsePrincipal, unparsePrincipal } from '../../src/ccache/principal-text.js';
-import { decrypt, encrypt, type Key, makeKey, stringToKey } from '../../src/crypto/index.js';
+import { decrypt, encrypt, type Key, makeKey, stringToKeySync } from '../../src/crypto/index.js';
 import { KdcUnreachableError, KerberosError } from '../../src/errors.js';
 import { buildAsReq, encTimestamp } from '../../src/krb5/as.js';
 import { Credentials } from '../../src/krb5/credentials.js';
@@ -500,7 +500,7 @@ describe('MiniKdc: TGS checks, enctypes, pre-auth failures', () => {
 
   it('AS: a session key for a service is also only of an enctype that service has', () => {
     const now = Date.now();
-    const key = stringToKey(18, TGS_PASSWORD, new TextEncoder().encode(`${REALM}alice`));
+    const key = stringToKeySync(18, TGS_PASSWORD, new TextEncoder().encode(`${REALM}alice`));
     const as = buildAsReq(
       { client: P('alice'), server: P('HTTP/rc4only'), etypes: [18, 17], lifetimeSeconds: 3600 },
       now,
@@ -574,7 +574,7 @@ describe('MiniKdc: TGS checks, enctypes, pre-auth failures', () => {
       // alice has AES keys only.
       [
         'in an enctype the client has no key of',
-        (now) => encTimestamp(stringToKey(23, TGS_PASSWORD, new Uint8Array(0)), now).padataValue,
+        (now) => encTimestamp(stringToKeySync(23, TGS_PASSWORD, new Uint8Array(0)), now).padataValue,
       ],
       ['not DER', () => Uint8Array.of(1, 2, 3)],
       ['encrypted under no key at all', () => encodeEncryptedData({ etype: 18, cipher: new Uint8Array(48) })],
@@ -594,7 +594,7 @@ describe('MiniKdc: TGS checks, enctypes, pre-auth failures', () => {
         // The hint is for the client's preferred enctype, with the principal's salt.
         assert.equal(entry?.etype, 18);
         const salt = entry?.saltBytes ?? new TextEncoder().encode(entry?.salt ?? '');
-        const key: Key = stringToKey(18, TGS_PASSWORD, salt);
+        const key: Key = stringToKeySync(18, TGS_PASSWORD, salt);
         // ... which is indeed the key that then works.
         const retry = buildAsReq({ client: P('alice'), etypes: [18, 17], lifetimeSeconds: 3600 }, now, [
           encTimestamp(key, now),

@@ -23,6 +23,12 @@ export interface AcquireRequestOptions {
   /** Treat the name as an enterprise principal (`user@domain@REALM`, RFC 6806 §5). */
   enterprise?: boolean;
   requestPac?: boolean;
+  /**
+   * Most PBKDF2 iterations a KDC may ask of `fromPassword` (its etype-info2 s2kparams are not
+   * authenticated). Default: krb5.conf `[libdefaults] spnego_max_s2k_iterations`, else 2^20;
+   * at most 2^24 - 1, MIT's limit. Over it, CryptoError `S2K_ITERATIONS_LIMIT`.
+   */
+  maxStringToKeyIterations?: number;
 }
 
 /** MIT's built-in default_client_keytab_name (`krb5-config --defcktname` on Debian and Fedora). */
@@ -89,15 +95,25 @@ export function keytabSecret(kt: Keytab, client: Principal): ClientSecret {
   };
 }
 
-/** Keys from a password; derived keys are kept per (etype, salt, params) so a renewal needs no password. */
-export function passwordSecret(password: string): ClientSecret {
+/**
+ * Keys from a password; derived keys are kept per (etype, salt, params) so a renewal needs no
+ * password. The KDC picks the PBKDF2 count unauthenticated: `maxIterations` bounds it, and the
+ * derivation is asynchronous so it never blocks the event loop.
+ */
+export function passwordSecret(password: string, maxIterations?: number): ClientSecret {
   const derived = new Map<string, Key>();
   return {
-    keyFor: (hint) => {
+    keyFor: async (hint) => {
       const id = `${hint.etype}:${hex(hint.salt)}:${hint.s2kparams ? hex(hint.s2kparams) : ''}`;
       let k = derived.get(id);
       if (!k) {
-        k = stringToKey(hint.etype, password, hint.salt, hint.s2kparams);
+        k = await stringToKey(
+          hint.etype,
+          password,
+          hint.salt,
+          hint.s2kparams,
+          maxIterations === undefined ? {} : { maxIterations },
+        );
         derived.set(id, k);
       }
       return k;

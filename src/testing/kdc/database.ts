@@ -9,7 +9,7 @@ import {
   getEnctype,
   isEnctypeSupported,
   type Key,
-  stringToKey,
+  stringToKeySync,
 } from '../../crypto/index.js';
 import { ConfigError } from '../../errors.js';
 
@@ -54,7 +54,9 @@ export function defaultSalt(p: Principal): string {
 }
 
 function keyOf(enctype: number, spec: PrincipalSpec, salt: string): Key {
-  return spec.password === undefined ? generateRandomKey(enctype) : stringToKey(enctype, spec.password, salt);
+  return spec.password === undefined
+    ? generateRandomKey(enctype)
+    : stringToKeySync(enctype, spec.password, salt);
 }
 
 export class KdcDatabase {

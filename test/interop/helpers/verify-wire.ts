@@ -39,7 +39,7 @@ import {
   PaDataType,
   type PrincipalName,
 } from '../../../src/asn1/index.js';
-import { decrypt, type Key, makeKey, stringToKey, verifyChecksum } from '../../../src/crypto/index.js';
+import { decrypt, type Key, makeKey, stringToKeySync, verifyChecksum } from '../../../src/crypto/index.js';
 import {
   decodeKrbFastReq,
   decodeKrbFastResponse,
@@ -182,7 +182,7 @@ export function verifyWire(fx: WireFixture): VerifiedWire {
   const salt = entry.saltBytes ?? new TextEncoder().encode(`${realm}${clientName}`);
   if (fx.saltType === 'norealm') assert.equal(Buffer.from(salt).toString('utf8'), clientName);
   else assert.equal(Buffer.from(salt).toString('utf8'), `${realm}${clientName}`);
-  const userKey = stringToKey(fx.enctype, fx.password, salt, entry.s2kparams);
+  const userKey = stringToKeySync(fx.enctype, fx.password, salt, entry.s2kparams);
 
   // AS-REQ #2 carries PA-ENC-TIMESTAMP under that key (usage 1).
   const encTs = asReq2.padata?.find((p) => p.padataType === PaDataType.ENC_TIMESTAMP);
