@@ -36,6 +36,7 @@ export class Asn1Error extends SpnegoError {
  * - `INTEGRITY`: the MAC did not verify (KRB_AP_ERR_BAD_INTEGRITY: wrong key or tampered data).
  * - `BAD_LENGTH`: ciphertext, key or checksum of an impossible length.
  * - `BAD_PARAMS`: bad string-to-key parameters.
+ * - `S2K_ITERATIONS_LIMIT`: a KDC asked for more PBKDF2 iterations than the configured cap.
  */
 export class CryptoError extends SpnegoError {}
 
