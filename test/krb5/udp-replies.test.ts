@@ -6,7 +6,9 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { after, test } from 'node:test';
 import { decodeKerberosMessage, encodeKrbError, type KrbError } from '../../src/asn1/index.js';
 import { NameType } from '../../src/asn1/types.js';
+import { Credentials } from '../../src/krb5/credentials.js';
 import { sendToKdcs } from '../../src/krb5/transport.js';
+import { MiniKdc } from '../../src/testing/index.js';
 
 const REALM = 'EXAMPLE.TEST';
 const sockets: Socket[] = [];
@@ -87,4 +89,20 @@ test('a reply of the wrong kind (a TGS-REP shape to an AS-REQ) is not taken as t
     }),
     (e: Error) => /udp 127\.0\.0\.1:\d+: timed out after \d+ ms \(1 datagram ignored/.test(e.message),
   );
+});
+
+test('a password login over UDP through the connected socket (MiniKdc answering on UDP)', async () => {
+  const kdc = await MiniKdc.start({ realm: REALM, principals: [{ name: 'alice', password: 'pw' }] });
+  try {
+    const creds = await Credentials.fromPassword(`alice@${REALM}`, 'pw', {
+      config: kdc.clientConfig({ udp: true }),
+    });
+    assert.equal(creds.principal.realm, REALM);
+    assert.ok(
+      kdc.requests.some((r) => r.transport === 'udp' && r.type === 'AS-REQ'),
+      'the KDC was asked over UDP',
+    );
+  } finally {
+    await kdc.stop();
+  }
 });
