@@ -4,8 +4,6 @@
 // instead of HMAC-SHA1 (full 128 bits), and key derivation by SP 800-108 feedback mode with CMAC
 // instead of n-fold DK. String-to-key is RFC 3962's PBKDF2-HMAC-SHA1 (RFC 6803 §3 keeps SHA-1, and
 // MIT 1.20 does too), with the salt prefixed by the enctype name as RFC 8009 later did.
-import { sha1 } from '@noble/hashes/legacy.js';
-import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { CryptoError } from '../errors.js';
 import {
   CAMELLIA_BLOCK,
@@ -197,23 +195,10 @@ class KeyState {
 
 const cache = new KeyStateCache((bytes) => new KeyState(bytes));
 
-/**
- * RFC 6803 §3 string-to-key split at the PBKDF2 step, so a caller with an asynchronous PBKDF2
- * (WebCrypto) can run the expensive part itself: `pbkdf2Input` gives the PBKDF2-HMAC-SHA1
- * salt and iteration count, `fromPbkdf2` turns its output (tkey) into the base key.
- */
-export interface CamelliaS2k {
-  pbkdf2Input(
-    salt: Uint8Array,
-    params?: Uint8Array,
-  ): { hash: 'SHA-1'; salt: Uint8Array; iterations: number; dkLen: number };
-  fromPbkdf2(tkey: Uint8Array): Uint8Array;
-}
-
 function makeProfile(
   id: 25 | 26,
   keyBytes: 16 | 32,
-): EnctypeProfile & CamelliaS2k & { checksum(key: Key, usage: number, data: Uint8Array): Uint8Array } {
+): EnctypeProfile & { checksum(key: Key, usage: number, data: Uint8Array): Uint8Array } {
   const name = id === 25 ? 'camellia128-cts-cmac' : 'camellia256-cts-cmac';
   const saltPrefix = enc.encode(`${name}\0`);
   const state = (key: Key): KeyState => {
@@ -244,14 +229,11 @@ function makeProfile(
     checksumType: id === 25 ? 17 : 18,
     weak: false,
     defaultS2kParams: new Uint8Array([0, 0, 0x80, 0]),
-    pbkdf2Input,
-    fromPbkdf2,
 
     // RFC 6803 §3: saltp = enctype-name | 0x00 | salt; tkey = PBKDF2-HMAC-SHA1(password, saltp);
-    // key = DK(tkey, "kerberos").
-    stringToKey(password, salt, params) {
-      const p = pbkdf2Input(salt, params);
-      return fromPbkdf2(pbkdf2(sha1, password, p.salt, { c: p.iterations, dkLen: p.dkLen }));
+    // key = DK(tkey, "kerberos"). PBKDF2 itself is run (off the event loop) by src/crypto/index.ts.
+    stringToKeyPlan(salt, params) {
+      return { pbkdf2: pbkdf2Input(salt, params), finish: fromPbkdf2 };
     },
 
     randomToKey(seed) {

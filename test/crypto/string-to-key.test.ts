@@ -129,3 +129,9 @@ test('the cap comes from krb5.conf spnego_max_s2k_iterations, and the option ove
     },
   );
 });
+
+test('the iteration cap holds for every PBKDF2 enctype, Camellia included', async () => {
+  for (const et of [25, 26]) {
+    await assert.rejects(stringToKey(et, 'pw', 'salt', params(DEFAULT_MAX_S2K_ITERATIONS + 1)), isLimit);
+  }
+});
