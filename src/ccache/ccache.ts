@@ -115,7 +115,8 @@ function readData(r: ByteReader, field: string): Uint8Array {
   return r.take(r.u32(`${field} length`), field);
 }
 
-function readPrincipal(r: ByteReader, version: number): Principal {
+/** A principal in ccache format `version` (KCM marshals principals as v4). */
+export function readPrincipal(r: ByteReader, version: number): Principal {
   const nameType = version === 1 ? NameType.UNKNOWN : r.i32('name type');
   let count = r.u32('component count');
   // v1 counts the realm among the components.
@@ -130,7 +131,8 @@ function readPrincipal(r: ByteReader, version: number): Principal {
   return { realm, name: { nameType, nameString } };
 }
 
-function readCredential(r: ByteReader, version: number): CcacheCredential {
+/** A credential in ccache format `version` (KCM marshals credentials as v4). */
+export function readCredential(r: ByteReader, version: number): CcacheCredential {
   const client = readPrincipal(r, version);
   const server = readPrincipal(r, version);
   // MIT's ccmarshal reads enctypes and authdata types as signed 16-bit values (negative
@@ -199,13 +201,13 @@ function writeData(w: ByteWriter, b: Uint8Array): void {
   w.u32(b.length).bytes(b);
 }
 
-function writePrincipal(w: ByteWriter, p: Principal): void {
+export function writePrincipal(w: ByteWriter, p: Principal): void {
   w.u32(p.name.nameType).u32(p.name.nameString.length);
   writeData(w, encodeText(p.realm));
   for (const s of p.name.nameString) writeData(w, encodeText(s));
 }
 
-function writeCredential(w: ByteWriter, c: CcacheCredential): void {
+export function writeCredential(w: ByteWriter, c: CcacheCredential): void {
   writePrincipal(w, c.client);
   writePrincipal(w, c.server);
   w.u16(c.key.keytype);

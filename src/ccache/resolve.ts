@@ -23,7 +23,7 @@ export interface ResolveOptions {
   expansion?: Partial<ExpansionContext>;
 }
 
-export type CcacheType = 'FILE' | 'DIR' | 'MEMORY';
+export type CcacheType = 'FILE' | 'DIR' | 'MEMORY' | 'KCM';
 
 export interface CcacheName {
   type: CcacheType;
@@ -32,7 +32,7 @@ export interface CcacheName {
 }
 
 const UNSUPPORTED_HINT =
-  'this library reads FILE:, DIR: and MEMORY: caches only; use a FILE cache: ' +
+  'this library reads FILE:, DIR:, MEMORY: and KCM: caches only; use a FILE cache: ' +
   'export KRB5CCNAME=FILE:/tmp/krb5cc_$(id -u) and run kinit again';
 
 function processExpansion(over: Partial<ExpansionContext> = {}): ExpansionContext {
@@ -81,8 +81,9 @@ export function defaultCcacheName(opts: ResolveOptions = {}): string {
 }
 
 /**
- * Splits `TYPE:residual`. A name without a colon is a FILE path, as in MIT. KEYRING:, KCM:
- * and API: are real MIT types we cannot reach without native code: a typed error with a hint.
+ * Splits `TYPE:residual`. A name without a colon is a FILE path, as in MIT. `KCM:` alone is the
+ * KCM collection's primary cache. KEYRING: and API: are real MIT types we cannot reach without
+ * native code (the kernel keyring, a macOS service): a typed error with a hint.
  */
 export function parseCcacheName(name: string): CcacheName {
   const colon = name.indexOf(':');
@@ -97,8 +98,9 @@ export function parseCcacheName(name: string): CcacheName {
         throw new CredentialsError('CCACHE_NAME', `empty ${prefix} ccache name '${name}'`);
       }
       return { type: prefix, residual };
-    case 'KEYRING':
     case 'KCM':
+      return { type: 'KCM', residual };
+    case 'KEYRING':
     case 'API':
     case 'MSLSA':
       throw new CredentialsError(

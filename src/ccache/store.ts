@@ -1,10 +1,11 @@
 // A named credential cache you can read, write and destroy, whatever its type: FILE: (one
-// file), DIR: (a collection directory whose `primary` file names the current `tkt*` member)
-// and MEMORY: (process-local, for tests and short-lived tools).
+// file), DIR: (a collection directory whose `primary` file names the current `tkt*` member),
+// MEMORY: (process-local, for tests and short-lived tools) and KCM: (held by a daemon).
 import { CredentialsError } from '../errors.js';
 import { randomName } from '../runtime/ccache-io.js';
 import { listDir, makeDir, readFileIfExists, removeFile, statFile, writeFileAtomic } from '../runtime/fs.js';
-import { type Ccache, parseCcache, serializeCcache } from './ccache.js';
+import { type Ccache, type CcacheCredential, parseCcache, serializeCcache } from './ccache.js';
+import { type KcmOptions, KcmStore, listKcmCollection, newKcmStore, openKcmStore } from './kcm-store.js';
 import { type Principal, principalsEqual, unparsePrincipal } from './principal-text.js';
 import { defaultCcacheName, parseCcacheName, type ResolveOptions } from './resolve.js';
 
@@ -17,6 +18,21 @@ export interface CcacheStore {
   write(ccache: Ccache): Promise<void>;
   /** true when something was removed. */
   destroy(): Promise<boolean>;
+  /**
+   * What identifies the current contents, to notice a kinit or kdestroy by someone else; stores
+   * without it (FILE, DIR) are followed by their file's inode, size and time.
+   */
+  identity?(): Promise<string | undefined>;
+  /**
+   * Stores credentials into the existing cache without rewriting it (KCM's STORE, as MIT does
+   * after a TGS exchange); false when the cache is gone or holds another principal's tickets.
+   */
+  add?(creds: readonly CcacheCredential[], principal: Principal): Promise<boolean>;
+}
+
+/** How stores reach what is not a file: the KCM daemon's socket (krb5.conf `kcm_socket`). */
+export interface StoreOptions {
+  kcm?: KcmOptions;
 }
 
 const PRIMARY = 'primary';
@@ -138,11 +154,12 @@ function trimSlash(p: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
-/** Opens a cache by name (FILE:/path, /path, DIR:/dir, DIR::/dir/tktX, MEMORY:x). */
-export async function openCcache(name: string): Promise<CcacheStore> {
+/** Opens a cache by name (FILE:/path, /path, DIR:/dir, DIR::/dir/tktX, MEMORY:x, KCM:, KCM:uid[:name]). */
+export async function openCcache(name: string, opts: StoreOptions = {}): Promise<CcacheStore> {
   const { type, residual } = parseCcacheName(name);
   if (type === 'FILE') return new FileStore(residual);
   if (type === 'MEMORY') return new MemoryStore(residual);
+  if (type === 'KCM') return openKcmStore(residual, opts.kcm);
   if (residual.startsWith(':')) {
     const path = residual.slice(1);
     const dir = path.slice(0, path.lastIndexOf('/'));
@@ -153,17 +170,18 @@ export async function openCcache(name: string): Promise<CcacheStore> {
 }
 
 /** The default cache: KRB5CCNAME, else default_ccache_name, else FILE:/tmp/krb5cc_%{uid}. */
-export async function openDefaultCcache(opts: ResolveOptions = {}): Promise<CcacheStore> {
-  return openCcache(defaultCcacheName(opts));
+export async function openDefaultCcache(opts: ResolveOptions & StoreOptions = {}): Promise<CcacheStore> {
+  return openCcache(defaultCcacheName(opts), opts);
 }
 
 /**
  * Every cache in the collection `name` belongs to, primary first. For FILE: that is the one
  * file if it exists; for DIR: each `tkt*` member (for DIR::file only that file); for MEMORY:
- * every memory cache.
+ * every memory cache; for KCM: every cache the daemon holds for us (KCM:uid[:name] only that one).
  */
-export async function listCcacheCollection(name: string): Promise<CcacheStore[]> {
+export async function listCcacheCollection(name: string, opts: StoreOptions = {}): Promise<CcacheStore[]> {
   const { type, residual } = parseCcacheName(name);
+  if (type === 'KCM') return listKcmCollection(residual, opts.kcm);
   if (type === 'FILE') {
     const st = await statFile(residual);
     return st?.isFile ? [new FileStore(residual)] : [];
@@ -190,8 +208,9 @@ export async function listCcacheCollection(name: string): Promise<CcacheStore[]>
 export async function findCcacheForPrincipal(
   name: string,
   principal: Principal,
+  opts: StoreOptions = {},
 ): Promise<CcacheStore | undefined> {
-  for (const store of await listCcacheCollection(name)) {
+  for (const store of await listCcacheCollection(name, opts)) {
     const c = await store.readIfExists().catch(() => undefined);
     if (c !== undefined && principalsEqual(c.defaultPrincipal, principal)) return store;
   }
@@ -200,12 +219,22 @@ export async function findCcacheForPrincipal(
 
 /**
  * Where a new cache for `principal` goes in the collection: its existing cache if it has one;
- * in a DIR: collection otherwise a fresh `tkt` member (the default member name when unused).
+ * in a DIR: collection otherwise a fresh `tkt` member (the default member name when unused);
+ * in the KCM collection the primary when it is empty, else a new cache the daemon names.
  */
-export async function ccacheForNewPrincipal(name: string, principal: Principal): Promise<CcacheStore> {
-  const existing = await findCcacheForPrincipal(name, principal);
+export async function ccacheForNewPrincipal(
+  name: string,
+  principal: Principal,
+  opts: StoreOptions = {},
+): Promise<CcacheStore> {
+  const existing = await findCcacheForPrincipal(name, principal, opts);
   if (existing !== undefined) return existing;
   const { type, residual } = parseCcacheName(name);
+  if (type === 'KCM') {
+    if (residual !== '') return openKcmStore(residual, opts.kcm);
+    const primary = await openKcmStore('', opts.kcm);
+    return (await primary.readIfExists()) === undefined ? primary : newKcmStore(opts.kcm);
+  }
   if (type !== 'DIR' || residual.startsWith(':')) return openCcache(name);
   const dir = trimSlash(residual);
   const primary = new DirMemberStore(dir, await primaryMember(dir));
@@ -213,10 +242,11 @@ export async function ccacheForNewPrincipal(name: string, principal: Principal):
   return new DirMemberStore(dir, `${DEFAULT_MEMBER}${randomName(6)}`);
 }
 
-/** Makes `store` the primary of its DIR: collection (MIT kswitch). */
+/** Makes `store` the primary of its DIR: or KCM collection (MIT kswitch). */
 export async function switchPrimary(store: CcacheStore): Promise<void> {
+  if (store instanceof KcmStore) return store.makePrimary();
   if (!(store instanceof DirMemberStore)) {
-    throw new CredentialsError('CCACHE_TYPE_UNSUPPORTED', `${store.name} is not in a DIR: collection`);
+    throw new CredentialsError('CCACHE_TYPE_UNSUPPORTED', `${store.name} is not in a DIR: or KCM collection`);
   }
   await setPrimary(store.dir, store.path);
 }

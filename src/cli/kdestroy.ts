@@ -2,7 +2,7 @@
 // a DIR: collection; -A every member). Like MIT, a missing cache is reported but not a failure.
 import { listCcacheCollection, openCcache } from '../ccache/store.js';
 import { SpnegoError } from '../errors.js';
-import { type CliIo, cliCcacheName } from './ccache-name.js';
+import { type CliIo, cliCcacheName, cliStoreOptions } from './ccache-name.js';
 import { getopt } from './getopt.js';
 
 const USAGE = 'usage: spnego kdestroy [-c CCACHE] [-A] [-q]\n';
@@ -29,7 +29,8 @@ export async function kdestroyCommand(argv: string[], io: CliIo): Promise<number
   if (r.operands.length > 0) return usageError(`extra argument '${r.operands[0]}'`);
   try {
     const name = await cliCcacheName(cacheArg, io);
-    const stores = all ? await listCcacheCollection(name) : [await openCcache(name)];
+    const opts = await cliStoreOptions(name, io);
+    const stores = all ? await listCcacheCollection(name, opts) : [await openCcache(name, opts)];
     let removed = 0;
     for (const s of stores) if (await s.destroy()) removed++;
     if (removed === 0 && !quiet) io.stderr(`spnego kdestroy: no credentials cache found at ${name}\n`);

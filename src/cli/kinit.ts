@@ -11,7 +11,7 @@ import { ConfigError, CredentialsError, SpnegoError } from '../errors.js';
 import { type Krb5Config, requireDefaultRealm } from '../krb5/config.js';
 import { loadConfig } from '../krb5/config-load.js';
 import { parseDuration } from '../krb5/config-values.js';
-import { type AcquireOptions, Credentials } from '../krb5/credentials.js';
+import { type AcquireOptions, Credentials, storeOptions } from '../krb5/credentials.js';
 import type { KdcTransport } from '../krb5/transport.js';
 import { getEnv, getUsername } from '../runtime/env.js';
 import { statFile } from '../runtime/fs.js';
@@ -207,7 +207,7 @@ export async function kinitCommand(argv: string[], io: KinitIo): Promise<number>
       };
     } else {
       // MIT: the principal of the existing cache, else the login name in the default realm.
-      const existing = await openCcache(cacheName)
+      const existing = await openCcache(cacheName, storeOptions(config))
         .then((s) => s.readIfExists())
         .catch(() => undefined);
       client = existing?.defaultPrincipal ?? parsePrincipal(getUsername(), requireDefaultRealm(config));
@@ -241,9 +241,10 @@ export async function kinitCommand(argv: string[], io: KinitIo): Promise<number>
       creds = await Credentials.fromPassword(client, password, opts);
     }
     // A canonicalized or enterprise request may come back under another name: store under that.
-    const store = await ccacheForNewPrincipal(cacheName, creds.principal);
+    const store = await ccacheForNewPrincipal(cacheName, creds.principal, storeOptions(config));
     const written = await creds.save(store.name);
-    if (store.name.startsWith('DIR::')) await switchPrimary(store);
+    // A cache chosen within a collection becomes its primary, as MIT's kinit switches to it.
+    if (store.name.startsWith('DIR::') || cacheName === 'KCM:') await switchPrimary(store);
     if (args.verbose)
       io.stderr(
         `Authenticated to Kerberos v5 as ${unparsePrincipal(creds.principal)}; stored in ${written}\n`,

@@ -49,6 +49,8 @@ export interface Libdefaults {
   defaultKeytabName: string;
   /** Unset means the platform's default (the keytab layer decides). */
   defaultClientKeytabName: string | undefined;
+  /** Unix socket of the KCM daemon (`-` = none); unset means MIT's default path. */
+  kcmSocket: string | undefined;
   ignoreAcceptorHostname: boolean;
   enforceOkAsDelegate: boolean;
   /** -1: do not try the host's parent domains as realms. */
@@ -190,6 +192,7 @@ function buildLibdefaults(look: Lookup, warnings: string[]): Libdefaults {
     defaultCcacheName: look('default_ccache_name')?.value ?? 'FILE:/tmp/krb5cc_%{uid}',
     defaultKeytabName: look('default_keytab_name')?.value ?? 'FILE:/etc/krb5.keytab',
     defaultClientKeytabName: look('default_client_keytab_name')?.value,
+    kcmSocket: look('kcm_socket')?.value,
     ignoreAcceptorHostname: bool(look, 'ignore_acceptor_hostname', false),
     enforceOkAsDelegate: bool(look, 'enforce_ok_as_delegate', false),
     realmTryDomains: integer(look, 'realm_try_domains', -1),

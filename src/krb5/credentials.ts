@@ -20,7 +20,7 @@ import {
   unparsePrincipal,
 } from '../ccache/principal-text.js';
 import { defaultCcacheName } from '../ccache/resolve.js';
-import { type CcacheStore, findCcacheForPrincipal, openCcache } from '../ccache/store.js';
+import { type CcacheStore, findCcacheForPrincipal, openCcache, type StoreOptions } from '../ccache/store.js';
 import { isEnctypeSupported } from '../crypto/index.js';
 import { CredentialsError } from '../errors.js';
 import { isWritePermissionDenied } from '../runtime/fs.js';
@@ -84,6 +84,12 @@ let warnedNoWrite = false;
 function refreshTime(c: CcacheCredential): number {
   const start = c.startTime || c.authTime;
   return start + (c.endTime - start) / 2;
+}
+
+/** How the ccache layer reaches stores that are not files: the KCM socket from krb5.conf. */
+export function storeOptions(config: Krb5Config): StoreOptions {
+  const socketPath = config.libdefaults.kcmSocket;
+  return socketPath === undefined ? {} : { kcm: { socketPath } };
 }
 
 function defaultTransport(config: Krb5Config, log: NamespacedLog): KdcTransport {
@@ -172,7 +178,7 @@ export class Credentials {
     let store: CcacheStore;
     if (opts.principal !== undefined) {
       const wanted = parsePrincipal(opts.principal, config.libdefaults.defaultRealm);
-      const found = await findCcacheForPrincipal(ccName, wanted);
+      const found = await findCcacheForPrincipal(ccName, wanted, storeOptions(config));
       if (!found) {
         throw new CredentialsError(
           'CCACHE_NOT_FOUND',
@@ -183,7 +189,7 @@ export class Credentials {
         );
       }
       store = found;
-    } else store = await openCcache(ccName);
+    } else store = await openCcache(ccName, storeOptions(config));
     const ccache = await store.read();
     const c = new Credentials(ccache, config, opts);
     c.follower = await CcacheFollower.start(store, c.ccacheCheckIntervalMs);
@@ -317,10 +323,11 @@ export class Credentials {
   async save(ccacheName?: string): Promise<string> {
     const store =
       ccacheName !== undefined
-        ? await openCcache(ccacheName)
+        ? await openCcache(ccacheName, storeOptions(this.config))
         : (this.follower?.store ??
           (await openCcache(
             defaultCcacheName({ defaultCcacheName: this.config.libdefaults.defaultCcacheName }),
+            storeOptions(this.config),
           )));
     await store.write(this.toCcache());
     if (store === this.follower?.store) await this.follower.wrote();

@@ -12,6 +12,22 @@ export interface ByteStream {
 
 /** Opens a TCP connection; every operation fails once `deadline` (ms since epoch) passes. */
 export function connectTcp(host: string, port: number, deadline: number): Promise<ByteStream> {
+  return connectStream({ host, port }, deadline);
+}
+
+/**
+ * Opens a Unix-domain stream socket (a KCM daemon's); every operation fails once `deadline`
+ * passes. Node and Bun support these through node:net; where a runtime does not, the
+ * connection fails with its own error, which the caller reports.
+ */
+export function connectUnix(path: string, deadline: number): Promise<ByteStream> {
+  return connectStream({ path }, deadline);
+}
+
+function connectStream(
+  target: { host: string; port: number } | { path: string },
+  deadline: number,
+): Promise<ByteStream> {
   return new Promise((resolve, reject) => {
     const sock = new Socket();
     const queue: Uint8Array[] = [];
@@ -51,7 +67,7 @@ export function connectTcp(host: string, port: number, deadline: number): Promis
     });
     sock.on('error', (e) => fail(e));
     sock.on('close', () => clearTimeout(timer));
-    sock.connect({ host, port }, () => {
+    sock.connect(target, () => {
       resolve({
         write: (data) =>
           new Promise((res, rej) => {

@@ -45,8 +45,9 @@ test('names split into type and residual; a bare path is FILE', () => {
   assert.deepEqual(parseCcacheName('MEMORY:t'), { type: 'MEMORY', residual: 't' });
 });
 
-test('KEYRING:, KCM:, API: and unknown types say how to use a FILE cache instead', () => {
-  for (const n of ['KEYRING:persistent:1000', 'KCM:', 'API:x', 'WHAT:x']) {
+test('KEYRING:, API: and unknown types say how to use a FILE cache instead (KCM: is read)', () => {
+  assert.deepEqual(parseCcacheName('KCM:'), { type: 'KCM', residual: '' });
+  for (const n of ['KEYRING:persistent:1000', 'API:x', 'WHAT:x']) {
     assert.throws(
       () => parseCcacheName(n),
       (e: unknown) =>

@@ -12,8 +12,9 @@ export type StoreChange =
   | { kind: 'destroyed' }
   | { kind: 'replaced'; ccache: Ccache };
 
-/** Identity of a ccache file (inode, size, mtime) to notice replacement. */
+/** What identifies a cache's contents: the store's own notion (KCM), else its file's inode, size, mtime. */
 export async function fileIdentity(store: CcacheStore): Promise<string | undefined> {
+  if (store.identity) return store.identity();
   const m = /^(?:FILE:|DIR::)(.*)$/.exec(store.name);
   if (!m?.[1]) return undefined;
   const st = await statFile(m[1]);
@@ -57,6 +58,7 @@ export class CcacheFollower {
    * nothing) when the cache is gone or now belongs to another principal. Throws on I/O failure.
    */
   async writeBack(ours: Ccache, principal: Principal, log: (m: string) => void): Promise<boolean> {
+    if (this.store.add) return this.addNew(ours, principal, log);
     const onDisk = await this.store.readIfExists();
     // Gone means destroyed (kdestroy): as MIT's store_cred, never recreate it with our TGT.
     if (!onDisk) {
@@ -77,4 +79,25 @@ export class CcacheFollower {
     await this.wrote();
     return true;
   }
+
+  /** For stores that take single credentials (KCM): store only what the cache does not hold yet. */
+  private async addNew(ours: Ccache, principal: Principal, log: (m: string) => void): Promise<boolean> {
+    const now = await this.store.readIfExists();
+    if (!now) {
+      log(`ccache ${this.store.name} no longer exists; not writing tickets back`);
+      return false;
+    }
+    const held = new Set(now.credentials.map((c) => ticketKey(c.ticket)));
+    const fresh = ours.credentials.filter((c) => !isConfigEntry(c) && !held.has(ticketKey(c.ticket)));
+    if (fresh.length === 0) return true;
+    const stored = (await this.store.add?.(fresh, principal)) ?? false;
+    if (stored) await this.wrote();
+    return stored;
+  }
+}
+
+function ticketKey(t: Uint8Array): string {
+  let s = `${t.length}:`;
+  for (const b of t) s += b.toString(16).padStart(2, '0');
+  return s;
 }
