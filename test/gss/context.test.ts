@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  decodeApRep,
   decodeApReq,
   decodeEncApRepPart,
   encodeApRep,
@@ -37,7 +38,7 @@ const krbErr = (name: string) => (e: unknown) => e instanceof KerberosError && e
 const gssErr = (code: string) => (e: unknown) => e instanceof GssError && e.code === code;
 
 describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
-  for (const enctype of [17, 18, 19, 20]) {
+  for (const enctype of [17, 18, 19, 20, 23, 25, 26]) {
     it(`mutual authentication with enctype ${enctype}: AP-REP verified, subkey and seq adopted`, async () => {
       const m = await mint({ enctype });
       const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
@@ -50,12 +51,28 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
       assert.equal(decodeKrb5Token(acc.token).tokId, TokenId.AP_REP);
       ini.acceptReply(acc.token);
       assert.equal(ini.complete, true);
-      // Both sides now protect with the acceptor subkey: a MIC crosses in each direction.
+      // Both sides now protect with the acceptor subkey (the initiator's for rc4-hmac): a MIC
+      // and a sealed Wrap token cross in each direction.
       const msg = new TextEncoder().encode('hi');
       acc.messages.verifyMIC(msg, ini.messages.getMIC(msg));
       ini.messages.verifyMIC(msg, acc.messages.getMIC(msg));
+      assert.deepEqual(ini.messages.unwrap(acc.messages.wrap(msg, true)).message, msg);
+      assert.deepEqual(acc.messages.unwrap(ini.messages.wrap(msg, true)).message, msg);
+      assert.equal(acc.messages.tokenFormat, enctype === 23 ? 'rfc4757' : 'rfc4121');
     });
   }
+
+  it('an rc4-hmac context gets no acceptor subkey in the AP-REP, as MIT sends it (RFC 4757 tokens cannot name one)', async () => {
+    for (const enctype of [23, 18]) {
+      const m = await mint({ enctype });
+      const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });
+      const acc = await acceptApReq(ini.token, { keytab: m.keytab, replayCache: new ReplayCache() });
+      const rep = decodeKrb5Token(acc.token!);
+      const part = decodeEncApRepPart(decrypt(m.ticket.sessionKey, 12, decodeApRep(rep.body).encPart.cipher));
+      assert.equal(part.subkey === undefined, enctype === 23);
+      assert.equal(typeof part.seqNumber, 'number');
+    }
+  });
 
   it('without mutual: no AP-REP, the context is complete at once and messages still flow', async () => {
     const m = await mint();
@@ -293,8 +310,6 @@ function decodeApRepCipher(token: Uint8Array): Uint8Array {
   // AP-REP ::= [APPLICATION 15] SEQUENCE { pvno, msg-type, enc-part }
   return decodeApRepEnc(t.body);
 }
-
-import { decodeApRep } from '../../src/asn1/index.js';
 
 function decodeApRepEnc(b: Uint8Array): Uint8Array {
   return decodeApRep(b).encPart.cipher;

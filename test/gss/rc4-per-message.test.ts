@@ -130,10 +130,15 @@ describe('rc4-hmac per-message tokens (RFC 4757 §7)', () => {
     assert.deepEqual(loose.acc.unwrap(x).message, enc('x'));
   });
 
-  it('the 32-bit sequence number wraps to 0 after 2^32 - 1, as MIT masks it', () => {
-    const { ini, acc } = pair({ iniSeq: 0xffffffff, detection: false });
-    acc.verifyMIC(enc('1'), ini.getMIC(enc('1')));
-    acc.verifyMIC(enc('2'), ini.getMIC(enc('2')));
+  it('the 32-bit sequence number wraps to 0 after 2^32 - 1 (as MIT masks it), and the checks follow it', () => {
+    const { ini, acc } = pair({ iniSeq: 0xfffffffe });
+    const tokens = [1, 2, 3, 4].map((n) => ini.getMIC(enc(String(n))));
+    acc.verifyMIC(enc('1'), tokens[0]!);
+    acc.verifyMIC(enc('2'), tokens[1]!);
+    acc.verifyMIC(enc('4'), tokens[3]!); // seq 1: after the wrap, skipping 0
+    assert.throws(() => acc.verifyMIC(enc('4'), tokens[3]!), isGss('DUPLICATE_TOKEN'));
+    assert.throws(() => acc.verifyMIC(enc('3'), tokens[2]!), isGss('UNSEQ_TOKEN'));
+    assert.throws(() => acc.verifyMIC(enc('1'), tokens[0]!), isGss('DUPLICATE_TOKEN'));
   });
 
   it('padding longer than the plaintext is a bad checksum, not an exception', () => {

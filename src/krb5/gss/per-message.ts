@@ -92,8 +92,8 @@ export class MessageProtection {
   private readonly rc4: Key | undefined;
   constructor(private readonly o: ProtectionOptions) {
     this.sendSeq = o.sendSeq;
-    this.window = new SequenceWindow(o.recvSeq, o.replayDetection, o.sequenceDetection);
     this.rc4 = legacyKey(o);
+    this.window = new SequenceWindow(o.recvSeq, o.replayDetection, o.sequenceDetection, this.rc4 ? 32 : 64);
   }
 
   /** `rfc4121` for AES and Camellia contexts, `rfc4757` for rc4-hmac ones. */

@@ -14,13 +14,21 @@ export class SequenceWindow {
     initial: number,
     private readonly replay: boolean,
     private readonly sequence: boolean,
+    /** RFC 4757 tokens carry 32-bit sequence numbers that wrap around (RFC 4121 ones 64-bit). */
+    private readonly bits: 32 | 64 = 64,
   ) {
     this.next = initial;
   }
 
   /** Checks `seq` and records it; throws GssError when the token must be refused. */
-  accept(seq: number): void {
+  accept(wireSeq: number): void {
     if (!this.replay && !this.sequence) return;
+    // A 32-bit number is read as the one nearest to the next expected, so 0 follows 2^32 - 1.
+    let seq = wireSeq;
+    if (this.bits === 32) {
+      const d = (wireSeq - (this.next % 0x100000000) + 0x100000000) % 0x100000000;
+      seq = d >= 0x80000000 ? this.next - (0x100000000 - d) : this.next + d;
+    }
     if (seq >= this.next) {
       this.seen.add(seq);
       this.next = seq + 1;
