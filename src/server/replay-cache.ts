@@ -266,6 +266,12 @@ export interface RedisReplayCacheOptions {
    * else `redis` (node-redis).
    */
   api?: 'redis' | 'ioredis';
+  /**
+   * Longest wait for Redis's answer, ms (default 2000). Clients queue commands while they
+   * reconnect; past this the authenticator is refused (REPLAY_CACHE_UNAVAILABLE) instead of the
+   * request hanging.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -277,6 +283,7 @@ export interface RedisReplayCacheOptions {
 export class RedisReplayCache implements ReplayCache {
   private readonly prefix: string;
   private readonly ioredis: boolean;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly client: RedisClientLike,
@@ -288,6 +295,7 @@ export class RedisReplayCache implements ReplayCache {
         'RedisReplayCache needs a redis or ioredis client (with set())',
       );
     this.prefix = opts.prefix ?? 'spnego:rcache:';
+    this.timeoutMs = replayBound('timeoutMs', opts.timeoutMs, 2000);
     this.ioredis =
       opts.api === undefined
         ? typeof (client as { defineCommand?: unknown }).defineCommand === 'function'
@@ -300,21 +308,32 @@ export class RedisReplayCache implements ReplayCache {
     // Kept one second past the last instant the authenticator passes the skew check.
     const ttl = Math.max(1, Math.ceil(expiresAtMs - nowMs) + 1000);
     let reply: unknown;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      reply = this.ioredis
-        ? await this.client.set(key, '1', 'PX', ttl, 'NX')
-        : await this.client.set(key, '1', {
-            NX: true,
-            PX: ttl,
-            condition: 'NX',
-            expiration: { type: 'PX', value: ttl },
-          });
+      const set = Promise.resolve(
+        this.ioredis
+          ? this.client.set(key, '1', 'PX', ttl, 'NX')
+          : this.client.set(key, '1', {
+              NX: true,
+              PX: ttl,
+              condition: 'NX',
+              expiration: { type: 'PX', value: ttl },
+            }),
+      );
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      });
+      // A late answer must not become an unhandled rejection.
+      set.catch(() => undefined);
+      reply = await Promise.race([set, timeout]);
     } catch (e) {
       throw new ReplayCacheError(
         'REPLAY_CACHE_UNAVAILABLE',
         `the Redis replay cache failed: ${e instanceof Error ? e.message : String(e)}`,
         { cause: e, hint: 'authenticators are refused while Redis cannot record them' },
       );
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
     }
     if (reply === 'OK') return true;
     if (reply === null || reply === undefined) return false;

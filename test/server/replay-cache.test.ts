@@ -17,6 +17,7 @@ import {
   MemoryReplayCache,
   negotiateHandler,
   negotiateMiddleware,
+  RedisReplayCache,
   type RequestLike,
 } from '../../src/server/index.js';
 import { base64Encode } from '../../src/spnego/base64.js';
@@ -224,5 +225,49 @@ describe('the per-host file cache', () => {
       if (saved === undefined) delete process.env['KRB5RCACHEDIR'];
       else process.env['KRB5RCACHEDIR'] = saved;
     }
+  });
+});
+
+describe('RedisReplayCache calling conventions (the real server is in test/interop)', () => {
+  const now = 1_000_000;
+  it('speaks node-redis and ioredis SET NX PX, and reads OK / null', async () => {
+    const seen: unknown[][] = [];
+    const store = new Set<string>();
+    const set = (key: string) => {
+      if (store.has(key)) return null;
+      store.add(key);
+      return 'OK';
+    };
+    const nodeRedis = {
+      set: async (...args: unknown[]) => {
+        seen.push(args);
+        return set(args[0] as string);
+      },
+    };
+    const ioredis = { ...nodeRedis, defineCommand() {} };
+    const viaNodeRedis = new RedisReplayCache(nodeRedis);
+    const viaIoredis = new RedisReplayCache(ioredis);
+    assert.equal(await viaNodeRedis.checkAndStore(tag(1), now + 300_000, now), true);
+    assert.equal(await viaIoredis.checkAndStore(tag(1), now + 300_000, now), false);
+    const [key, value, opts] = seen[0] as [string, string, Record<string, unknown>];
+    assert.match(key, /^spnego:rcache:[0-9a-f]{32}$/);
+    assert.equal(value, '1');
+    assert.equal(opts['NX'], true);
+    assert.equal(opts['PX'], 301_000);
+    assert.deepEqual(seen[1], [key, '1', 'PX', 301_000, 'NX']);
+  });
+
+  it('refuses (REPLAY_CACHE_UNAVAILABLE) when Redis errs, hangs or answers nonsense', async () => {
+    const failing = new RedisReplayCache({ set: async () => Promise.reject(new Error('ECONNREFUSED')) });
+    await assert.rejects(failing.checkAndStore(tag(1), now + 1000, now), {
+      code: 'REPLAY_CACHE_UNAVAILABLE',
+    });
+    const hanging = new RedisReplayCache({ set: () => new Promise(() => undefined) }, { timeoutMs: 50 });
+    await assert.rejects(hanging.checkAndStore(tag(1), now + 1000, now), {
+      code: 'REPLAY_CACHE_UNAVAILABLE',
+    });
+    const odd = new RedisReplayCache({ set: async () => 'QUEUED' });
+    await assert.rejects(odd.checkAndStore(tag(1), now + 1000, now), { code: 'REPLAY_CACHE_UNAVAILABLE' });
+    assert.throws(() => new RedisReplayCache({} as never), { code: 'BAD_OPTION' });
   });
 });

@@ -16,14 +16,17 @@ if (redisAt >= 0) {
   if (rest[redisAt + 2] === 'ioredis') {
     const { Redis } = await import('ioredis');
     const client = new Redis({ host: '127.0.0.1', port, lazyConnect: false });
+    client.on('error', () => undefined);
     replayCache = new RedisReplayCache(client);
-    close = async () => void (await client.quit());
+    close = async () => void (await client.quit().catch(() => undefined));
   } else {
     const { createClient } = await import('redis');
     const client = createClient({ socket: { host: '127.0.0.1', port } });
+    // node-redis emits connection errors as events: unheard, they would end the process.
+    client.on('error', () => undefined);
     await client.connect();
     replayCache = new RedisReplayCache(client);
-    close = async () => void (await client.quit());
+    close = async () => void (await client.quit().catch(() => undefined));
   }
 }
 const mw = negotiateMiddleware({ keytab, ...(replayCache ? { replayCache } : {}) });
