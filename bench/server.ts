@@ -5,7 +5,9 @@
 // Method. Every AP-REQ must be fresh (both servers keep a replay cache), so N distinct
 // Negotiate tokens (mutual authentication asked, so each server also builds an AP-REP) are minted
 // up front with our initiator from a warm MIT service ticket for HTTP/localhost; minting is not
-// measured. Each server has its own replay cache, so both receive the same N tokens. A small
+// measured. Each server has its own replay cache, so all receive the same N tokens: ours twice —
+// with the default per-host file replay cache (what a deployment gets) and with the in-memory
+// one — and Apache, whose mod_auth_gssapi uses MIT's per-host rcache file. A small
 // raw-socket HTTP/1.1 client (keep-alive, C connections in parallel, each sending its next request
 // when the previous response is complete) fires them and records requests/s and latency.
 //
@@ -22,10 +24,11 @@
 // Knobs: BENCH_REQUESTS (default 20000 per server), BENCH_CONCURRENCY (default 8),
 // BENCH_WARMUP (default 2000).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REALM = 'BENCH.TEST';
@@ -36,10 +39,14 @@ const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status =
 
 // --- the server under test, in its own process ------------------------------------------------
 
-async function serve(keytabPath: string): Promise<void> {
-  const { negotiateMiddleware } = await import('../src/server/index.js');
+async function serve(keytabPath: string, rcache: string): Promise<void> {
+  const { MemoryReplayCache, negotiateMiddleware } = await import('../src/server/index.js');
   type Req = import('../src/server/index.js').RequestLike;
-  const mw = negotiateMiddleware({ keytab: keytabPath });
+  // `file`: the default (per-host file cache in KRB5RCACHEDIR); `memory`: one process only.
+  const mw = negotiateMiddleware({
+    keytab: keytabPath,
+    ...(rcache === 'memory' ? { replayCache: new MemoryReplayCache() } : {}),
+  });
   const server = createServer((req, res) => {
     mw(req as unknown as Req, res, (err?: unknown) => {
       if (err) {
@@ -220,26 +227,32 @@ async function main(): Promise<void> {
 
     const rows: { name: string; r: RunResult; who: string }[] = [];
 
-    // Ours: one Node process.
-    ours = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', keytab], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const child = ours;
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-      child.once('exit', (code) => reject(new Error(`our server exited (${code})`)));
-    });
-    if (child.pid) pin(0, child.pid);
-    const whoOurs = await probe(port, '/private/', probeToken);
-    await fire(port, '/private/', warm, CONCURRENCY);
-    rows.push({
-      name: 'ours: node:http + negotiateMiddleware (1 process)',
-      r: await fire(port, '/private/', measured, CONCURRENCY),
-      who: whoOurs,
-    });
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
-    ours = undefined;
+    // Ours: one Node process, with the default per-host file replay cache (in a fresh
+    // KRB5RCACHEDIR of its own), then with the in-memory one.
+    for (const rcache of ['file', 'memory']) {
+      const rcacheDir = mkdtempSync(join(realm.dir, 'rcache-'));
+      ours = spawn(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', keytab, rcache],
+        { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KRB5RCACHEDIR: rcacheDir } },
+      );
+      const child = ours;
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+        child.once('exit', (code) => reject(new Error(`our server exited (${code})`)));
+      });
+      if (child.pid) pin(0, child.pid);
+      const whoOurs = await probe(port, '/private/', probeToken);
+      await fire(port, '/private/', warm, CONCURRENCY);
+      rows.push({
+        name: `ours: node:http + negotiateMiddleware, ${rcache === 'file' ? 'per-host file rcache (default)' : 'in-memory rcache'}`,
+        r: await fire(port, '/private/', measured, CONCURRENCY),
+        who: whoOurs,
+      });
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      ours = undefined;
+    }
 
     // Apache: the interop harness's config (mpm_event, StartServers 1, ServerLimit 1,
     // ThreadsPerChild 8), without its per-request debug logging.
@@ -263,9 +276,13 @@ async function main(): Promise<void> {
         `${name.padEnd(64)} ${r.rate.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}  ${r.non200}`,
       );
     }
-    const [a, b] = rows;
-    if (a && b) console.log(`ratio ours/Apache: ${(a.r.rate / b.r.rate).toFixed(2)}x`);
-    for (const { name, who } of rows) console.log(`probe ${name.split(':')[0]}: user ${who}`);
+    const apacheRow = rows[rows.length - 1];
+    for (const row of rows.slice(0, -1))
+      if (apacheRow)
+        console.log(
+          `ratio ${row.name.split(', ')[1]}/Apache: ${(row.r.rate / apacheRow.r.rate).toFixed(2)}x`,
+        );
+    for (const { name, who } of rows) console.log(`probe ${name}: user ${who}`);
     if (rows.some((x) => x.r.non200 > 0)) process.exitCode = 1;
   } finally {
     if (ours && ours.exitCode === null) ours.kill('SIGKILL');
@@ -277,8 +294,8 @@ async function main(): Promise<void> {
 const serveAt = process.argv.indexOf('--serve');
 if (serveAt >= 0) {
   const keytab = process.argv[serveAt + 1];
-  if (!keytab) throw new Error('--serve KEYTAB');
-  await serve(keytab);
+  if (!keytab) throw new Error('--serve KEYTAB [file|memory]');
+  await serve(keytab, process.argv[serveAt + 2] ?? 'file');
 } else {
   await main();
 }

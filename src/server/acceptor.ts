@@ -175,7 +175,7 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
           )(new Set(opts.principals.map((p) => unparsePrincipal(parsePrincipal(p)))))
         : undefined;
 
-  // Filters run on the ticket's client inside the Kerberos acceptor, before the authenticator
+  // Filters run inside the Kerberos acceptor, after the authenticator checked out and before it
   // is recorded: a refused client cannot fill the replay cache.
   const admitClient =
     allowedRealms || allowedClients

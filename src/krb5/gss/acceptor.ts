@@ -52,9 +52,9 @@ export interface Krb5AcceptorOptions {
   /** Where seen authenticators are recorded (default: an in-memory cache shared by the process). */
   replayCache?: ReplayCache;
   /**
-   * Decides, from the ticket's client alone, whether this service takes the client at all. Runs
-   * before the authenticator is decrypted or recorded, so clients a service refuses (a `realms`
-   * or `principals` filter) cost no replay-cache room. Only `true` admits.
+   * Decides whether this service takes the ticket's client at all. Runs once the authenticator
+   * checked out and before it is recorded, so clients a service refuses (a `realms` or
+   * `principals` filter) cost no replay-cache room. Only `true` admits.
    */
   admitClient?: (client: Principal) => boolean | Promise<boolean>;
   /**
@@ -278,14 +278,6 @@ export async function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Pr
     const capaths = typeof o.capaths === 'function' ? await o.capaths() : o.capaths;
     checkTransited(tkt.transited, client.realm, server.realm, false, capaths);
   }
-  // The service's client filter, on the ticket's (KDC-asserted) client name: a refused client
-  // goes no further, so it can neither take replay-cache room nor cost an authenticator decrypt.
-  if (o.admitClient && (await o.admitClient(client)) !== true) {
-    throw new ClientRejectedError(
-      'REJECTED_CLIENT',
-      `client ${unparsePrincipal(client)} is not accepted by this service`,
-    );
-  }
 
   let auth: Authenticator;
   try {
@@ -344,6 +336,15 @@ export async function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Pr
         { hint: 'the authenticator was made for use outside this TLS channel' },
       );
     }
+  }
+  // The service's client filter, once the authenticator proved the client holds the ticket (so
+  // a predicate with side effects never runs for a forgery) and before it is recorded: a client
+  // the service refuses takes no replay-cache room and costs no AP-REP or delegation work.
+  if (o.admitClient && (await o.admitClient(client)) !== true) {
+    throw new ClientRejectedError(
+      'REJECTED_CLIENT',
+      `client ${unparsePrincipal(client)} is not accepted by this service`,
+    );
   }
   // Replay check last, so only authenticators that passed every other check take cache room.
   const cache = o.replayCache ?? defaultReplayCache;
