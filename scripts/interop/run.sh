@@ -50,6 +50,27 @@ if [ -n "$missing" ] || [ "$apache_missing" = 1 ]; then
   fi
 fi
 
+# Heimdal's kcm (a second real KCM daemon) conflicts with MIT's packages: unpack it and the
+# Heimdal libraries it loads into a directory of its own (apt-get download + dpkg -x); the KCM
+# interop suite runs it from there with LD_LIBRARY_PATH, in its own mount namespace.
+HEIMDAL_KCM_ROOT="${SPNEGO_HEIMDAL_KCM_ROOT:-/var/cache/spnego-interop/heimdal-kcm}"
+HEIMDAL_KCM_PACKAGES="heimdal-kcm libhcrypto5-heimdal libheimntlm0-heimdal libkrb5-26-heimdal libroken19-heimdal \
+  libasn1-8-heimdal libheimbase1-heimdal libhx509-5-heimdal libwind0-heimdal libsqlite3-0"
+if [ ! -x "$HEIMDAL_KCM_ROOT/usr/sbin/kcm" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "== interop: unpacking heimdal-kcm into $HEIMDAL_KCM_ROOT"
+  debs="$(mktemp -d)"
+  chmod 755 "$debs"
+  if (cd "$debs" && { apt-get download -qq $HEIMDAL_KCM_PACKAGES 2>/dev/null ||
+    { apt-get update -qq && apt-get download -qq $HEIMDAL_KCM_PACKAGES; }; }); then
+    mkdir -p "$HEIMDAL_KCM_ROOT"
+    for deb in "$debs"/*.deb; do dpkg -x "$deb" "$HEIMDAL_KCM_ROOT"; done
+  else
+    echo "interop: could not download heimdal-kcm; its KCM suite will say so" >&2
+  fi
+  rm -rf "$debs"
+fi
+export SPNEGO_HEIMDAL_KCM_ROOT="$HEIMDAL_KCM_ROOT"
+
 if [ -n "$missing" ]; then
   echo "interop: MIT Kerberos binaries missing:$missing" >&2
   echo "  install them with: sudo apt-get install -y $PACKAGES" >&2
