@@ -13,6 +13,7 @@ export const ENTRIES = [
   ['./testing', 'src/testing/index.ts'],
   ['./sasl', 'src/sasl/index.ts'],
   ['./kerberos', 'src/compat/index.ts'],
+  ['./undici', 'src/adapters/undici.ts'],
 ];
 
 /** The `spnego` command: [bin name, source file]. */

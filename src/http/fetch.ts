@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { Credentials } from '../krb5/credentials.js';
 import { createLog, createWarn, type NamespacedLog } from '../runtime/log.js';
 import { createInitiatorContext } from '../spnego/index.js';
-import { type ContextFactory, NegotiateFlow } from './flow.js';
+import { type ContextFactory, type FlowHooks, NegotiateFlow, type Send } from './flow.js';
 import { type NegotiateOptions, resolveOptions } from './options.js';
 import { ProxyClient, type ProxyTransport, parseProxy, proxyFor } from './proxy.js';
 
@@ -112,6 +112,8 @@ export interface Negotiator {
     init: RequestInit | undefined,
     fetchImpl: FetchLike,
   ): Promise<Response>;
+  /** The flow itself, for clients that send legs their own way (spnego/undici). */
+  run(base: Request, send: Send, hooks?: FlowHooks): Promise<Response>;
   readonly log: NamespacedLog;
 }
 
@@ -151,6 +153,7 @@ export function createNegotiator(
   );
   return {
     log,
+    run: (base, send, hooks) => flow.run(base, send, hooks),
     fetch(input, init, fetchImpl) {
       const extra = passThrough(init);
       // ky hands over a finished Request (its own options travel as `extra`): use it as it is

@@ -33,6 +33,34 @@ export interface ContextRequest {
   /** Request mutual authentication (the server must answer with an AP-REP). */
   mutual: boolean;
   delegate: boolean | 'policy';
+  /**
+   * The connection the token will travel on, when the client can tell (the undici dispatcher):
+   * its TLS peer certificate (DER) is what RFC 5929 tls-server-end-point channel bindings are
+   * computed from. Absent with fetch, which hides the socket.
+   */
+  connection?: ConnectionInfo;
+}
+
+/** What a client that owns its connections (spnego/undici) tells the flow about one. */
+export interface ConnectionInfo {
+  /** The DER certificate the TLS peer of this connection presented; undefined on plain HTTP. */
+  peerCertificate(): Uint8Array | undefined;
+}
+
+/**
+ * Optional hooks for clients that own their connections (spnego/undici); fetch and ky pass none.
+ * They let a server that authenticates the connection (IIS, some proxies: a 200 without further
+ * challenge on the same keep-alive socket) be served one token per connection.
+ */
+export interface FlowHooks {
+  /** Send an opportunistic token on the first leg (overrides the option; false on an authenticated connection). */
+  opportunistic?: boolean;
+  /** True when `res` came over a connection whose context completed earlier (and verified, if asked). */
+  onAuthenticatedConnection?(res: Response): boolean;
+  /** Called when a context completed on `res`; `verified`: the server's AP-REP was checked. */
+  authenticated?(res: Response, verified: boolean): void;
+  /** The connection a leg to `url` will use, for channel bindings. */
+  connection?(url: URL): ConnectionInfo | undefined;
 }
 export type ContextFactory = (req: ContextRequest) => Promise<SecurityContext>;
 /** A fetch: the flow hands it a URL and a full RequestInit, so the request is built only once, there. */
@@ -177,7 +205,7 @@ export class NegotiateFlow {
   }
 
   /** Runs one request to completion: legs, redirects, mutual authentication. */
-  async run(base: Request, send: Send): Promise<Response> {
+  async run(base: Request, send: Send, hooks: FlowHooks = {}): Promise<Response> {
     const follow = base.redirect === 'follow';
     const hop: Hop = {
       url: new URL(base.url),
@@ -241,10 +269,11 @@ export class NegotiateFlow {
         refusal(hop.url),
         base.signal,
         (a) => send(hop.url.href, init(hop, a)),
+        hooks,
       );
       const location = res.headers.get('location');
       if (!follow || !REDIRECTS.has(res.status) || location === null)
-        return landed(await this.checkMutual(res, ctx, hop.url), redirects);
+        return landed(await this.checkMutual(res, ctx, hop.url, hooks), redirects);
       let next: URL;
       try {
         next = new URL(location, hop.url);
@@ -273,7 +302,7 @@ export class NegotiateFlow {
         );
       }
       // An authenticated hop's redirect is the server's word too: it must verify as any response.
-      if (ctx !== undefined) await this.checkMutual(res, ctx, hop.url);
+      if (ctx !== undefined) await this.checkMutual(res, ctx, hop.url, hooks);
       await discard(res);
       if (hop.url.protocol === 'https:') wasHttps = true;
       if (
@@ -292,14 +321,26 @@ export class NegotiateFlow {
     }
   }
 
-  private async newContext(url: URL, named: boolean): Promise<{ ctx: SecurityContext; token: Uint8Array }> {
+  private async newContext(
+    url: URL,
+    named: boolean,
+    hooks: FlowHooks,
+  ): Promise<{ ctx: SecurityContext; token: Uint8Array }> {
     const target = targetFor(this.o.targetName, url, named);
     // Delegation hands over the user's TGT: only to the origin the user asked for.
     const delegate = named ? this.o.delegate : false;
     this.log(
       `target ${describeTarget(target)} for ${url.origin}${delegate ? `, delegation ${delegate === true ? 'on' : 'by policy'}` : ''}`,
     );
-    const ctx = await this.createContext({ target, mutual: this.o.mutual !== DISABLED, delegate });
+    // Channel bindings hook in here: `connection` carries the TLS peer certificate of the socket
+    // this token will travel on (per connection, never cached across hosts).
+    const connection = hooks.connection?.(url);
+    const ctx = await this.createContext({
+      target,
+      mutual: this.o.mutual !== DISABLED,
+      delegate,
+      ...(connection === undefined ? {} : { connection }),
+    });
     const first = await ctx.step();
     if (!first.token)
       throw new SPNEGOExchangeError('NO_INITIAL_TOKEN', 'the security context produced no initial token');
@@ -318,14 +359,15 @@ export class NegotiateFlow {
     refused: SpnegoError | undefined,
     signal: AbortSignal,
     send: (authorization: string | undefined) => Promise<Response>,
+    hooks: FlowHooks,
   ): Promise<{ res: Response; ctx: SecurityContext | undefined }> {
     let ctx: SecurityContext | undefined;
     let authorization: string | undefined;
     let failure: unknown;
     let failed = false;
-    if (this.o.opportunistic && named) {
+    if ((hooks.opportunistic ?? this.o.opportunistic) && named) {
       try {
-        const first = await abortable(signal, () => this.newContext(hop.url, named));
+        const first = await abortable(signal, () => this.newContext(hop.url, named, hooks));
         ctx = first.ctx;
         authorization = `Negotiate ${base64Encode(first.token)}`;
       } catch (e) {
@@ -376,7 +418,7 @@ export class NegotiateFlow {
       }
       try {
         if (ctx === undefined) {
-          const first = await abortable(signal, () => this.newContext(hop.url, named));
+          const first = await abortable(signal, () => this.newContext(hop.url, named, hooks));
           ctx = first.ctx;
           authorization = `Negotiate ${base64Encode(first.token)}`;
         } else {
@@ -424,9 +466,18 @@ export class NegotiateFlow {
    * the answer to the authentication itself and is returned as it is (requests-gssapi never
    * hands a 401 to handle_other either).
    */
-  private async checkMutual(res: Response, ctx: SecurityContext | undefined, url: URL): Promise<Response> {
+  private async checkMutual(
+    res: Response,
+    ctx: SecurityContext | undefined,
+    url: URL,
+    hooks: FlowHooks,
+  ): Promise<Response> {
     const mode = this.o.mutual;
-    if (mode === DISABLED || res.status === 401) return res;
+    if (res.status === 401) return res;
+    if (mode === DISABLED) {
+      if (ctx !== undefined) hooks.authenticated?.(res, false);
+      return res;
+    }
     const origin = url.origin;
     const fail = async (code: string, message: string, cause?: unknown): Promise<never> => {
       await discard(res);
@@ -473,9 +524,17 @@ export class NegotiateFlow {
           `the ${res.status} response of ${origin} did not complete the security context`,
         );
       this.log(`mutual authentication of ${origin} verified (${res.status})`);
+      hooks.authenticated?.(res, true);
+      return res;
+    }
+    // A connection-bound server (IIS): this connection's context completed, with the server's
+    // AP-REP verified, on an earlier request; the response came over that same socket.
+    if (ctx === undefined && hooks.onAuthenticatedConnection?.(res)) {
+      this.log(`the ${res.status} response of ${origin} came on a connection authenticated earlier`);
       return res;
     }
     if (res.status >= 400 || mode === OPTIONAL) {
+      if (ctx !== undefined && res.status < 400) hooks.authenticated?.(res, false);
       this.log(
         `no mutual authentication token on the ${res.status} response of ${origin}${ctx === undefined ? ' (it never asked us to authenticate)' : ''}`,
       );

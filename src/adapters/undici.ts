@@ -1,0 +1,314 @@
+// `spnego/undici`: HTTP Negotiate as an undici Dispatcher, so `undici.request`, `fetch(url,
+// { dispatcher })` (Node's own fetch included) and any undici-based client authenticate. A thin
+// layer over the shared flow (src/http/flow.ts): the same options and semantics as negotiate().
+//
+// What the dispatcher adds over fetch is the connection. It keeps its own undici `Client`s (one
+// Client is one connection at a time) and a connector that numbers each socket it opens, so:
+// - every leg of one request goes over the same connection, as a multi-leg server expects;
+// - a server that authenticates the connection (IIS: a 200 without further challenge on the same
+//   keep-alive socket) gets one token per connection, not one per request, and a response on
+//   that socket counts as mutually authenticated once its context completed with a verified
+//   AP-REP, on that socket and no other (a reconnect starts over);
+// - the TLS socket of each connection is at hand: `ConnectionInfo.peerCertificate()` gives the
+//   certificate the peer presented on the very socket a token will travel on, which is what
+//   RFC 5929 tls-server-end-point channel bindings are computed from (never cached across hosts
+//   or connections).
+//
+// Redirects are followed by whoever drives the dispatcher (fetch, undici's redirect
+// interceptor): each hop reaches dispatch() as a request of its own.
+import { buildConnector, Client, Dispatcher } from 'undici';
+import { createNegotiator, type NegotiateInternals } from '../http/fetch.js';
+import type { ConnectionInfo } from '../http/flow.js';
+import { DISABLED, type NegotiateOptions } from '../http/options.js';
+
+type DispatchOptions = Dispatcher.DispatchOptions;
+type DispatchHandler = Dispatcher.DispatchHandler;
+
+/** Options of negotiateDispatcher(): negotiate()'s, and how many connections per origin. */
+export interface NegotiateDispatcherOptions extends NegotiateOptions {
+  /** Connections kept per origin (default 16); a request waits for a free one past that. */
+  connections?: number;
+  /** TLS options for https origins (ca, rejectUnauthorized, …), as undici's `connect`. */
+  tls?: buildConnector.BuildOptions;
+}
+
+/** One connection: an undici Client, and the socket it is on now. */
+interface Connection {
+  readonly client: Client;
+  /** Bumped for every socket the connector opens: a reconnect is another connection. */
+  socket: number;
+  tls: { getPeerCertificate?(detailed: boolean): { raw?: Uint8Array } | null } | undefined;
+  busy: boolean;
+  /** The socket whose context completed, and whether the server's AP-REP was verified. */
+  authenticated: { socket: number; verified: boolean } | undefined;
+}
+
+/** Which socket a response came over (set when its headers arrived). */
+const cameOver = new WeakMap<Response, { conn: Connection; socket: number }>();
+
+function headerPairs(h: DispatchOptions['headers']): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (h === undefined || h === null) return out;
+  if (Array.isArray(h)) {
+    if (h.length > 0 && Array.isArray(h[0])) {
+      for (const [k, v] of h as unknown as Array<[string, string]>) out.push([k, String(v)]);
+    } else for (let i = 0; i + 1 < h.length; i += 2) out.push([String(h[i]), String(h[i + 1])]);
+    return out;
+  }
+  const entries: Iterable<[string, unknown]> =
+    Symbol.iterator in (h as object) ? (h as Iterable<[string, unknown]>) : Object.entries(h);
+  for (const [k, v] of entries) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) out.push([k, String(x)]);
+    else out.push([k, String(v)]);
+  }
+  return out;
+}
+
+async function bufferBody(body: DispatchOptions['body']): Promise<Uint8Array | null> {
+  if (body === undefined || body === null) return null;
+  if (typeof body === 'string') return new TextEncoder().encode(body);
+  if (body instanceof Uint8Array) return body;
+  const chunks: Uint8Array[] = [];
+  for await (const c of body as AsyncIterable<Uint8Array | string>)
+    chunks.push(typeof c === 'string' ? new TextEncoder().encode(c) : c);
+  let n = 0;
+  for (const c of chunks) n += c.byteLength;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
+
+/** An async iterable (undici's body) as a ReadableStream, pulled as the reader reads. */
+function streamOf(
+  body: AsyncIterable<Uint8Array> & { destroy?(e?: Error): void },
+): ReadableStream<Uint8Array> {
+  const it = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await it.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      body.destroy?.(reason instanceof Error ? reason : undefined);
+    },
+  });
+}
+
+/** The final Response handed to undici's handler, in the handler API it speaks. */
+async function deliver(res: Response, handler: DispatchHandler, abort: (e?: Error) => void): Promise<void> {
+  const legacy = handler as Dispatcher.DispatchHandler & {
+    onConnect?(abort: (e?: Error) => void): void;
+    onHeaders?(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean;
+    onData?(chunk: Buffer): boolean;
+    onComplete?(trailers: Buffer[] | null): void;
+  };
+  const raw: Buffer[] = [];
+  for (const [k, v] of res.headers) raw.push(Buffer.from(k), Buffer.from(v));
+  for (const v of res.headers.getSetCookie?.() ?? []) {
+    // Headers joins set-cookie values; keep them apart as on the wire.
+    raw.push(Buffer.from('set-cookie'), Buffer.from(v));
+  }
+  legacy.onConnect?.(abort);
+  legacy.onHeaders?.(res.status, raw, () => undefined, res.statusText);
+  if (res.body)
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+      legacy.onData?.(Buffer.from(chunk));
+  legacy.onComplete?.([]);
+}
+
+/**
+ * An undici Dispatcher that answers `401 Negotiate` (RFC 4559) with Kerberos, with the options
+ * and semantics of negotiate(). Use it as `fetch(url, { dispatcher })`, `undici.request(url,
+ * { dispatcher })` or `setGlobalDispatcher(...)`.
+ */
+export class NegotiateDispatcher extends Dispatcher {
+  private readonly pools = new Map<string, Connection[]>();
+  private readonly waiting = new Map<string, Array<() => void>>();
+  private readonly negotiator: ReturnType<typeof createNegotiator>;
+  private readonly max: number;
+  private readonly connector: buildConnector.connector;
+  private closed = false;
+
+  constructor(
+    private readonly options: NegotiateDispatcherOptions = {},
+    internals: NegotiateInternals = {},
+  ) {
+    super();
+    const { connections, tls, ...negotiate } = options;
+    this.max = connections ?? 16;
+    this.negotiator = createNegotiator(negotiate, internals);
+    this.connector = buildConnector({ ...(tls ?? {}) });
+  }
+
+  private connection(origin: string): Promise<Connection> {
+    const pool = this.pools.get(origin) ?? [];
+    this.pools.set(origin, pool);
+    // An authenticated idle connection first: it needs no token.
+    const idle =
+      pool.find((c) => !c.busy && c.authenticated?.socket === c.socket) ?? pool.find((c) => !c.busy);
+    if (idle) {
+      idle.busy = true;
+      return Promise.resolve(idle);
+    }
+    if (pool.length < this.max) {
+      const conn: Connection = {
+        socket: 0,
+        tls: undefined,
+        busy: true,
+        authenticated: undefined,
+        client: undefined as unknown as Client,
+      };
+      (conn as { client: Client }).client = new Client(origin, {
+        pipelining: 1,
+        connect: (opts, cb) =>
+          this.connector(opts, (err, socket) => {
+            if (!err && socket) {
+              conn.socket++;
+              conn.tls = 'getPeerCertificate' in socket ? (socket as Connection['tls']) : undefined;
+            }
+            (cb as (e: Error | null, s: typeof socket | null) => void)(err, socket);
+          }),
+      });
+      pool.push(conn);
+      return Promise.resolve(conn);
+    }
+    return new Promise((resolve) => {
+      const q = this.waiting.get(origin) ?? [];
+      q.push(() => resolve(this.connection(origin)));
+      this.waiting.set(origin, q);
+    });
+  }
+
+  private release(origin: string, conn: Connection): void {
+    conn.busy = false;
+    this.waiting.get(origin)?.shift()?.();
+  }
+
+  /** One leg on `conn`, as a Response whose socket is remembered. */
+  private async leg(conn: Connection, url: URL, init: RequestInit): Promise<Response> {
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((v, k) => {
+      headers[k] = v;
+    });
+    const body =
+      init.body === null || init.body === undefined ? null : new Uint8Array(init.body as ArrayBuffer);
+    const r = await conn.client.request({
+      path: `${url.pathname}${url.search}`,
+      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers,
+      body,
+      ...(init.signal ? { signal: init.signal } : {}),
+    });
+    const socket = conn.socket;
+    const h = new Headers();
+    for (const [k, v] of Object.entries(r.headers)) {
+      if (v === undefined) continue;
+      for (const x of Array.isArray(v) ? v : [v]) h.append(k, x);
+    }
+    const nullBody = r.statusCode === 204 || r.statusCode === 304 || init.method === 'HEAD';
+    if (nullBody) r.body.resume();
+    const res = new Response(nullBody ? null : streamOf(r.body), {
+      status: r.statusCode,
+      headers: h,
+    });
+    Object.defineProperty(res, 'url', { value: url.href });
+    cameOver.set(res, { conn, socket });
+    return res;
+  }
+
+  override dispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
+    const abortController = new AbortController();
+    const abort = (e?: Error): void => abortController.abort(e);
+    this.run(opts, handler, abortController.signal).catch((e: unknown) => {
+      (handler as { onError?(e: Error): void }).onError?.(e instanceof Error ? e : new Error(String(e)));
+    });
+    return true;
+  }
+
+  private async run(opts: DispatchOptions, handler: DispatchHandler, signal: AbortSignal): Promise<void> {
+    if (this.closed) throw new Error('the dispatcher is closed');
+    const origin = String(opts.origin ?? '');
+    const url = new URL(opts.path, origin);
+    const method = opts.method;
+    const body = await bufferBody(opts.body);
+    const request = new Request(url, {
+      method,
+      headers: headerPairs(opts.headers),
+      ...(body === null || method === 'GET' || method === 'HEAD' ? {} : { body: body as BodyInit }),
+      redirect: 'manual',
+      signal,
+    });
+    const pinned = new Map<string, Connection>();
+    const connFor = async (o: string): Promise<Connection> => {
+      let c = pinned.get(o);
+      if (!c) {
+        c = await this.connection(o);
+        pinned.set(o, c);
+      }
+      return c;
+    };
+    const named = await connFor(url.origin);
+    const mutual = this.options.mutualAuthentication ?? DISABLED;
+    try {
+      const res = await this.negotiator.run(
+        request,
+        async (legUrl, init) => {
+          const u = new URL(legUrl);
+          return this.leg(await connFor(u.origin), u, init);
+        },
+        {
+          // No token up front on a connection authenticated earlier: it needs none.
+          ...(named.authenticated !== undefined && named.authenticated.socket === named.socket
+            ? { opportunistic: false }
+            : {}),
+          onAuthenticatedConnection: (res) => {
+            const seen = cameOver.get(res);
+            const a = seen?.conn.authenticated;
+            return !!seen && !!a && a.socket === seen.socket && (a.verified || mutual === DISABLED);
+          },
+          authenticated: (res, verified) => {
+            const seen = cameOver.get(res);
+            if (seen && seen.socket === seen.conn.socket)
+              seen.conn.authenticated = { socket: seen.socket, verified };
+          },
+          connection: (u): ConnectionInfo | undefined => {
+            const c = pinned.get(u.origin);
+            if (!c) return undefined;
+            return {
+              peerCertificate: () => {
+                const cert = c.tls?.getPeerCertificate?.(false);
+                return cert?.raw ? new Uint8Array(cert.raw) : undefined;
+              },
+            };
+          },
+        },
+      );
+      await deliver(res, handler, (e) => {
+        void res.body?.cancel(e).catch(() => undefined);
+      });
+    } finally {
+      for (const [o, c] of pinned) this.release(o, c);
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].flat().map((c) => c.client.close()));
+  }
+
+  override async destroy(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].flat().map((c) => c.client.destroy()));
+  }
+}
+
+/** `new NegotiateDispatcher(options)`: pass it as `dispatcher` to fetch or undici.request. */
+export function negotiateDispatcher(options: NegotiateDispatcherOptions = {}): NegotiateDispatcher {
+  return new NegotiateDispatcher(options);
+}

@@ -1,0 +1,147 @@
+// spnego/undici against Apache mod_auth_gssapi over https (a test CA), mutual REQUIRED: through
+// undici.request and Node's fetch, the TLS peer certificate of the very connection a token goes
+// over, and a location with `GssapiConnectionBound On` (the server authenticates the connection,
+// as IIS does): one token per connection, counted in Apache's log.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
+import { NegotiateDispatcher } from '../../src/adapters/undici.js';
+import { defaultContextFactory } from '../../src/http/fetch.js';
+import type { ContextRequest } from '../../src/http/flow.js';
+import { REQUIRED } from '../../src/index.js';
+import { loadConfig } from '../../src/krb5/config-load.js';
+import { Credentials } from '../../src/krb5/credentials.js';
+import { type Apache, skipUnlessApache, startApache } from './helpers/apache.js';
+import { type MitRealm, skipUnlessMit, startMitRealm } from './helpers/mit-realm.js';
+import { makeTestCa, type TestCa } from './helpers/tls.js';
+
+const REALM = 'UNDICI.TEST';
+const skip = skipUnlessMit() || skipUnlessApache();
+
+describe('spnego/undici → Apache mod_auth_gssapi over https', { skip }, () => {
+  let realm: MitRealm;
+  let apache: Apache;
+  let ca: TestCa;
+  let creds: Credentials;
+  const log = (): string[] => {
+    try {
+      return readFileSync(join(apache.dir, 'access.log'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  const eventually = async (pred: () => boolean): Promise<void> => {
+    for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  before(async () => {
+    realm = await startMitRealm({
+      realm: REALM,
+      enctypes: ['aes256-cts-hmac-sha1-96:normal'],
+      principals: [{ name: 'alice', password: 'alice-pw' }, { name: 'HTTP/localhost' }],
+    });
+    const kt = await realm.keytab('HTTP/localhost');
+    ca = await makeTestCa(realm.dir);
+    apache = await startApache({
+      realm,
+      keytab: kt,
+      tls: { certFile: ca.certFile, keyFile: ca.keyFile },
+      locations: [{ path: '/bound/', directives: ['GssapiConnectionBound On'] }],
+      directives: [
+        'LoadModule setenvif_module /usr/lib/apache2/modules/mod_setenvif.so',
+        'SetEnvIf Authorization "^Negotiate " HAS_TOKEN=token',
+        // client port = the connection; %k = requests before this one on it
+        'CustomLog "access.log" "%{remote}p %k %r %>s %u %{HAS_TOKEN}e"',
+      ],
+    });
+    await realm.kinit('alice', 'alice-pw');
+    creds = await Credentials.fromCcache(realm.ccache, {
+      config: await loadConfig({ files: [realm.krb5ConfPath] }),
+    });
+  });
+  after(async () => {
+    await apache?.stop();
+    await realm?.stop();
+  });
+
+  it('undici.request and fetch with the dispatcher: alice, mutual REQUIRED verified over TLS', async () => {
+    const d = new NegotiateDispatcher({
+      credentials: creds,
+      mutualAuthentication: REQUIRED,
+      tls: { ca: readFileSync(ca.caFile, 'utf8') },
+    });
+    try {
+      const r = await request(`${apache.url}/echo`, { method: 'POST', body: 'via undici', dispatcher: d });
+      assert.equal(r.statusCode, 200);
+      assert.equal(await r.body.text(), `method=POST\nuser=alice@${REALM}\nvia undici`);
+      const f = await fetch(`${apache.url}/private/`, { dispatcher: d } as RequestInit);
+      assert.equal(f.status, 200);
+      assert.equal(await f.text(), 'private\n');
+    } finally {
+      await d.destroy();
+    }
+  });
+
+  it('the context is told the certificate of the TLS connection its token travels on', async () => {
+    const seen: ContextRequest[] = [];
+    const contexts = defaultContextFactory({ credentials: creds });
+    const d = new NegotiateDispatcher(
+      { credentials: creds, tls: { ca: readFileSync(ca.caFile, 'utf8') } },
+      {
+        contextFactory: (req) => {
+          seen.push(req);
+          return contexts(req);
+        },
+      },
+    );
+    try {
+      assert.equal((await request(`${apache.url}/private/`, { dispatcher: d })).statusCode, 200);
+      const der = seen[0]?.connection?.peerCertificate();
+      assert.ok(der, 'a peer certificate');
+      assert.deepEqual(Buffer.from(der), new X509Certificate(readFileSync(ca.certFile)).raw);
+    } finally {
+      await d.destroy();
+    }
+  });
+
+  it('GssapiConnectionBound: one token per connection for five requests, each response trusted', async () => {
+    const d = new NegotiateDispatcher({
+      credentials: creds,
+      mutualAuthentication: REQUIRED,
+      connections: 1,
+      tls: { ca: readFileSync(ca.caFile, 'utf8') },
+    });
+    try {
+      const before = log().length;
+      for (let i = 0; i < 5; i++) {
+        const r = await request(`${apache.url}/bound/?n=${i}`, { dispatcher: d });
+        assert.equal(r.statusCode, 200);
+        assert.equal(await r.body.text(), 'bound\n');
+      }
+      await eventually(
+        () =>
+          log()
+            .slice(before)
+            .filter((l) => l.includes(' 200 ')).length >= 5,
+      );
+      const lines = log().slice(before);
+      const ok = lines.filter((l) => l.includes(' 200 '));
+      assert.equal(ok.length, 5, lines.join('\n'));
+      assert.equal(
+        new Set(lines.map((l) => l.split(' ')[0])).size,
+        1,
+        `one connection:\n${lines.join('\n')}`,
+      );
+      assert.equal(lines.filter((l) => l.endsWith(' token')).length, 1, `one token:\n${lines.join('\n')}`);
+      assert.ok(
+        ok.every((l) => l.includes(` alice@${REALM} `)),
+        lines.join('\n'),
+      );
+    } finally {
+      await d.destroy();
+    }
+  });
+});
