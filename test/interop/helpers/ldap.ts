@@ -211,6 +211,8 @@ export async function startSlapd(opts: {
   keytab: string;
   env: Record<string, string>;
   secprops: string;
+  /** More slapd.conf lines (e.g. authz-regexp). */
+  extra?: readonly string[];
 }): Promise<Slapd> {
   const slapd = findBinary('slapd');
   if (!slapd)
@@ -227,13 +229,18 @@ export async function startSlapd(opts: {
       'sasl-host localhost',
       `sasl-realm ${opts.realm}`,
       `sasl-secprops ${opts.secprops}`,
+      ...(opts.extra ?? []),
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(slapd, ['-d', '256', '-f', conf, '-h', `ldap://127.0.0.1:${port}/`], {
-    env: { ...process.env, ...opts.env, KRB5_KTNAME: `FILE:${opts.keytab}` },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    slapd,
+    ['-d', process.env['SLAPD_DEBUG'] ?? '256', '-f', conf, '-h', `ldap://127.0.0.1:${port}/`],
+    {
+      env: { ...process.env, ...opts.env, KRB5_KTNAME: `FILE:${opts.keytab}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const log: Buffer[] = [];
   child.stderr?.on('data', (c: Buffer) => log.push(c));
   const text = () => Buffer.concat(log).toString('utf8');
