@@ -60,6 +60,14 @@ export class KerberosError extends SpnegoError {
 /** No KDC of the realm answered; `message` lists what was tried and why each failed. */
 export class KdcUnreachableError extends SpnegoError {}
 
+/**
+ * No KDC answered, and the KDC proxies tried (MS-KKDCP, `kdc = https://...`) failed in a way of
+ * their own. Codes: `KDC_PROXY_HTTP_STATUS` (not 200), `KDC_PROXY_BAD_REPLY` (not a
+ * KDC-PROXY-MESSAGE carrying one framed Kerberos message, or larger than allowed), `KDC_PROXY_TLS`
+ * (the certificate is not trusted: system store, or krb5.conf `http_anchors`).
+ */
+export class KdcProxyError extends KdcUnreachableError {}
+
 /** The server's reply could not be authenticated while mutual authentication was required. */
 export class MutualAuthenticationError extends SpnegoError {}
 

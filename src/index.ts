@@ -6,6 +6,7 @@ export {
   ConfigError,
   CredentialsError,
   CryptoError,
+  KdcProxyError,
   KdcUnreachableError,
   KerberosError,
   MutualAuthenticationError,

@@ -4,6 +4,7 @@ export * from './basic.js';
 export * from './der.js';
 export * from './gss.js';
 export * from './kdc.js';
+export * from './kkdcp.js';
 export * from './krb-cred.js';
 export * from './krb-error.js';
 export * from './message.js';

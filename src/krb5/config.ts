@@ -80,6 +80,11 @@ export interface RealmConfig {
   adminServer: readonly ProfileValue[];
   kpasswdServer: readonly ProfileValue[];
   defaultDomain: string | undefined;
+  /**
+   * `http_anchors`: where the CA certificates trusted for this realm's KDC proxies are
+   * (`FILE:path`, `DIR:path`, `ENV:NAME`, as MIT reads them); empty = the system store.
+   */
+  httpAnchors: readonly string[];
 }
 
 export interface Krb5Config {
@@ -239,6 +244,7 @@ function buildRealms(profile: Profile): Map<string, RealmConfig> {
       adminServer: s.values('admin_server'),
       kpasswdServer: s.values('kpasswd_server'),
       defaultDomain: s.values('default_domain')[0]?.value,
+      httpAnchors: s.values('http_anchors').map((v) => v.value.trim()),
     });
   }
   return out;

@@ -50,7 +50,7 @@ import {
   toDate,
 } from './credentials/tickets.js';
 import { type KdcReply, kdcError, readKdcAnswer, toCcacheCredential } from './kdc-reply.js';
-import { locateKdcs } from './locate.js';
+import { kdcProxyUrl, locateKdcs } from './locate.js';
 import { buildTgsReq, openTgsRep, type TgsRequestOptions, type TgtCredential, tgsRealmOf } from './tgs.js';
 import { type KdcTransport, sendToKdcs } from './transport.js';
 
@@ -98,9 +98,10 @@ function defaultTransport(config: Krb5Config, log: NamespacedLog): KdcTransport 
       const lib = config.libdefaultsFor(realm);
       const kdcs = await locateKdcs(realm, config, { preferTcp: request.length > lib.udpPreferenceLimit });
       log(
-        `sending ${request.length} bytes to realm ${realm} (${kdcs.map((k) => `${k.host}:${k.port}`).join(', ')})`,
+        `sending ${request.length} bytes to realm ${realm} (${kdcs.map((k) => (k.transport === 'https' ? kdcProxyUrl(k) : `${k.host}:${k.port}`)).join(', ')})`,
       );
       return sendToKdcs(realm, kdcs, request, {
+        httpAnchors: config.realms.get(realm)?.httpAnchors ?? [],
         udpPreferenceLimit: lib.udpPreferenceLimit,
         timeoutMs: (lib.kdcTimeout ?? 3) * 1000,
         totalTimeoutMs: lib.requestTimeout > 0 ? lib.requestTimeout * 1000 : 30_000,

@@ -12,7 +12,14 @@ export type {
 } from '../asn1/types.js';
 export { NameType } from '../asn1/types.js';
 export * from '../ccache/index.js';
-export { ConfigError, CredentialsError, KdcUnreachableError, KerberosError, SpnegoError } from '../errors.js';
+export {
+  ConfigError,
+  CredentialsError,
+  KdcProxyError,
+  KdcUnreachableError,
+  KerberosError,
+  SpnegoError,
+} from '../errors.js';
 export type { Krb5Config, Libdefaults, ParseConfigOptions, RealmConfig, RealmLibdefaults } from './config.js';
 export { configFromProfile, libdefault, parseConfig, requireDefaultRealm } from './config.js';
 export type { ConfigLimits, LoadConfigOptions } from './config-load.js';

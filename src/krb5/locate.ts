@@ -1,6 +1,7 @@
 // Where a realm's KDCs are: the [realms] `kdc` lines, else (dns_lookup_kdc) DNS SRV records
 // `_kerberos._udp.REALM` / `_kerberos._tcp.REALM` (RFC 4120 §7.2.3) in RFC 2782 order.
-// MIT's URI records (dns_uri_lookup, MS-KKDCP) are not used: we only speak TCP/UDP to KDCs.
+// A `kdc = https://host[:port]/path` line is a KDC proxy (MS-KKDCP), as MIT reads it; MIT's
+// DNS URI records (dns_uri_lookup) are not used.
 import { ConfigError } from '../errors.js';
 import { type DnsResolver, type SrvRecord, systemDns } from '../runtime/dns.js';
 import type { Krb5Config } from './config.js';
@@ -11,9 +12,38 @@ export const KDC_PORT = 88;
 export interface KdcAddress {
   host: string;
   port: number;
-  /** `any`: a plain config line; the transport picks UDP or TCP (udp_preference_limit). */
-  transport: 'tcp' | 'udp' | 'any';
+  /**
+   * `any`: a plain config line; the transport picks UDP or TCP (udp_preference_limit).
+   * `https`: a KDC proxy (MS-KKDCP) at `https://host:port/path`.
+   */
+  transport: 'tcp' | 'udp' | 'any' | 'https';
+  /** For `https`: the URL path after the first `/`, as MIT splits it (may be empty). */
+  path?: string;
   source: 'config' | 'dns';
+}
+
+/** The URL a KDC proxy entry is posted to. */
+export function kdcProxyUrl(a: { host: string; port: number; path?: string }): string {
+  const host = a.host.includes(':') ? `[${a.host}]` : a.host;
+  return `https://${host}:${a.port}/${a.path ?? ''}`;
+}
+
+/**
+ * MIT's parse_uri_if_https: a value starting `https://` (exactly so, as MIT compares) is a KDC
+ * proxy; the host[:port] runs to the first `/` (port 443 by default), the path is the rest.
+ */
+function kdcProxyEntry(spec: string): KdcAddress | undefined {
+  const rest = spec.slice('https://'.length).split(/\s/)[0] ?? '';
+  const slash = rest.indexOf('/');
+  const hp = parseHostPort(slash < 0 ? rest : rest.slice(0, slash), 443);
+  if (hp === undefined || hp.transport !== 'any') return undefined;
+  return {
+    host: hp.host,
+    port: hp.port,
+    transport: 'https',
+    path: slash < 0 ? '' : rest.slice(slash + 1),
+    source: 'config',
+  };
 }
 
 export interface LocateOptions {
@@ -141,7 +171,21 @@ function kdcsFromConfig(values: readonly ProfileValue[]): KdcAddress[] {
   const out: KdcAddress[] = [];
   for (const v of values) {
     const spec = v.value.trim();
-    // A Unix socket path (MIT) or an MS-KKDCP https URL: not something we can reach.
+    if (spec.startsWith('https://')) {
+      const proxy = kdcProxyEntry(spec);
+      if (proxy === undefined) {
+        throw new ConfigError(
+          'CONFIG_VALUE',
+          `${v.file}:${v.line}: kdc = ${JSON.stringify(v.value)} is not https://host[:port]/path`,
+          {
+            hint: 'write `kdc = https://kdcproxy.example.com/KdcProxy`',
+          },
+        );
+      }
+      out.push(proxy);
+      continue;
+    }
+    // A Unix socket path (MIT), or a URL of a scheme no KDC speaks: not something we can reach.
     if (spec.startsWith('/') || /^https?:\/\//i.test(spec)) continue;
     const hp = parseHostPort(mitServerSpec(spec), KDC_PORT);
     if (hp === undefined) {

@@ -1,15 +1,26 @@
 // Getting a request to a KDC and its reply back (RFC 4120 §7.2). The framing and the retry
 // policy are here, pure; the sockets are behind `NetIo` (src/runtime by default), so tests can
 // drive this with hostile or silent KDC doubles.
-import { decodeKerberosMessage } from '../asn1/index.js';
-import { KdcUnreachableError } from '../errors.js';
+import { decodeKdcProxyMessage, decodeKerberosMessage, encodeKdcProxyMessage } from '../asn1/index.js';
+import { KdcProxyError, KdcUnreachableError } from '../errors.js';
+import {
+  type HttpsPostOptions,
+  type HttpsPostReply,
+  httpsPost,
+  loadHttpAnchors,
+} from '../runtime/https-post.js';
 import { type ByteStream, connectTcp, udpExchange } from '../runtime/net.js';
+import { kdcProxyUrl } from './locate.js';
 
-/** Where a KDC listens. `any` (a plain `kdc = host` line) may be tried over UDP and TCP. */
+/**
+ * Where a KDC listens. `any` (a plain `kdc = host` line) may be tried over UDP and TCP; `https`
+ * is a KDC proxy (MS-KKDCP) at `https://host:port/path`.
+ */
 export interface KdcEndpoint {
   host: string;
   port: number;
-  transport: 'tcp' | 'udp' | 'any';
+  transport: 'tcp' | 'udp' | 'any' | 'https';
+  path?: string;
 }
 
 /** The socket operations the transport needs; injectable for tests. */
@@ -23,9 +34,13 @@ export interface NetIo {
     deadline: number,
     accept?: (reply: Uint8Array) => boolean,
   ): Promise<Uint8Array>;
+  /** One HTTPS POST with a bounded reply (KDC proxies). */
+  httpsPost?(url: string, body: Uint8Array, opts: HttpsPostOptions): Promise<HttpsPostReply>;
+  /** PEM texts of `http_anchors` values (FILE:, DIR:, ENV:). */
+  loadHttpAnchors?(specs: readonly string[]): Promise<string[]>;
 }
 
-export const defaultNetIo: NetIo = { connectTcp, udpExchange };
+export const defaultNetIo: NetIo = { connectTcp, udpExchange, httpsPost, loadHttpAnchors };
 
 /** Anything that can carry one KDC request to a realm and return the reply bytes. */
 export interface KdcTransport {
@@ -41,6 +56,8 @@ export interface SendOptions {
   maxReplyBytes?: number;
   /** MIT udp_preference_limit: requests at least this long go over TCP. Default 1465; 1 means TCP only. */
   udpPreferenceLimit?: number;
+  /** The realm's `http_anchors` (FILE:/DIR:/ENV:) for KDC proxies; empty = the system store. */
+  httpAnchors?: readonly string[];
   io?: NetIo;
   now?: () => number;
 }
@@ -152,6 +169,93 @@ async function tcpAttempt(
 }
 
 /**
+ * MS-KKDCP §3.2.5.1: the request a KDC proxy takes: the Kerberos message with its TCP length
+ * prefix, in a KDC-PROXY-MESSAGE naming the realm (target-domain).
+ */
+export function kdcProxyRequest(realm: string, request: Uint8Array): Uint8Array {
+  return encodeKdcProxyMessage({ kerbMessage: frameTcp(request), targetDomain: realm });
+}
+
+/**
+ * The Kerberos message inside a KDC proxy's HTTP reply: status 200, a KDC-PROXY-MESSAGE whose
+ * kerb-message is exactly one length-prefixed message no longer than `maxReplyBytes`. Anything
+ * else is KdcProxyError (`KDC_PROXY_HTTP_STATUS`, `KDC_PROXY_BAD_REPLY`) naming the URL.
+ */
+export function kdcProxyReply(
+  url: string,
+  reply: HttpsPostReply,
+  maxReplyBytes = DEFAULT_MAX_REPLY,
+): Uint8Array {
+  if (reply.status !== 200) {
+    throw new KdcProxyError('KDC_PROXY_HTTP_STATUS', `KDC proxy ${url} answered HTTP ${reply.status}`, {
+      hint:
+        reply.status === 404
+          ? 'check the path of the kdc = https://... line (kdcproxy and Microsoft KDC Proxy serve /KdcProxy)'
+          : "check the proxy's log: it may not reach the realm's KDCs, or not serve this realm",
+    });
+  }
+  const bad = (why: string, cause?: unknown) =>
+    new KdcProxyError('KDC_PROXY_BAD_REPLY', `KDC proxy ${url} sent ${why}`, {
+      hint: `the URL answered something that is not a KDC-PROXY-MESSAGE${reply.contentType ? ` (Content-Type ${reply.contentType})` : ''}: check that it is a KDC proxy (MS-KKDCP)`,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  let inner: Uint8Array;
+  try {
+    inner = decodeKdcProxyMessage(reply.body).kerbMessage;
+  } catch (e) {
+    throw bad('a reply that is not a KDC-PROXY-MESSAGE', e);
+  }
+  if (inner.length < 4) throw bad('a kerb-message shorter than its length prefix');
+  const len = new DataView(inner.buffer, inner.byteOffset, 4).getUint32(0);
+  if (len & 0x80000000) throw bad('a kerb-message using the reserved high bit of the length');
+  if (len > maxReplyBytes) throw bad(`a ${len}-byte reply, over the ${maxReplyBytes}-byte limit`);
+  if (len !== inner.length - 4) throw bad(`a kerb-message of ${inner.length - 4} bytes announcing ${len}`);
+  return inner.subarray(4);
+}
+
+async function proxyAttempt(
+  realm: string,
+  ep: KdcEndpoint,
+  request: Uint8Array,
+  deadline: number,
+  io: NetIo,
+  maxReply: number,
+  anchors: () => Promise<string[] | undefined>,
+): Promise<Uint8Array> {
+  const url = kdcProxyUrl(ep);
+  if (io.httpsPost === undefined) {
+    throw new KdcUnreachableError('KDC_UNREACHABLE', `no HTTPS client to reach the KDC proxy ${url}`);
+  }
+  const ca = await anchors();
+  let reply: HttpsPostReply;
+  try {
+    reply = await io.httpsPost(url, kdcProxyRequest(realm, request), {
+      deadline,
+      // The KDC-PROXY-MESSAGE wrapping adds a few octets to the framed reply.
+      maxBytes: maxReply + 64,
+      headers: { 'Content-Type': 'application/kerberos', 'Cache-Control': 'no-cache' },
+      ...(ca === undefined ? {} : { ca }),
+    });
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'TLS') {
+      throw new KdcProxyError('KDC_PROXY_TLS', `KDC proxy ${url}: certificate not trusted (${reason(e)})`, {
+        hint: `trust the proxy's CA for realm ${realm} with http_anchors = FILE:/path/ca.pem in its [realms] entry (else the system store is used), and check the certificate names the host`,
+        cause: e,
+      });
+    }
+    if (code === 'HTTP_TOO_LARGE') {
+      throw new KdcProxyError('KDC_PROXY_BAD_REPLY', `KDC proxy ${url}: ${reason(e)}`, {
+        hint: 'the URL answered far more than a Kerberos reply: check that it is a KDC proxy (MS-KKDCP)',
+        cause: e,
+      });
+    }
+    throw e;
+  }
+  return kdcProxyReply(url, reply, maxReply);
+}
+
+/**
  * Tries each KDC in order, as MIT does: UDP first for small requests when the endpoint allows it
  * (and TCP on KRB_ERR_RESPONSE_TOO_BIG), TCP otherwise. A KDC answering KDC_ERR_SVC_UNAVAILABLE
  * counts as not answering and the next one is asked; if no other answers, that error is the
@@ -173,8 +277,47 @@ export async function sendToKdcs(
   const tried: string[] = [];
   let unavailable: Uint8Array | undefined;
 
+  const proxyFailures: KdcProxyError[] = [];
+  let otherFailures = 0;
+  let anchorsLoaded: Promise<string[] | undefined> | undefined;
+  const specs = options.httpAnchors ?? [];
+  const anchors = (): Promise<string[] | undefined> => {
+    if (specs.length === 0) return Promise.resolve(undefined);
+    anchorsLoaded ??= (io.loadHttpAnchors?.(specs) ?? Promise.resolve(undefined)).catch((e: unknown) => {
+      throw new KdcProxyError('KDC_PROXY_TLS', `cannot load http_anchors for realm ${realm}: ${reason(e)}`, {
+        hint: 'http_anchors takes FILE:/path/ca.pem, DIR:/path or ENV:VARIABLE naming a PEM file',
+        cause: e,
+      });
+    });
+    return anchorsLoaded;
+  };
+
   for (const ep of endpoints) {
     const where = ep.host.includes(':') ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`;
+    if (ep.transport === 'https') {
+      // A KDC proxy, in its place in the list (MIT tries the entries in order, whatever their kind).
+      if (now() >= overall) break;
+      const url = kdcProxyUrl(ep);
+      try {
+        const reply = await proxyAttempt(
+          realm,
+          ep,
+          request,
+          Math.min(overall, now() + perAttempt),
+          io,
+          maxReply,
+          anchors,
+        );
+        if (!isServiceUnavailable(reply)) return reply;
+        unavailable = reply;
+        tried.push(`${url}: service unavailable`);
+      } catch (e) {
+        if (e instanceof KdcProxyError) proxyFailures.push(e);
+        else otherFailures++;
+        tried.push(`${e instanceof KdcProxyError ? '' : `${url}: `}${reason(e)}`);
+      }
+      continue;
+    }
     const tryUdp = ep.transport === 'udp' || (ep.transport === 'any' && request.length <= udpLimit);
     const tryTcp = ep.transport === 'tcp' || ep.transport === 'any';
     if (tryUdp) {
@@ -196,6 +339,7 @@ export async function sendToKdcs(
         tried.push(`udp ${where}: response too big, retrying over TCP`);
       } catch (e) {
         tried.push(`udp ${where}: ${reason(e)}`);
+        otherFailures++;
       }
     }
     if (tryTcp) {
@@ -207,18 +351,21 @@ export async function sendToKdcs(
         tried.push(`tcp ${where}: service unavailable`);
       } catch (e) {
         tried.push(`tcp ${where}: ${reason(e)}`);
+        otherFailures++;
       }
     }
   }
   if (unavailable !== undefined) return unavailable;
   if (now() >= overall) tried.push('overall deadline reached');
-  throw new KdcUnreachableError(
-    'KDC_UNREACHABLE',
-    `no KDC for realm ${realm} answered (${tried.length === 0 ? 'no KDC configured' : tried.join('; ')})`,
-    {
-      hint: `check the kdc entries for ${realm} in krb5.conf (KRB5_CONFIG), the network path, and that the KDC is running`,
-    },
-  );
+  const message = `no KDC for realm ${realm} answered (${tried.length === 0 ? 'no KDC configured' : tried.join('; ')})`;
+  const first = proxyFailures[0];
+  if (first !== undefined && otherFailures === 0) {
+    // Every attempt was a KDC proxy failing in its own way: say so, with that proxy's hint.
+    throw new KdcProxyError(first.code, message, { hint: first.hint ?? '', cause: first });
+  }
+  throw new KdcUnreachableError('KDC_UNREACHABLE', message, {
+    hint: `check the kdc entries for ${realm} in krb5.conf (KRB5_CONFIG), the network path, and that the KDC is running`,
+  });
 }
 
 function reason(e: unknown): string {
