@@ -122,14 +122,20 @@ describe('locateKdcs', () => {
     );
   });
 
-  it('https and socket-path kdc lines are skipped (we cannot reach them)', async () => {
+  it('socket-path kdc lines are skipped (we cannot reach them); an https line is a KDC proxy', async () => {
     const c = parseConfig(
-      '[libdefaults]\ndns_lookup_kdc = false\n[realms]\nR = {\n kdc = https://proxy/KdcProxy\n kdc = /var/run/kdc.sock\n}\n',
+      '[libdefaults]\ndns_lookup_kdc = false\n[realms]\nR = {\n kdc = /var/run/kdc.sock\n}\n',
     );
     await assert.rejects(
       locateKdcs('R', c, { dns: fakeDns({}) }),
       (e: unknown) => e instanceof ConfigError && e.code === 'NO_KDC_FOR_REALM',
     );
+    const p = parseConfig(
+      '[libdefaults]\ndns_lookup_kdc = false\n[realms]\nR = {\n kdc = https://proxy/KdcProxy\n kdc = /var/run/kdc.sock\n}\n',
+    );
+    assert.deepEqual(await locateKdcs('R', p, { dns: fakeDns({}) }), [
+      { host: 'proxy', port: 443, transport: 'https', path: 'KdcProxy', source: 'config' },
+    ]);
   });
 });
 
