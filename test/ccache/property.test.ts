@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { type Ccache, parseCcache, serializeCcache } from '../../src/ccache/ccache.js';
+import { KcmReply } from '../../src/ccache/kcm-protocol.js';
+import { CredentialsError } from '../../src/errors.js';
 import { ccacheCheck, ccacheMutated, ccacheRandom, keytabCheck, keytabInput } from './fuzz-inputs.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 2000);
@@ -65,5 +67,31 @@ test('any ccache we can build round-trips exactly', () => {
       assert.deepEqual(parseCcache(serializeCcache(c)), c);
     }),
     { numRuns: Math.min(RUNS, 2000) },
+  );
+});
+
+test('KCM reply parsers: random bytes give a result or a KCM_MALFORMED_REPLY, nothing else', () => {
+  const readers: ((r: KcmReply) => unknown)[] = [
+    (r) => r.name(),
+    (r) => r.principal(),
+    (r) => r.credential(),
+    (r) => r.uuids(),
+    (r) => r.credentialList(),
+    (r) => r.i32(),
+  ];
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 600 }),
+      fc.integer({ min: 0, max: readers.length - 1 }),
+      (bytes, i) => {
+        try {
+          (readers[i] as (r: KcmReply) => unknown)(new KcmReply(bytes));
+        } catch (e) {
+          assert.ok(e instanceof CredentialsError, String(e));
+          assert.equal(e.code, 'KCM_MALFORMED_REPLY');
+        }
+      },
+    ),
+    { numRuns: RUNS },
   );
 });
