@@ -40,6 +40,9 @@ export function ensurePrivateDir(path: string): string | undefined {
   }
   const st = lstatSync(path);
   if (!st.isDirectory()) return `${path} is not a directory (a symlink?)`;
+  // Windows has no POSIX owner or mode bits to check (stat reports fixed ones); its per-user
+  // temp dir is private already.
+  if (process.platform === 'win32') return undefined;
   const uid = getUid();
   if (typeof process.geteuid === 'function' && st.uid !== uid)
     return `${path} belongs to uid ${st.uid}, not this process (uid ${uid})`;
