@@ -185,6 +185,22 @@ describe('the per-host file cache', () => {
     restarted.close();
   });
 
+  it('is bounded host-wide: past maxEntries every instance refuses new authenticators, none forgets', () => {
+    const sub = join(dir, 'bounded');
+    mkdirSync(sub);
+    const now = Date.now();
+    const a = new FileReplayCache({ dir: sub, maxEntries: 2 });
+    const b = new FileReplayCache({ dir: sub, maxEntries: 2 });
+    assert.equal(a.checkAndStore(tag(1), now + 300_000, now), true);
+    assert.equal(b.checkAndStore(tag(2), now + 300_000, now), true);
+    assert.throws(() => a.checkAndStore(tag(3), now + 300_000, now), { code: 'REPLAY_CACHE_FULL' });
+    assert.throws(() => b.checkAndStore(tag(3), now + 300_000, now), { code: 'REPLAY_CACHE_FULL' });
+    assert.equal(a.checkAndStore(tag(2), now + 300_000, now), false);
+    assert.equal(b.checkAndStore(tag(1), now + 300_000, now), false);
+    a.close();
+    b.close();
+  });
+
   it('a record that is not its own format makes it refuse, not accept', () => {
     const sub = join(dir, 'torn');
     mkdirSync(sub);
