@@ -22,9 +22,9 @@ import {
   writeKerberosFlags,
   writeKerberosString,
   writeKerberosTime,
+  writeKvno,
   writeOctetString,
   writeSeqOf,
-  writeUInt32,
 } from './der.js';
 import type {
   AuthorizationData,
@@ -148,7 +148,8 @@ export function decodeEncryptionKey(bytes: Uint8Array): EncryptionKey {
 }
 
 // EncryptedData ::= SEQUENCE { etype [0] Int32, kvno [1] UInt32 OPTIONAL, cipher [2] OCTET STRING }
-// kvno: AD may send a negative-looking INTEGER; it is wrapped to uint32 (see readUInt32).
+// kvno: MIT and Windows encode it as a signed 32-bit INTEGER (an RODC's kvno >= 2^31 is negative
+// on the wire); it is read back to uint32 (readUInt32) and written signed (writeKvno).
 export function readEncryptedData(e: Elem): EncryptedData {
   const s = new SeqCursor(e);
   const etype = readInt32(s.req(0, 'etype'));
@@ -162,7 +163,7 @@ export function readEncryptedData(e: Elem): EncryptedData {
 export function writeEncryptedData(v: EncryptedData): Uint8Array {
   return sequence([
     ctx(0, writeInt32(v.etype, 'EncryptedData.etype')),
-    optCtx(1, v.kvno, (k) => writeUInt32(k, 'EncryptedData.kvno')),
+    optCtx(1, v.kvno, (k) => writeKvno(k, 'EncryptedData.kvno')),
     ctx(2, writeOctetString(v.cipher)),
   ]);
 }

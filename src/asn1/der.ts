@@ -306,9 +306,8 @@ export function readInt32(e: Elem): number {
 /**
  * UInt32 (nonce, kvno, seq-number). Real peers disagree on signedness: older MIT encoded sequence
  * numbers and nonces as signed 32-bit, and Active Directory (RODC) kvnos have the top bit set and
- * may arrive negative. We accept -2^31..2^32-1 and wrap negatives to their uint32 value; the
- * encoder always writes the unsigned form (as current MIT does), so such inputs do not round-trip
- * byte for byte — everything MIT currently emits does.
+ * arrive negative. We accept -2^31..2^32-1 and wrap negatives to their uint32 value. Nonces and
+ * sequence numbers are written unsigned (as current MIT does); kvnos signed (`writeKvno`).
  */
 export function readUInt32(e: Elem): number {
   const v = readInteger(e);
@@ -600,6 +599,17 @@ export function writeUInt32(v: number, what = 'UInt32'): Uint8Array {
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
     throw new Asn1EncodeError(`${what} out of range: ${v}`);
   return writeInteger(v, what);
+}
+
+/**
+ * A key version number as MIT and Windows put it on the wire: a signed 32-bit INTEGER, so an
+ * AD read-only DC's kvno (2^31 and up: the RODC number in the top bits) is encoded negative;
+ * `readUInt32` reads it back to the same uint32.
+ */
+export function writeKvno(v: number, what = 'kvno'): Uint8Array {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw new Asn1EncodeError(`${what} out of range: ${v}`);
+  return writeInteger(v | 0, what);
 }
 
 export function writeMicroseconds(v: number, what = 'Microseconds'): Uint8Array {

@@ -1,16 +1,17 @@
 // Checksum dispatch (RFC 3961 §4 get_mic / verify_mic).
 //
 // Supported checksum types:
+//    7  rsa-md5 (unkeyed, RFC 3961 §6.1.3): Windows puts it over TGS-REQ bodies    — no key
 //   14  sha1 (unkeyed NIST SHA-1, RFC 3961 §8; MIT "sha1")        — no key
 //   15  hmac-sha1-96-aes128      (RFC 3962)                          — key of enctype 17
 //   16  hmac-sha1-96-aes256      (RFC 3962)                          — key of enctype 18
 //   19  hmac-sha256-128-aes128   (RFC 8009)                          — key of enctype 19
 //   20  hmac-sha384-192-aes256   (RFC 8009)                          — key of enctype 20
 //  -138 hmac-md5 (RFC 4757 §4, MIT "hmac-md5-rc4")                  — any key (used with rc4-hmac)
-// Everything else (CRC32, rsa-md5, DES and DES3 MACs…) is CryptoError
+// Everything else (CRC32, rsa-md4, DES and DES3 MACs…) is CryptoError
 // UNSUPPORTED_CKSUMTYPE: no KDC we target requires them, and the keyed ones need enctypes we do
 // not implement.
-import { sha1 } from '@noble/hashes/legacy.js';
+import { md5, sha1 } from '@noble/hashes/legacy.js';
 import { CryptoError } from '../errors.js';
 import { aes128CtsHmacSha1Profile, aes256CtsHmacSha1Profile } from './aes-sha1.js';
 import { aes128CtsHmacSha256Profile, aes256CtsHmacSha384Profile } from './aes-sha2.js';
@@ -47,6 +48,13 @@ function keyedBy(
 
 for (const c of [
   {
+    id: 7,
+    name: 'rsa-md5',
+    size: 16,
+    enctype: undefined,
+    compute: (_k: unknown, _u: number, d: Uint8Array) => md5(d),
+  },
+  {
     id: 14,
     name: 'sha1',
     size: 20,
@@ -80,7 +88,7 @@ function find(cksumtype: number): ChecksumProfile {
   const c = CHECKSUMS.get(cksumtype);
   if (c === undefined) {
     throw new CryptoError('UNSUPPORTED_CKSUMTYPE', `checksum type ${cksumtype} is not supported`, {
-      hint: 'supported: sha1 (14), hmac-sha1-96-aes128/256 (15/16), cmac-camellia128/256 (17/18), hmac-sha256-128-aes128 (19), hmac-sha384-192-aes256 (20), hmac-md5 (-138)',
+      hint: 'supported: rsa-md5 (7), sha1 (14), hmac-sha1-96-aes128/256 (15/16), cmac-camellia128/256 (17/18), hmac-sha256-128-aes128 (19), hmac-sha384-192-aes256 (20), hmac-md5 (-138)',
     });
   }
   return c;

@@ -157,10 +157,12 @@ export const rc4HmacProfile: EnctypeProfile = {
 
 /**
  * Checksum type -138, KERB_CHECKSUM_HMAC_MD5 (RFC 4757 §4): Ksign = HMAC-MD5(key, "signaturekey\0"),
- * then HMAC-MD5(Ksign, MD5(T | data)). T is the translated usage, as MIT computes it.
+ * then HMAC-MD5(Ksign, MD5(T | data)). T is the translated usage, as MIT computes it. Any key
+ * length: HMAC takes one, and MS-SFU's PA-FOR-USER keys it with the (AES) TGT session key, as
+ * MIT and Windows do; only an empty key is refused.
  */
 export function hmacMd5Checksum(key: Uint8Array, usage: number, data: Uint8Array): Uint8Array {
-  checkKey(key);
+  if (key.length === 0) throw new CryptoError('BAD_LENGTH', 'hmac-md5 checksum key is empty');
   const ksign = hmac(md5, key, SIGNATURE_KEY);
   const tmp = md5
     .create()

@@ -58,6 +58,12 @@ export interface AsRequestOptions {
   canonicalize?: boolean;
   /** PA-PAC-REQUEST (MS-KILE); undefined sends none. */
   requestPac?: boolean;
+  /**
+   * KDC options to start from (krb5.conf kdc_default_options; MIT's default RENEWABLE_OK: the
+   * KDC may make the TGT renewable up to the requested end when it shortens the lifetime).
+   * RENEWABLE_OK goes when RENEWABLE is asked for itself, as MIT's get_init_creds does.
+   */
+  defaultOptions?: number;
 }
 
 export function tgsPrincipal(realm: string, issuingRealm = realm): Principal {
@@ -72,12 +78,12 @@ export function buildAsReq(
   nonce = makeNonce(),
 ): { bytes: Uint8Array; nonce: number; req: AsReq } {
   const server = opts.server ?? tgsPrincipal(opts.client.realm);
-  let kdcOptions = 0;
+  let kdcOptions = opts.defaultOptions ?? 0;
   if (opts.forwardable) kdcOptions |= KdcOption.FORWARDABLE;
   if (opts.proxiable) kdcOptions |= KdcOption.PROXIABLE;
   if (opts.canonicalize) kdcOptions |= KdcOption.CANONICALIZE;
   const renew = opts.renewLifetimeSeconds ?? 0;
-  if (renew > 0) kdcOptions |= KdcOption.RENEWABLE;
+  if (renew > 0) kdcOptions = (kdcOptions | KdcOption.RENEWABLE) & ~KdcOption.RENEWABLE_OK;
   const nowSec = Math.floor(nowMs / 1000);
   const body: KdcReqBody = {
     kdcOptions: kdcOptions >>> 0,
@@ -88,7 +94,8 @@ export function buildAsReq(
     nonce,
     etype: [...opts.etypes],
   };
-  if (renew > 0) body.rtime = new Date((nowSec + renew) * 1000);
+  // As MIT: never a renewable end before the ticket's own end.
+  if (renew > 0) body.rtime = new Date((nowSec + Math.max(renew, opts.lifetimeSeconds)) * 1000);
   const pa = [...padata];
   if (opts.requestPac !== undefined) {
     pa.push({

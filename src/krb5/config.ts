@@ -39,6 +39,12 @@ export interface Libdefaults {
   ticketLifetime: number;
   /** `spnego_max_s2k_iterations` (ours): most PBKDF2 iterations a KDC may ask of a password login. */
   maxS2kIterations: number;
+  /**
+   * KDC options every AS request starts from, as MIT's kdc_default_options (in its bit
+   * numbering: 0x10 = RENEWABLE_OK, MIT's default). Dropped RENEWABLE_OK when renew_lifetime asks
+   * for RENEWABLE itself.
+   */
+  kdcDefaultOptions: number;
   clockskew: number;
   /** Heimdal/Java's per-KDC timeout in seconds; MIT has none (it waits 1 s, then backs off). */
   kdcTimeout: number | undefined;
@@ -191,6 +197,7 @@ function buildLibdefaults(look: Lookup, warnings: string[]): Libdefaults {
     defaultTgsEnctypes: enctypes('default_tgs_enctypes', permittedEnctypes),
     defaultTktEnctypes: enctypes('default_tkt_enctypes', permittedEnctypes),
     ...realmLibdefaults(look, warnings),
+    kdcDefaultOptions: integer(look, 'kdc_default_options', 0x10) >>> 0,
     clockskew: duration(look, 'clockskew', 300, warnings),
     kdcTimeout: look('kdc_timeout') === undefined ? undefined : duration(look, 'kdc_timeout', 0, warnings),
     requestTimeout: duration(look, 'request_timeout', 0, warnings),

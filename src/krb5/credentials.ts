@@ -607,6 +607,34 @@ export class Credentials {
     });
   }
 
+  /**
+   * Renews the client realm's TGT now (MIT `kinit -R`), whatever time it has left; a TGT that is
+   * not renewable, or past its renew-till, is refused by the KDC. Returns the renewed TGT.
+   */
+  async renew(): Promise<CcacheCredential> {
+    await this.refreshFromStore();
+    const realm = this.principal.realm;
+    const tgt = this.findTgt(realm, realm);
+    if (!tgt) {
+      throw new CredentialsError(
+        'NO_TGT',
+        `no TGT for realm ${realm} to renew in ${this.follower?.store.name ?? 'these credentials'}`,
+        { hint: `run kinit ${unparsePrincipal(this.principal)}` },
+      );
+    }
+    const reply = await this.tgsExchange({
+      tgt: tgtOfCred(tgt),
+      server: tgt.server,
+      etypes: this.tgsEtypes(),
+      till: tgt.renewTill ? toDate(tgt.renewTill) : this.requestedTill(),
+      renew: true,
+    });
+    const cred = toCcacheCredential(reply);
+    this.remember(cred);
+    this.tickets.clear();
+    return cred;
+  }
+
   /** Writes new tickets back to the ccache they came from, merging with what is there now. */
   private async persist(): Promise<void> {
     if (!this.follower || !this.writeBack) return;

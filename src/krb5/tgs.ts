@@ -31,7 +31,20 @@ export interface TgtCredential {
   server: Principal;
   ticket: Ticket;
   sessionKey: Key;
+  /** The TGT's ticket flags: FORWARDABLE, PROXIABLE, MAY-POSTDATE and RENEWABLE carry over. */
+  flags?: number;
+  /** The TGT's renew-till: the renewable end asked for when RENEWABLE carries over. */
+  renewTill?: Date;
 }
+
+/**
+ * The KDC options a TGS request inherits from the TGT it presents, as MIT's get_creds
+ * (FLAGS2OPTS: KDC_TKT_COMMON_MASK): FORWARDABLE, PROXIABLE, ALLOW-POSTDATE and RENEWABLE share
+ * their bit with the ticket flag. So a service ticket (S4U2Proxy's evidence), a cross-realm TGT
+ * and a forwarded TGT are as forwardable and renewable as the TGT allows.
+ */
+export const TGT_COMMON_FLAGS =
+  (KdcOption.FORWARDABLE | KdcOption.PROXIABLE | KdcOption.ALLOW_POSTDATE | KdcOption.RENEWABLE) >>> 0;
 
 export interface TgsRequestOptions {
   tgt: TgtCredential;
@@ -48,6 +61,13 @@ export interface TgsRequestOptions {
   renew?: boolean;
   rtime?: Date;
   additionalTickets?: Ticket[];
+  /** Extra PA-DATA after PA-TGS-REQ (MS-SFU PA-FOR-USER, PA-PAC-OPTIONS). */
+  padata?: PaData[];
+  /**
+   * The req-body checksum type; default the session key's. Windows clients send unkeyed rsa-md5
+   * (7), which MIT's KDC (and MiniKdc) accept: tests use this to speak as they do.
+   */
+  bodyChecksumType?: number;
 }
 
 export interface BuiltTgsReq {
@@ -64,7 +84,7 @@ export function tgsRealmOf(tgt: TgtCredential): string {
 
 /** Builds a TGS-REQ for the KDC of the TGT's realm. `nowMs` is already corrected by the KDC offset. */
 export function buildTgsReq(opts: TgsRequestOptions, nowMs: number, nonce = makeNonce()): BuiltTgsReq {
-  let kdcOptions = opts.kdcOptions ?? 0;
+  let kdcOptions = (opts.kdcOptions ?? 0) | ((opts.tgt.flags ?? 0) & TGT_COMMON_FLAGS);
   if (opts.canonicalize) kdcOptions |= KdcOption.CANONICALIZE;
   if (opts.forwardable) kdcOptions |= KdcOption.FORWARDABLE;
   if (opts.forwarded) kdcOptions |= KdcOption.FORWARDED | KdcOption.FORWARDABLE;
@@ -80,18 +100,27 @@ export function buildTgsReq(opts: TgsRequestOptions, nowMs: number, nonce = make
     nonce,
     etype: [...opts.etypes],
   };
-  if (opts.rtime) body.rtime = opts.rtime;
+  const rtime = opts.rtime ?? ((kdcOptions & KdcOption.RENEWABLE) !== 0 ? opts.tgt.renewTill : undefined);
+  if (rtime) body.rtime = rtime;
   if (opts.additionalTickets?.length) body.additionalTickets = opts.additionalTickets;
   const bodyBytes = encodeKdcReqBody(body);
   const session = opts.tgt.sessionKey;
   const subkey = generateRandomKey(session.enctype);
-  const cksumtype = checksumTypeFor(session.enctype);
+  const cksumtype = opts.bodyChecksumType ?? checksumTypeFor(session.enctype);
   const ctimeMs = Math.floor(nowMs / 1000) * 1000;
   const auth: Authenticator = {
     authenticatorVno: 5,
     crealm: opts.tgt.client.realm,
     cname: opts.tgt.client.name,
-    cksum: { cksumtype, checksum: makeChecksum(cksumtype, session, USAGE_TGS_REQ_CKSUM, bodyBytes) },
+    cksum: {
+      cksumtype,
+      checksum: makeChecksum(
+        cksumtype,
+        cksumtype === 7 ? undefined : session,
+        USAGE_TGS_REQ_CKSUM,
+        bodyBytes,
+      ),
+    },
     cusec: Math.floor((nowMs % 1000) * 1000),
     ctime: new Date(ctimeMs),
     subkey: { keytype: subkey.enctype, keyvalue: subkey.bytes },
@@ -106,7 +135,7 @@ export function buildTgsReq(opts: TgsRequestOptions, nowMs: number, nonce = make
       cipher: encrypt(session, USAGE_TGS_REQ_AUTH, encodeAuthenticator(auth)),
     },
   });
-  const padata: PaData[] = [{ padataType: PaDataType.TGS_REQ, padataValue: apReq }];
+  const padata: PaData[] = [{ padataType: PaDataType.TGS_REQ, padataValue: apReq }, ...(opts.padata ?? [])];
   const req: TgsReq = { pvno: 5, msgType: MessageType.TGS_REQ, padata, reqBody: body };
   return { bytes: encodeTgsReq(req), nonce, subkey, req };
 }

@@ -99,10 +99,27 @@ describe('basic types, hand-built DER', () => {
     assert.equal(toHex(encodeEncryptedData(e2)), toHex(noKvno));
   });
 
-  it('EncryptedData kvno: AD-style negative INTEGER wraps to uint32', () => {
-    const e = decodeEncryptedData(hex('3013 a003 020117 a106 0204 80000001 a204 0402 abcd'));
+  it('EncryptedData kvno >= 2^31 (AD RODC): signed 32-bit INTEGER both ways, as MIT and Windows', () => {
+    const der = hex('3013 a003 020117 a106 0204 80000001 a204 0402 abcd');
+    const e = decodeEncryptedData(der);
     assert.equal(e.kvno, 0x80000001);
-    assert.equal(toHex(encodeEncryptedData(e)).includes('a10702050080000001'), true);
+    assert.equal(toHex(encodeEncryptedData(e)), toHex(der));
+    // The largest kvno, 2^32-1, is -1 on the wire (one octet); the unsigned 5-octet form still reads.
+    assert.equal(
+      toHex(encodeEncryptedData({ etype: 23, kvno: 0xffffffff, cipher: bytes(1) })),
+      '300fa003020117a1030201ffa203040101',
+    );
+    assert.equal(
+      decodeEncryptedData(hex('3014 a003 020117 a107 0205 0080000001 a204 0402 abcd')).kvno,
+      0x80000001,
+    );
+    assert.equal(
+      toHex(encodeEncryptedData({ etype: 23, kvno: 0x7fffffff, cipher: bytes(1) })).includes(
+        'a10602047fffffff',
+      ),
+      true,
+    );
+    assert.throws(() => encodeEncryptedData({ etype: 23, kvno: 2 ** 32, cipher: bytes(1) }));
   });
 
   it('decoded octet strings are copies, not views of the input', () => {

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { hmac } from '@noble/hashes/hmac.js';
 import { md5 } from '@noble/hashes/legacy.js';
 import fc from 'fast-check';
+import { makeChecksum } from '../../src/crypto/checksum.js';
 import { rc4 } from '../../src/crypto/rc4.js';
 import { hmacMd5Checksum, rc4HmacProfile as p } from '../../src/crypto/rc4-hmac.js';
 import type { Key } from '../../src/crypto/types.js';
@@ -221,11 +222,23 @@ describe('hmacMd5Checksum (checksum type -138, RFC 4757 §4)', () => {
     }
   });
 
-  it('depends on usage and key, and rejects keys that are not 16 bytes', () => {
+  it('depends on usage and key, and refuses only an empty key', () => {
     const v = mit.checksum[0]!;
     assert.notEqual(hex(hmacMd5Checksum(unhex(v.key), v.usage + 1, unhex(v.data))), v.checksum);
     assert.notEqual(hex(hmacMd5Checksum(new Uint8Array(16), v.usage, unhex(v.data))), v.checksum);
-    assert.throws(() => hmacMd5Checksum(new Uint8Array(8), 1, new Uint8Array()), isCrypto('BAD_LENGTH'));
+    assert.throws(() => hmacMd5Checksum(new Uint8Array(0), 1, new Uint8Array()), isCrypto('BAD_LENGTH'));
+  });
+
+  it('is keyed with any key length, as MS-SFU PA-FOR-USER needs (AES-256 session key)', () => {
+    // MIT krb5 1.20.1 krb5_c_make_checksum(-138, aes256 key 00..1f, usage 17 (KERB_NON_KERB_CKSUM_SALT),
+    // name-type 10 LE | "alice" | "EXAMPLE.TEST" | "Kerberos"), computed with libkrb5 on this machine.
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const data = new TextEncoder().encode('\x0a\x00\x00\x00aliceEXAMPLE.TESTKerberos');
+    assert.equal(hex(hmacMd5Checksum(key, 17, data)), 'e0492b045035ec023b820efa4fcb592f');
+    assert.equal(
+      hex(makeChecksum(-138, { enctype: 18, bytes: key }, 17, data)),
+      'e0492b045035ec023b820efa4fcb592f',
+    );
   });
 });
 

@@ -189,7 +189,13 @@ test('checksums: sizes, unkeyed sha1, key/enctype mismatch, unknown type', () =>
   const k18 = generateRandomKey(18);
   assert.throws(() => makeChecksum(15, k18, 1, data), isCode('UNSUPPORTED_CKSUMTYPE'));
   assert.throws(() => makeChecksum(16, undefined, 1, data), isCode('BAD_PARAMS'));
-  for (const t of [0, 1, 7, 8, 12, 17, 18, -137, 999]) {
+  // rsa-md5 (7): unkeyed, as Windows clients checksum TGS-REQ bodies (RFC 1321 "abc" vector).
+  assert.equal(
+    Buffer.from(makeChecksum(7, undefined, 6, data)).toString('hex'),
+    '900150983cd24fb0d6963f7d28e17f72',
+  );
+  assert.equal(checksumSize(7), 16);
+  for (const t of [0, 1, 2, 8, 12, 17, 18, -137, 999]) {
     assert.throws(() => makeChecksum(t, k18, 1, data), isCode('UNSUPPORTED_CKSUMTYPE'), String(t));
   }
   const c = makeChecksum(16, k18, 1, data);

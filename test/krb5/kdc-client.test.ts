@@ -357,13 +357,100 @@ describe('hierarchical cross-realm path without [capaths]', () => {
     assert.equal(d.requests.length, 3);
   });
 
-  it('a cross-realm answer for a realm off the path is refused (KRB_AP_ERR_MODIFIED)', async () => {
+  it("an off-path TGT (the KDC's own [capaths]: A → HUB → B) is followed, as MIT's client does", async () => {
+    let session: Key | undefined;
+    const HUB = 'HUB.OTHER.TEST';
+    const d = await startDouble((req) => {
+      const body = decodeTgsReq(req).reqBody;
+      const asked = body.sname?.nameString.join('/') ?? '';
+      // A's KDC routes every foreign realm through HUB, a realm our hierarchy never names.
+      if (body.realm === A && asked.startsWith('krbtgt/'))
+        return tgsRep(req, session as Key, A, A, tgsName(HUB));
+      if (body.realm === HUB && asked === `krbtgt/${B}`)
+        return tgsRep(req, session as Key, A, HUB, tgsName(B));
+      if (body.realm === B && asked === 'HTTP/svc.b.hier.test')
+        return tgsRep(req, session as Key, A, B, body.sname as PrincipalName);
+      return krbError(7, body.realm);
+    });
+    const t = await withTgt(
+      A,
+      'off-path',
+      config({ [A]: [d.port], [PARENT]: [d.port], [B]: [d.port], [HUB]: [d.port] }),
+    );
+    session = t.session;
+    const st = await t.creds.getServiceTicket(`HTTP/svc.b.hier.test@${B}`);
+    assert.equal(unparsePrincipal(st.server), `HTTP/svc.b.hier.test@${B}`);
+    assert.deepEqual(
+      d.requests.map((r) => {
+        const b = decodeTgsReq(r).reqBody;
+        return `${b.sname?.nameString.join('/')}@${b.realm}`;
+      }),
+      [`krbtgt/${B}@${A}`, `krbtgt/${B}@${HUB}`, `HTTP/svc.b.hier.test@${B}`],
+    );
+    // Both TGTs are kept, as MIT stores what it obtained.
+    const servers = t.creds.toCcache().credentials.map((c) => unparsePrincipal(c.server));
+    assert.ok(
+      servers.includes(`krbtgt/${HUB}@${A}`) || servers.includes(`krbtgt/${B}@${HUB}`),
+      servers.join(),
+    );
+  });
+
+  it('an off-path chase that loops back to a realm seen is refused (KDC_ERR_PATH_NOT_ACCEPTED)', async () => {
     let session: Key | undefined;
     const d = await startDouble((req) => {
       const body = decodeTgsReq(req).reqBody;
-      return tgsRep(req, session as Key, A, body.realm, tgsName('EVIL.TEST'));
+      const other = body.realm === 'EVIL.TEST' ? 'EVIL2.TEST' : 'EVIL.TEST';
+      return tgsRep(req, session as Key, A, body.realm, tgsName(other));
     });
-    const t = await withTgt(A, 'off-path', config({ [A]: [d.port], [PARENT]: [d.port], [B]: [d.port] }));
+    const t = await withTgt(
+      A,
+      'off-path-loop',
+      config({
+        [A]: [d.port],
+        [PARENT]: [d.port],
+        [B]: [d.port],
+        'EVIL.TEST': [d.port],
+        'EVIL2.TEST': [d.port],
+      }),
+    );
+    session = t.session;
+    await assert.rejects(
+      t.creds.getServiceTicket(`HTTP/svc.b.hier.test@${B}`),
+      (e: unknown) => e instanceof KerberosError && e.code === 'KDC_ERR_PATH_NOT_ACCEPTED',
+    );
+    assert.equal(d.requests.length, 3); // A → EVIL → EVIL2 → EVIL again: stop
+  });
+
+  it('an endless off-path chase stops after 10 hops (MIT KRB5_REFERRAL_MAXHOPS)', async () => {
+    let session: Key | undefined;
+    const realms: Record<string, number[]> = {};
+    let n = 0;
+    const d = await startDouble((req) => {
+      const body = decodeTgsReq(req).reqBody;
+      return tgsRep(req, session as Key, A, body.realm, tgsName(`R${++n}.TEST`));
+    });
+    for (let i = 1; i <= 20; i++) realms[`R${i}.TEST`] = [d.port];
+    const t = await withTgt(
+      A,
+      'off-path-bound',
+      config({ [A]: [d.port], [PARENT]: [d.port], [B]: [d.port], ...realms }),
+    );
+    session = t.session;
+    await assert.rejects(
+      t.creds.getServiceTicket(`HTTP/svc.b.hier.test@${B}`),
+      (e: unknown) => e instanceof KerberosError && e.code === 'KDC_ERR_PATH_NOT_ACCEPTED',
+    );
+    assert.equal(d.requests.length, 11);
+  });
+
+  it('a cross-realm answer that is not a TGT issued by the KDC asked is refused (KRB_AP_ERR_MODIFIED)', async () => {
+    let session: Key | undefined;
+    const d = await startDouble((req) => tgsRep(req, session as Key, A, 'EVIL.TEST', tgsName('EVIL.TEST')));
+    const t = await withTgt(
+      A,
+      'off-path-issuer',
+      config({ [A]: [d.port], [PARENT]: [d.port], [B]: [d.port] }),
+    );
     session = t.session;
     await assert.rejects(
       t.creds.getServiceTicket(`HTTP/svc.b.hier.test@${B}`),

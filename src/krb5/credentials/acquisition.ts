@@ -10,6 +10,7 @@ import { getEnv } from '../../runtime/env.js';
 import { statFile } from '../../runtime/fs.js';
 import type { AsRequestOptions, ClientSecret } from '../as.js';
 import type { Krb5Config } from '../config.js';
+import { servicePrincipal } from './names.js';
 
 /** How a TGT is asked for (AS-REQ options beyond the client name and key). */
 export interface AcquireRequestOptions {
@@ -29,6 +30,8 @@ export interface AcquireRequestOptions {
    * at most 2^24 - 1, MIT's limit. Over it, CryptoError `S2K_ITERATIONS_LIMIT`.
    */
   maxStringToKeyIterations?: number;
+  /** The initial ticket's service (MIT `kinit -S`); default krbtgt/REALM@REALM, a TGT. */
+  service?: string | Principal;
 }
 
 /** MIT's built-in default_client_keytab_name (`krb5-config --defcktname` on Debian and Fedora). */
@@ -143,7 +146,16 @@ export function asRequestOptions(
     forwardable: o.forwardable ?? lib.forwardable,
     proxiable: o.proxiable ?? lib.proxiable,
     canonicalize: o.canonicalize ?? (lib.canonicalize || o.enterprise === true),
+    defaultOptions: config.libdefaults.kdcDefaultOptions,
     ...(o.requestPac === undefined ? {} : { requestPac: o.requestPac }),
+    ...(o.service === undefined
+      ? {}
+      : {
+          server:
+            typeof o.service === 'string'
+              ? servicePrincipal(o.service, config, client.realm).server
+              : o.service,
+        }),
   };
 }
 

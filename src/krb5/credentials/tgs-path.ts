@@ -125,7 +125,19 @@ export async function crossRealmTgt(s: TgsSession, realm: string): Promise<TgtCr
         }
         throw e;
       }
-      const got = isTgsName(reply.server) ? path.indexOf(reply.server.name.nameString[1] as string) : -1;
+      const gotRealm = isTgsName(reply.server) ? (reply.server.name.nameString[1] as string) : undefined;
+      const got = gotRealm === undefined ? -1 : path.indexOf(gotRealm);
+      if (reply.server.realm === at && gotRealm !== undefined && got < 0 && gotRealm !== home) {
+        // Off our path: the KDC knows a route we do not (its own [capaths]). Follow it, as MIT does.
+        s.log(`cross-realm TGT for ${gotRealm}, off the path to ${realm}; following it`);
+        s.rememberReply(reply);
+        return followOffPath(
+          s,
+          tgtOfReply(reply),
+          realm,
+          new Set([home, ...path.slice(0, cur + 1), gotRealm]),
+        );
+      }
       if (reply.server.realm !== at || got <= cur || got > next) {
         throw new KerberosError(
           41,
@@ -141,6 +153,49 @@ export async function crossRealmTgt(s: TgsSession, realm: string): Promise<TgtCr
     cur = reached;
   }
   return tgt;
+}
+
+/**
+ * MIT's off-path chase (get_creds.c STATE_GET_TGT_OFFPATH): holding a TGT for a realm off our
+ * path, ask that realm's KDC for the target realm's TGT; each answer must be a TGT issued by the
+ * KDC asked, for a realm not seen before, and after MAX_REFERRALS hops we give up.
+ */
+async function followOffPath(
+  s: TgsSession,
+  first: TgtCredential,
+  realm: string,
+  seen: Set<string>,
+): Promise<TgtCredential> {
+  let tgt = first;
+  for (let hop = 1; ; hop++) {
+    const at = tgsRealmOf(tgt);
+    const reply = await s.tgsExchange(
+      { tgt, server: tgsPrincipal(realm, at), etypes: s.tgsEtypes(), till: s.requestedTill() },
+      false,
+      true,
+    );
+    const next = isTgsName(reply.server) ? (reply.server.name.nameString[1] as string) : undefined;
+    if (reply.server.realm !== at || next === undefined) {
+      throw new KerberosError(
+        41,
+        'KRB_AP_ERR_MODIFIED',
+        `cross-realm TGS of ${at} answered ${unparsePrincipal(reply.server)}, not a TGT`,
+      );
+    }
+    s.rememberReply(reply);
+    if (next === realm) return tgtOfReply(reply);
+    if (seen.has(next) || hop >= MAX_REFERRALS) {
+      throw new KerberosError(
+        28,
+        'KDC_ERR_PATH_NOT_ACCEPTED',
+        `no cross-realm path to ${realm}: ${seen.has(next) ? `realm ${next} seen twice` : `more than ${MAX_REFERRALS} off-path hops`}`,
+        { hint: 'check [capaths] on the KDCs (and in krb5.conf) for a route to the realm' },
+      );
+    }
+    seen.add(next);
+    s.log(`off-path cross-realm TGT for ${next}; asking it for ${realm}`);
+    tgt = tgtOfReply(reply);
+  }
 }
 
 /** Intermediate realms from `from` to `to`: [capaths] when configured, else the DNS-style hierarchy. */

@@ -72,6 +72,8 @@ export function tgtOfReply(reply: KdcReply): TgtCredential {
     server: reply.server,
     ticket: reply.ticket,
     sessionKey: keyOf(reply.sessionKey),
+    flags: reply.flags,
+    ...(reply.renewTill === undefined ? {} : { renewTill: reply.renewTill }),
   };
 }
 
@@ -82,5 +84,7 @@ export function tgtOfCred(c: CcacheCredential): TgtCredential {
     server: c.server,
     ticket: decodeTicket(c.ticket),
     sessionKey: makeKey(c.key.keytype, c.key.keyvalue),
+    flags: c.flags,
+    ...(c.renewTill ? { renewTill: toDate(c.renewTill) } : {}),
   };
 }

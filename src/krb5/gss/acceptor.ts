@@ -43,7 +43,10 @@ import { type Capaths, checkTransited, needsTransitCheck } from './transited.js'
 
 export interface Krb5AcceptorOptions {
   keytab: Keytab;
-  /** Accept only tickets for this service; default any principal the keytab holds. */
+  /**
+   * Accept only tickets for this service. Default: any ticket a keytab key of its enctype opens,
+   * whatever name it carries (as MIT with no acceptor name: AD aliases and port SPNs share a key).
+   */
   principal?: Principal;
   /** Allowed clock difference, seconds (default 300, MIT's clockskew). */
   clockskew?: number;
@@ -157,15 +160,12 @@ function sameComponents(e: KeytabEntry, p: Principal): boolean {
 }
 
 /**
- * Finds the keytab key that opens the ticket: first the entry with the ticket's kvno and enctype,
- * then — as MIT does — every other key of that principal and enctype, so a keytab whose kvno
- * numbering drifted (or holds the old and new keys) still works.
- */
-/**
  * One Key per keytab entry, so the derived ticket-usage keys (and AES schedules) are computed once
  * per service key, not once per request; entries go with their keytab.
  */
 const serviceKeys = new WeakMap<KeytabEntry, Key>();
+/** Bounds the work a ticket can cost against a huge keytab (each try is one decryption). */
+const MAX_KEYS_TRIED = 64;
 function serviceKey(entry: KeytabEntry): Key {
   let k = serviceKeys.get(entry);
   if (k === undefined) {
@@ -175,28 +175,41 @@ function serviceKey(entry: KeytabEntry): Key {
   return k;
 }
 
+/**
+ * Finds the keytab key that opens the ticket: keys of the ticket's enctype and kvno first, then
+ * — as MIT does — every other key of that enctype, so a keytab whose kvno numbering drifted (or
+ * holds the old and new keys) still works. `pinned`: only the ticket's own name's keys.
+ */
 function openTicket(
   apReq: ApReq,
   keytab: Keytab,
   server: Principal,
+  pinned: boolean,
 ): { part: EncTicketPart; entry: KeytabEntry } {
   const enc = apReq.ticket.encPart;
   const name = unparsePrincipal(server);
   const mine = keytab.entries.filter((e) => sameComponents(e, server));
-  if (mine.length === 0) {
+  // Unpinned, as MIT's rd_req with no server: any key of the ticket's enctype may open it, so a
+  // ticket for another SPN of the same account (an alias, a port SPN, another case of the name,
+  // all sharing the account's key in AD) is accepted as mod_auth_gssapi accepts it. The ticket's
+  // own name's keys go first; the others follow.
+  const candidates = pinned ? mine : [...mine, ...keytab.entries.filter((e) => !sameComponents(e, server))];
+  if (candidates.length === 0) {
     throw krbError(45, `no key for ${name} in the keytab`);
   }
-  const sameType = mine.filter((e) => e.key.keytype === enc.etype);
+  const sameType = candidates.filter((e) => e.key.keytype === enc.etype);
   if (sameType.length === 0 || !isEnctypeSupported(enc.etype)) {
     throw krbError(
       45,
-      `the ticket for ${name} is encrypted with ${enctypeName(enc.etype)}, and the keytab has no such key (it has ${[...new Set(mine.map((e) => enctypeName(e.key.keytype)))].join(', ')})`,
+      `the ticket for ${name} is encrypted with ${enctypeName(enc.etype)}, and the keytab has no such key${pinned || mine.length > 0 ? ` for it` : ''} (it has ${[...new Set(candidates.map((e) => enctypeName(e.key.keytype)))].join(', ')})`,
     );
   }
-  const ordered = [
-    ...sameType.filter((e) => enc.kvno === undefined || e.kvno === enc.kvno || e.kvno === 0),
-    ...sameType.filter((e) => !(enc.kvno === undefined || e.kvno === enc.kvno || e.kvno === 0)),
-  ];
+  const kvnoMatches = (e: KeytabEntry): boolean =>
+    enc.kvno === undefined || e.kvno === enc.kvno || e.kvno === 0;
+  // Keys of the ticket's kvno first (the ticket's name's, then the others'), then the rest, as a
+  // keytab whose kvno numbering drifted (or holds the old and new keys) still works.
+  const ordered = [...sameType.filter(kvnoMatches), ...sameType.filter((e) => !kvnoMatches(e))];
+  if (ordered.length > MAX_KEYS_TRIED) ordered.length = MAX_KEYS_TRIED;
   for (const entry of ordered) {
     let plain: Uint8Array;
     try {
@@ -216,6 +229,12 @@ function openTicket(
     throw krbError(
       44,
       `wrong key version: the ticket for ${name} is for kvno ${enc.kvno}, the keytab has kvno ${kvnos}`,
+    );
+  }
+  if (mine.length === 0) {
+    throw krbError(
+      45,
+      `no key for ${name} in the keytab, and no other key of ${enctypeName(enc.etype)} kvno ${enc.kvno ?? '?'} opens its ticket`,
     );
   }
   throw krbError(
@@ -260,7 +279,7 @@ export async function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Pr
       `the ticket is for ${unparsePrincipal(server)}, this service is ${unparsePrincipal(o.principal)}`,
     );
   }
-  const { part: tkt, entry } = openTicket(apReq, o.keytab, server);
+  const { part: tkt, entry } = openTicket(apReq, o.keytab, server, o.principal !== undefined);
   const sessionKey = makeKey(tkt.key.keytype, tkt.key.keyvalue);
   const client: Principal = { realm: tkt.crealm, name: tkt.cname };
   const start = (tkt.starttime ?? tkt.authtime).getTime();

@@ -36,8 +36,14 @@ const USAGE_TGS_REQ_CKSUM = 6;
 const USAGE_TGS_REQ_AUTH = 7;
 const USAGE_TGS_REP_SESSION = 8;
 const USAGE_TGS_REP_SUBKEY = 9;
-/** sha1 (14) and the other unkeyed checksums cannot protect a req-body (RFC 4120 §7.2.2). */
-const UNKEYED_CKSUMS = new Set([1, 2, 4, 7, 14]);
+/**
+ * Checksums that cannot protect a req-body: CRC32 (1) is not collision-proof and the DES MACs
+ * (4, 8) need keys we do not have. The unkeyed collision-proof ones (rsa-md5 7, sha1 14) are
+ * taken, as MIT's KDC takes them (kdc_util.c comp_cksum): the authenticator that carries them is
+ * encrypted, and Windows clients put rsa-md5 over their TGS-REQ bodies.
+ */
+const REFUSED_CKSUMS = new Set([1, 3, 4, 5, 8, 9]);
+const UNKEYED_CKSUMS = new Set([7, 14]);
 
 const isTgs = (n: PrincipalName): boolean => n.nameString.length === 2 && n.nameString[0] === 'krbtgt';
 
@@ -104,13 +110,16 @@ function verifyApReq(
   }
   if (tgt.endtime.getTime() + skewMs < now) throw new KdcFailure(KdcErr.TKT_EXPIRED, 'Ticket expired');
   const ck = auth.cksum;
-  if (!ck || UNKEYED_CKSUMS.has(ck.cksumtype))
-    throw new KdcFailure(KdcErr.INAPP_CKSUM, 'the authenticator needs a keyed checksum of the req-body');
+  if (!ck || REFUSED_CKSUMS.has(ck.cksumtype))
+    throw new KdcFailure(
+      KdcErr.INAPP_CKSUM,
+      'the authenticator needs a collision-proof checksum of the req-body',
+    );
   let ok: boolean;
   try {
     ok = verifyChecksum(
       ck.cksumtype,
-      sessionKey,
+      UNKEYED_CKSUMS.has(ck.cksumtype) ? undefined : sessionKey,
       USAGE_TGS_REQ_CKSUM,
       req.rawReqBody ?? new Uint8Array(0),
       ck.checksum,
