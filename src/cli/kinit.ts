@@ -20,7 +20,7 @@ import { type CliIo, cliCcacheName } from './ccache-name.js';
 import { getopt } from './getopt.js';
 
 const USAGE =
-  'usage: spnego kinit [-k [-i | -t KEYTAB]] [-c CCACHE] [-l LIFETIME] [-r RENEW] [-f | -F] [-p | -P] [-C] [-E] [-V] [PRINCIPAL]\n';
+  'usage: spnego kinit [-k [-i | -t KEYTAB]] [-R] [-c CCACHE] [-l LIFETIME] [-r RENEW] [-f | -F] [-p | -P] [-S SERVICE] [-C] [-E] [-V] [PRINCIPAL]\n';
 
 export interface KinitIo extends CliIo {
   /** Reads the password; default: one line of stdin when piped, a no-echo prompt on a TTY. */
@@ -43,6 +43,8 @@ interface KinitArgs {
   canonicalize: boolean;
   enterprise: boolean;
   verbose: boolean;
+  renewExisting: boolean;
+  service: string | undefined;
   principal: string | undefined;
 }
 
@@ -61,13 +63,15 @@ function parseArgs(argv: string[], io: CliIo): Parsed {
     canonicalize: false,
     enterprise: false,
     verbose: false,
+    renewExisting: false,
+    service: undefined,
     principal: undefined,
   };
   const usageError = (message: string): Parsed => {
     io.stderr(`spnego kinit: ${message}\n${USAGE}`);
     return { ok: false, code: 2 };
   };
-  const r = getopt(argv, { flags: 'kifFpPCEVh', withValue: 'tclr', long: { help: false } });
+  const r = getopt(argv, { flags: 'kifFpPCEVRh', withValue: 'tclrS', long: { help: false } });
   if (!r.ok) return usageError(r.message);
   for (const { name, value = '' } of r.opts) {
     switch (name) {
@@ -111,6 +115,12 @@ function parseArgs(argv: string[], io: CliIo): Parsed {
       case '-V':
         a.verbose = true;
         break;
+      case '-R':
+        a.renewExisting = true;
+        break;
+      case '-S':
+        a.service = value;
+        break;
       default:
         // -h, --help
         io.stdout(USAGE);
@@ -120,6 +130,7 @@ function parseArgs(argv: string[], io: CliIo): Parsed {
   if (r.operands.length > 1) return usageError(`extra argument '${r.operands[1]}'`);
   a.principal = r.operands[0];
   if ((a.keytabName !== undefined || a.clientKeytab) && !a.keytab) a.keytab = true;
+  if (a.renewExisting && a.keytab) return usageError('-R cannot be combined with -k');
   return { ok: true, args: a };
 }
 
@@ -180,6 +191,44 @@ async function chooseKeytab(
   return dflt;
 }
 
+/**
+ * `kinit -R`, as MIT: renew the cache's TGT at the KDC and re-initialize the cache with the
+ * renewed ticket alone (service tickets obtained with the old one go, as MIT's do).
+ */
+async function renewExisting(
+  cacheName: string,
+  config: Krb5Config,
+  args: KinitArgs,
+  io: KinitIo,
+): Promise<number> {
+  const creds = await Credentials.fromCcache(cacheName, {
+    config,
+    writeBack: false,
+    ...(io.transport ? { transport: io.transport } : {}),
+    ...(io.now ? { now: io.now } : {}),
+  });
+  if (args.principal !== undefined) {
+    const wanted = parsePrincipal(
+      args.principal,
+      args.principal.includes('@') ? undefined : requireDefaultRealm(config),
+    );
+    if (unparsePrincipal(wanted) !== unparsePrincipal(creds.principal)) {
+      throw new CredentialsError(
+        'PRINCIPAL_MISMATCH',
+        `the cache ${cacheName} holds ${unparsePrincipal(creds.principal)}, not ${unparsePrincipal(wanted)}`,
+        { hint: 'name the cache that holds that principal with -c' },
+      );
+    }
+  }
+  const renewed = await creds.renew();
+  const held = creds.toCcache();
+  const store = await openCcache(cacheName);
+  await store.write({ ...held, credentials: [renewed] });
+  if (args.verbose)
+    io.stderr(`Authenticated to Kerberos v5 (renewed) as ${unparsePrincipal(creds.principal)}\n`);
+  return 0;
+}
+
 async function defaultPassword(prompt: string): Promise<string> {
   if (stdinIsTty()) return promptPassword(prompt);
   return readStdinLine();
@@ -193,6 +242,7 @@ export async function kinitCommand(argv: string[], io: KinitIo): Promise<number>
   try {
     const config = io.config ?? (await loadConfig({ env }));
     const cacheName = await cliCcacheName(args.cache, { ...io, env });
+    if (args.renewExisting) return await renewExisting(cacheName, config, args, io);
     let client: Principal;
     if (args.principal !== undefined) {
       const realm = args.principal.includes('@') ? undefined : requireDefaultRealm(config);
@@ -222,6 +272,7 @@ export async function kinitCommand(argv: string[], io: KinitIo): Promise<number>
       ...(args.proxiable !== undefined ? { proxiable: args.proxiable } : {}),
       ...(args.canonicalize ? { canonicalize: true } : {}),
       ...(args.enterprise ? { enterprise: true } : {}),
+      ...(args.service !== undefined ? { service: args.service } : {}),
     };
     let creds: Credentials;
     if (args.keytab) {

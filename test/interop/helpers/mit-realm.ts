@@ -199,6 +199,8 @@ export interface MitRealmOptions {
    * starts, so its `libdefaults` do not reach the KDC.
    */
   kdcLibdefaults?: Record<string, string>;
+  /** Extra kdc.conf sections, as text (e.g. the KDC's own `[capaths]`), read when the KDC starts. */
+  kdcConfExtra?: string;
 }
 
 export interface MitRealm {
@@ -316,7 +318,7 @@ export async function startMitRealm(opts: MitRealmOptions): Promise<MitRealm> {
         )}  }\n`,
         logging: lines({ kdc: `FILE:${kdcLog}`, default: `FILE:${kdcLog}` }),
         ...(opts.kdcLibdefaults ? { libdefaults: lines(opts.kdcLibdefaults) } : {}),
-      }),
+      }) + (opts.kdcConfExtra ?? ''),
     );
   writeKdcConf();
   writeFileSync(join(dir, 'kadm5.acl'), '');
