@@ -195,7 +195,7 @@ test('checksums: sizes, unkeyed sha1, key/enctype mismatch, unknown type', () =>
     '900150983cd24fb0d6963f7d28e17f72',
   );
   assert.equal(checksumSize(7), 16);
-  for (const t of [0, 1, 2, 8, 12, 17, 18, -137, 999]) {
+  for (const t of [0, 1, 2, 8, 12, -137, 999]) {
     assert.throws(() => makeChecksum(t, k18, 1, data), isCode('UNSUPPORTED_CKSUMTYPE'), String(t));
   }
   const c = makeChecksum(16, k18, 1, data);
