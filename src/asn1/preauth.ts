@@ -1,6 +1,13 @@
 // Pre-authentication payloads carried in PA-DATA (RFC 4120 §5.2.7, MS-KILE §2.2.3).
 
-import { decodeEncryptedData, encodeEncryptedData } from './basic.js';
+import {
+  decodeEncryptedData,
+  encodeEncryptedData,
+  readChecksum,
+  readPrincipalName,
+  writeChecksum,
+  writePrincipalName,
+} from './basic.js';
 import {
   ctx,
   decodeUtf8Lenient,
@@ -10,6 +17,8 @@ import {
   readBoolean,
   readGeneralStringBytes,
   readInt32,
+  readKerberosFlags,
+  readKerberosString,
   readKerberosTime,
   readMicroseconds,
   readOctetString,
@@ -20,12 +29,14 @@ import {
   writeBoolean,
   writeGeneralStringBytes,
   writeInt32,
+  writeKerberosFlags,
+  writeKerberosString,
   writeKerberosTime,
   writeMicroseconds,
   writeOctetString,
   writeSeqOf,
 } from './der.js';
-import type { EncryptedData, KerberosTime } from './types.js';
+import type { Checksum, EncryptedData, KerberosTime, PrincipalName } from './types.js';
 
 /** PA-DATA types used by this library (RFC 4120 §7.5.2, RFC 6113, MS-KILE). */
 export const PaDataType = {
@@ -166,4 +177,53 @@ export function decodePaPacRequest(bytes: Uint8Array): PaPacRequest {
   const includePac = readBoolean(s.req(0, 'include-pac'));
   s.done();
   return { includePac };
+}
+
+/**
+ * PA-FOR-USER (MS-SFU §2.2.1), the S4U2Self request: which user the service asks a ticket for.
+ *   PA-FOR-USER ::= SEQUENCE { userName [0] PrincipalName, userRealm [1] Realm,
+ *                              cksum [2] Checksum, auth-package [3] KerberosString }
+ */
+export interface PaForUser {
+  userName: PrincipalName;
+  userRealm: string;
+  cksum: Checksum;
+  authPackage: string;
+}
+export function encodePaForUser(v: PaForUser): Uint8Array {
+  return sequence([
+    ctx(0, writePrincipalName(v.userName)),
+    ctx(1, writeKerberosString(v.userRealm)),
+    ctx(2, writeChecksum(v.cksum)),
+    ctx(3, writeKerberosString(v.authPackage)),
+  ]);
+}
+export function decodePaForUser(bytes: Uint8Array): PaForUser {
+  const s = new SeqCursor(root(bytes, 'PA-FOR-USER'));
+  const userName = readPrincipalName(s.req(0, 'userName'));
+  const userRealm = readKerberosString(s.req(1, 'userRealm'));
+  const cksum = readChecksum(s.req(2, 'cksum'));
+  const authPackage = readKerberosString(s.req(3, 'auth-package'));
+  s.done();
+  return { userName, userRealm, cksum, authPackage };
+}
+
+/**
+ * PA-PAC-OPTIONS (MS-KILE §2.2.10): SEQUENCE { flags [0] PAC-OptionsFlags }, KerberosFlags whose
+ * bit 3 asks for resource-based constrained delegation in an S4U2Proxy request.
+ */
+export const PacOption = {
+  CLAIMS: 0x80000000,
+  BRANCH_AWARE: 0x40000000,
+  FORWARD_TO_FULL_DC: 0x20000000,
+  RESOURCE_BASED_CONSTRAINED_DELEGATION: 0x10000000,
+} as const;
+export function encodePaPacOptions(flags: number): Uint8Array {
+  return sequence([ctx(0, writeKerberosFlags(flags >>> 0))]);
+}
+export function decodePaPacOptions(bytes: Uint8Array): number {
+  const s = new SeqCursor(root(bytes, 'PA-PAC-OPTIONS'));
+  const flags = readKerberosFlags(s.req(0, 'flags'));
+  s.done();
+  return flags;
 }

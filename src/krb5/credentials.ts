@@ -4,6 +4,7 @@
 // ccache file is replaced (the user ran kinit again) and dropped when it is destroyed (kdestroy).
 // The class composes small modules: acquisition (keys and AS options), ccache following
 // (replacement, kdestroy, write-back), the TGS path (referrals, cross-realm) and the ticket shapes.
+import type { Ticket } from '../asn1/index.js';
 import {
   type Ccache,
   type CcacheCredential,
@@ -51,6 +52,7 @@ import {
 } from './credentials/tickets.js';
 import { type KdcReply, kdcError, readKdcAnswer, toCcacheCredential } from './kdc-reply.js';
 import { kdcProxyUrl, locateKdcs } from './locate.js';
+import { s4u2Proxy, s4u2Self } from './s4u.js';
 import { buildTgsReq, openTgsRep, type TgsRequestOptions, type TgtCredential, tgsRealmOf } from './tgs.js';
 import { type KdcTransport, sendToKdcs } from './transport.js';
 
@@ -132,11 +134,15 @@ export class Credentials {
   private refreshRetryAt = Number.NEGATIVE_INFINITY;
   /** The TGS path's view of these credentials. */
   private readonly session: TgsSession;
+  private readonly options: CredentialsOptions;
+  /** Set on credentials from `impersonate()`: service tickets come by S4U2Proxy through `via`. */
+  private proxy: { via: Credentials; evidence: { ticket: Ticket; client: Principal } } | undefined;
 
   private constructor(ccache: Ccache, config: Krb5Config, opts: CredentialsOptions) {
     this.ccache = ccache;
     this.principal = ccache.defaultPrincipal;
     this.config = config;
+    this.options = opts;
     this.log = createLog('spnego:krb5', opts.logger);
     this.warn = createWarn('spnego:krb5', opts.logger);
     this.transport = opts.transport ?? defaultTransport(config, this.log);
@@ -403,6 +409,7 @@ export class Credentials {
    * pause); concurrent callers share one exchange.
    */
   private async primaryTgt(): Promise<TgtCredential> {
+    if (this.proxy) return this.proxy.via.primaryTgt();
     const realm = this.principal.realm;
     let tgt = this.findTgt(realm, realm);
     const nowSec = this.kdcNow() / 1000;
@@ -572,6 +579,13 @@ export class Credentials {
   }
 
   private async fetchServiceTicket(server: Principal, referral: boolean): Promise<ServiceTicket> {
+    if (this.proxy) {
+      const { via, evidence } = this.proxy;
+      const target = referral ? { ...server, realm: via.principal.realm } : server;
+      const reply = await s4u2Proxy(via.session, evidence, target);
+      this.remember(toCcacheCredential(reply));
+      return replyToTicket(reply);
+    }
     const fromFile = this.fromCcache(server, referral);
     if (fromFile) {
       this.log(`service ticket for ${unparsePrincipal(fromFile.server)} from the ccache`);
@@ -595,8 +609,51 @@ export class Credentials {
     return realmPath(this.config, from, to);
   }
 
+  /**
+   * S4U2Self (MS-SFU protocol transition): a ticket to this service for `user`, who authenticated
+   * some other way (a form, a certificate, a token). It is the evidence `impersonate()` takes;
+   * forwardable only if the KDC lets this account do protocol transition.
+   */
+  async getTicketForUser(user: string | Principal): Promise<ServiceTicket> {
+    await this.refreshFromStore();
+    const who = typeof user === 'string' ? parsePrincipal(user, this.principal.realm) : user;
+    const reply = await s4u2Self(this.session, who);
+    return replyToTicket(reply);
+  }
+
+  /**
+   * Credentials acting for a user (MS-SFU constrained delegation), usable wherever Credentials
+   * are (negotiateFetch, spnego/kerberos): each service ticket is obtained by S4U2Proxy with this
+   * service's TGT. `user` is the evidence — the user's ticket to this service, as the middleware
+   * received it (`req.negotiate.evidence`) or as `getTicketForUser` returned it — or a name, for
+   * which S4U2Self is run first. The KDC decides which back ends are allowed.
+   */
+  async impersonate(user: string | Principal | { ticket: Ticket; client: Principal }): Promise<Credentials> {
+    const evidence =
+      typeof user === 'string' || !('ticket' in user) ? await this.getTicketForUser(user) : user;
+    const c = new Credentials(newCcache(evidence.client), this.config, {
+      ...this.options,
+      transport: this.transport,
+      now: this.now,
+      writeBack: false,
+    });
+    c.offsetMs = this.offsetMs;
+    c.proxy = { via: this, evidence: { ticket: evidence.ticket, client: evidence.client } };
+    c.log(
+      `acting for ${unparsePrincipal(evidence.client)} through ${unparsePrincipal(this.principal)} (S4U2Proxy)`,
+    );
+    return c;
+  }
+
   /** A forwarded TGT for delegation (RFC 4120 §2.6): krbtgt of the client realm, FORWARDED. */
   async getForwardedTgt(): Promise<KdcReply> {
+    if (this.proxy) {
+      throw new CredentialsError(
+        'NO_TGT_TO_DELEGATE',
+        `credentials acting for ${unparsePrincipal(this.principal)} (S4U2Proxy) hold no TGT to delegate`,
+        { hint: 'do not ask for delegation (delegate: false) with impersonated credentials' },
+      );
+    }
     const tgt = await this.primaryTgt();
     return this.tgsExchange({
       tgt,

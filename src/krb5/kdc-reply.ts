@@ -29,6 +29,8 @@ export const KdcOption = {
   ALLOW_POSTDATE: bit(5),
   POSTDATED: bit(6),
   RENEWABLE: bit(8),
+  /** S4U2Proxy (MS-SFU §2.2.3): the client of the new ticket is the additional ticket's. */
+  CNAME_IN_ADDL_TKT: bit(14),
   CANONICALIZE: bit(15),
   DISABLE_TRANSITED_CHECK: bit(26),
   RENEWABLE_OK: bit(27),

@@ -61,6 +61,11 @@ export interface TgsRequestOptions {
   renew?: boolean;
   rtime?: Date;
   additionalTickets?: Ticket[];
+  /**
+   * The client the reply must name; default the TGT's (RFC 4120 §3.3.3). S4U replies name the
+   * user the service acts for (MS-SFU §3.2.5.1.2, §3.2.5.2.2).
+   */
+  expectClient?: Principal;
   /** Extra PA-DATA after PA-TGS-REQ (MS-SFU PA-FOR-USER, PA-PAC-OPTIONS). */
   padata?: PaData[];
   /**
@@ -160,7 +165,7 @@ export function openTgsRep(
     ],
     {
       nonce: built.nonce,
-      client: opts.tgt.client,
+      client: opts.expectClient ?? opts.tgt.client,
       server: opts.server,
       canonicalize: opts.canonicalize === true,
       // The client of a TGS-REP is always the TGT's client (RFC 4120 §3.3.3); only AS may rename it.

@@ -14,7 +14,7 @@ import { getEnv } from '../runtime/env.js';
 import { readFile, statFile } from '../runtime/fs.js';
 import { createLog, type Logger, type NamespacedLog } from '../runtime/log.js';
 import { type AcceptorContext, createAcceptorContext } from '../spnego/index.js';
-import type { StepResult } from '../spnego/types.js';
+import type { S4UEvidence, StepResult } from '../spnego/types.js';
 import { FileReplayCache } from './replay-cache.js';
 
 export interface AcceptorOptions {
@@ -61,6 +61,8 @@ export interface AcceptResult {
   responseToken: Uint8Array | undefined;
   /** Credentials the client delegated (forwarded TGT), when it did. */
   delegated: Credentials | undefined;
+  /** The client's ticket to this service: S4U2Proxy's evidence (`credentials.impersonate(evidence)`). */
+  evidence: S4UEvidence | undefined;
 }
 
 /** Why a request was refused; `code` is stable (`NO_TOKEN`, `BAD_TOKEN`, `REJECTED_CLIENT`, or the Kerberos error name). */
@@ -261,9 +263,9 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
           },
         );
       }
-      const { client, delegated } = ctx.result();
+      const { client, delegated, evidence } = ctx.result();
       const user = unparsePrincipal(client);
-      return { principal: client, user, responseToken: out.token, delegated };
+      return { principal: client, user, responseToken: out.token, delegated, evidence };
     },
   };
 }

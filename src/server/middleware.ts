@@ -3,6 +3,7 @@
 // `WWW-Authenticate: Negotiate`; success runs the handler with the client on the request and
 // puts the AP-REP (mutual authentication) in the response's `WWW-Authenticate`.
 import { ConfigError, CredentialsError, SpnegoError } from '../errors.js';
+import type { Credentials } from '../krb5/credentials.js';
 import { ReplayCacheError } from '../krb5/gss/replay-cache.js';
 import { base64Decode, base64Encode } from '../spnego/base64.js';
 import { type Acceptor, type AcceptorOptions, type AcceptResult, createAcceptor } from './acceptor.js';
@@ -13,6 +14,35 @@ export interface NegotiateInfo {
   user: string;
   principal: AcceptResult['principal'];
   delegated: AcceptResult['delegated'];
+  /** The user's ticket to this service: S4U2Proxy's evidence. */
+  evidence: AcceptResult['evidence'];
+  /**
+   * Constrained delegation (MS-SFU S4U2Proxy): credentials acting for this user, made with the
+   * service's own credentials (e.g. `Credentials.fromKeytab('HTTP/web.example.com', keytab)`);
+   * give them to `negotiateFetch({ credentials })` to call a back end as the user. The KDC
+   * decides which back ends are allowed (msDS-AllowedToDelegateTo, or resource-based delegation).
+   */
+  impersonate(service: Credentials): Promise<Credentials>;
+}
+
+function negotiateInfo(r: AcceptResult): NegotiateInfo {
+  const evidence = r.evidence;
+  return {
+    user: r.user,
+    principal: r.principal,
+    delegated: r.delegated,
+    evidence,
+    impersonate: (service) => {
+      if (!evidence) {
+        return Promise.reject(
+          new CredentialsError('NO_EVIDENCE', `no ticket of ${r.user} to act with`, {
+            hint: 'S4U2Proxy needs the user ticket this request authenticated with',
+          }),
+        );
+      }
+      return service.impersonate(evidence);
+    },
+  };
 }
 
 /** The parts of node:http's IncomingMessage the middleware reads (structural, runtime-neutral). */
@@ -170,7 +200,7 @@ export function negotiateMiddleware(
           res.end('Unauthorized\n');
           return;
         }
-        req.negotiate = { user: r.result.user, principal: r.result.principal, delegated: r.result.delegated };
+        req.negotiate = negotiateInfo(r.result);
         req.remoteUser = r.result.user;
         if (r.wwwAuthenticate) res.setHeader('WWW-Authenticate', r.wwwAuthenticate);
         next();
@@ -222,11 +252,7 @@ export function negotiateHandler<A extends unknown[]>(
         headers: { 'WWW-Authenticate': r.wwwAuthenticate, 'Content-Type': 'text/plain; charset=utf-8' },
       });
     }
-    const res = await handler(
-      req,
-      { negotiate: { user: r.result.user, principal: r.result.principal, delegated: r.result.delegated } },
-      ...rest,
-    );
+    const res = await handler(req, { negotiate: negotiateInfo(r.result) }, ...rest);
     if (!r.wwwAuthenticate) return res;
     // Appended, not set: a challenge the handler gave itself (`Bearer` on its own 401) stays, as
     // mod_auth_gssapi adds its token beside the application's headers.

@@ -313,9 +313,11 @@ class Acceptor extends PerMessageOps implements AcceptorContext {
   result(): AcceptorResult {
     if (this.state !== 'done' || !this.got)
       throw new GssError('NO_CONTEXT', 'the security context is not established yet');
+    const g = this.got;
+    const evidence = { ticket: g.ticket, client: g.client, server: g.server, flags: g.ticketFlags };
     return this.delegated
-      ? { client: this.got.client, delegated: this.delegated }
-      : { client: this.got.client };
+      ? { client: g.client, delegated: this.delegated, evidence }
+      : { client: g.client, evidence };
   }
 
   protected messages(): MessageProtection {

@@ -1,5 +1,6 @@
 // The security-context contract between the GSS/SPNEGO layer and its users (the HTTP layer,
 // the server middleware, a future `kerberos`-package shim). Independent of HTTP.
+import type { Ticket } from '../asn1/index.js';
 import type { Principal } from '../ccache/principal-text.js';
 import type { Credentials } from '../krb5/credentials.js';
 import type { Logger } from '../runtime/log.js';
@@ -48,4 +49,17 @@ export interface AcceptorResult {
   client: Principal;
   /** Delegated credentials when the client forwarded its TGT. */
   delegated?: Credentials;
+  /** The client's ticket to this service: the evidence for S4U2Proxy (`credentials.impersonate`). */
+  evidence?: S4UEvidence;
+}
+
+/** A user's ticket to this service, with what S4U2Proxy needs to know of it. */
+export interface S4UEvidence {
+  ticket: Ticket;
+  /** The user. */
+  client: Principal;
+  /** This service, as the ticket names it. */
+  server: Principal;
+  /** Ticket flags; constrained delegation (not resource-based) needs FORWARDABLE. */
+  flags: number;
 }

@@ -13,6 +13,7 @@ import {
   type EncTicketPart,
   encodeApRep,
   encodeEncApRepPart,
+  type Ticket,
 } from '../../asn1/index.js';
 import type { Ccache } from '../../ccache/ccache.js';
 import { TicketFlag } from '../../ccache/flags.js';
@@ -95,6 +96,8 @@ export interface Krb5Accepted {
   messages: MessageProtection;
   /** The kvno and enctype of the keytab key that opened the ticket. */
   key: { kvno: number; enctype: number };
+  /** The client's ticket as it came (the evidence for S4U2Proxy, MS-SFU §3.2.5.2). */
+  ticket: Ticket;
 }
 
 function krbError(code: number, message: string, cause?: unknown): KerberosError {
@@ -434,5 +437,6 @@ export async function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Pr
       oid: t.oid,
     }),
     key: { kvno: entry.kvno, enctype: entry.key.keytype },
+    ticket: apReq.ticket,
   };
 }

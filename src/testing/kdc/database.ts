@@ -30,6 +30,18 @@ export interface PrincipalSpec {
   kvno?: number;
   /** Set OK-AS-DELEGATE on its service tickets (RFC 4120 §2.8), for delegation policy tests. */
   okAsDelegate?: boolean;
+  /**
+   * Protocol transition (AD TRUSTED_TO_AUTH_FOR_DELEGATION, MIT ok_to_auth_as_delegate): its
+   * S4U2Self tickets are forwardable, so S4U2Proxy may use them as evidence.
+   */
+  trustedToAuthForDelegation?: boolean;
+  /** Constrained delegation (AD msDS-AllowedToDelegateTo): services it may reach by S4U2Proxy. */
+  allowedToDelegateTo?: readonly string[];
+  /**
+   * Resource-based constrained delegation (AD msDS-AllowedToActOnBehalfOfOtherIdentity), set on
+   * the back end: the services that may reach it by S4U2Proxy.
+   */
+  allowedToActOnBehalfOf?: readonly string[];
 }
 
 export interface PrincipalKey {
@@ -44,6 +56,10 @@ export interface PrincipalRecord {
   /** In preference order: the first one encrypts tickets for this principal. */
   keys: PrincipalKey[];
   okAsDelegate: boolean;
+  trustedToAuthForDelegation: boolean;
+  /** Principal names (`HTTP/backend@REALM`), as unparsePrincipal writes them. */
+  allowedToDelegateTo: readonly string[];
+  allowedToActOnBehalfOf: readonly string[];
 }
 
 const utf8 = new TextEncoder();
@@ -102,6 +118,13 @@ export class KdcDatabase {
       kvno: spec.kvno ?? 1,
       keys,
       okAsDelegate: spec.okAsDelegate === true,
+      trustedToAuthForDelegation: spec.trustedToAuthForDelegation === true,
+      allowedToDelegateTo: (spec.allowedToDelegateTo ?? []).map((n) =>
+        unparsePrincipal(parsePrincipal(n, principal.realm)),
+      ),
+      allowedToActOnBehalfOf: (spec.allowedToActOnBehalfOf ?? []).map((n) =>
+        unparsePrincipal(parsePrincipal(n, principal.realm)),
+      ),
     };
     this.records.set(unparsePrincipal(principal), record);
     return record;

@@ -7,6 +7,7 @@ import {
   decodeApReq,
   decodeAuthenticator,
   decodeEncTicketPart,
+  decodePaForUser,
   type EncTicketPart,
   encodeEncTgsRepPart,
   encodeEncTicketPart,
@@ -18,6 +19,7 @@ import {
 } from '../../asn1/index.js';
 import { NameType, type PrincipalName } from '../../asn1/types.js';
 import { TicketFlag } from '../../ccache/flags.js';
+import { unparsePrincipal } from '../../ccache/principal-text.js';
 import {
   decrypt,
   encrypt,
@@ -27,6 +29,7 @@ import {
   verifyChecksum,
 } from '../../crypto/index.js';
 import { KdcOption, sameName } from '../../krb5/kdc-reply.js';
+import { forUserChecksumInput } from '../../krb5/s4u.js';
 import { sessionEnctype } from './as.js';
 import { type KdcContext, KdcErr, KdcFailure, requestedEnd, secondsOf } from './context.js';
 import { keyFor, type PrincipalKey, type PrincipalRecord } from './database.js';
@@ -183,6 +186,92 @@ function transited(v: VerifiedTgsReq): EncTicketPart['transited'] {
   return { trType: 1, contents: new TextEncoder().encode(prev === '' ? from : `${prev},${from}`) };
 }
 
+const USAGE_FOR_USER_CKSUM = 17;
+
+/**
+ * S4U (MS-SFU), as MIT's KDC and AD do it: PA-FOR-USER asking a ticket to the service itself
+ * (S4U2Self; forwardable only for an account trusted for protocol transition), or
+ * CNAME-IN-ADDL-TKT with the user's ticket to the service (S4U2Proxy; allowed by the service's
+ * allowedToDelegateTo with a forwardable evidence ticket, or by the back end's
+ * allowedToActOnBehalfOf). Undefined for an ordinary request.
+ */
+function serviceForUser(
+  ctx: KdcContext,
+  req: KdcReq,
+  v: VerifiedTgsReq,
+  server: PrincipalRecord,
+  flags: number,
+  end: number,
+):
+  | { client: { crealm: string; cname: PrincipalName; authtime: Date }; flags: number; end: number }
+  | undefined {
+  const body = req.reqBody;
+  const tgt = v.tgt;
+  const requester = unparsePrincipal({ realm: tgt.crealm, name: tgt.cname });
+  const forUser = req.padata?.find((p) => p.padataType === PaDataType.FOR_USER);
+  if (forUser) {
+    const pa = decodePaForUser(forUser.padataValue);
+    if (unparsePrincipal(server.principal) !== requester)
+      throw new KdcFailure(KdcErr.BADOPTION, 'S4U2Self is for a ticket to the requesting service itself');
+    const user = { realm: pa.userRealm, name: pa.userName };
+    let ok = false;
+    try {
+      ok =
+        pa.cksum.cksumtype === -138 &&
+        verifyChecksum(
+          -138,
+          v.sessionKey,
+          USAGE_FOR_USER_CKSUM,
+          forUserChecksumInput(user),
+          pa.cksum.checksum,
+        );
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new KdcFailure(KdcErr.MODIFIED, 'the PA-FOR-USER checksum does not verify');
+    if (!ctx.db.get(pa.userName, pa.userRealm))
+      throw new KdcFailure(KdcErr.C_PRINCIPAL_UNKNOWN, 'S4U2Self for a user not in the database');
+    const forwardable = server.trustedToAuthForDelegation && (flags & TicketFlag.FORWARDABLE) !== 0;
+    return {
+      client: {
+        crealm: pa.userRealm,
+        cname: pa.userName,
+        authtime: new Date(Math.floor(ctx.now() / 1000) * 1000),
+      },
+      flags: forwardable ? flags : flags & ~TicketFlag.FORWARDABLE,
+      end,
+    };
+  }
+  if ((body.kdcOptions & KdcOption.CNAME_IN_ADDL_TKT) === 0) return undefined;
+  const evidence = body.additionalTickets?.[0];
+  if (!evidence) throw new KdcFailure(KdcErr.BADOPTION, 'CNAME-IN-ADDL-TKT without an additional ticket');
+  const service = ctx.db.get(tgt.cname, tgt.crealm);
+  if (!service || unparsePrincipal({ realm: evidence.realm, name: evidence.sname }) !== requester)
+    throw new KdcFailure(KdcErr.BADOPTION, 'the evidence ticket is not for the requesting service');
+  const ek = keyFor(service, evidence.encPart.etype);
+  if (!ek) throw new KdcFailure(KdcErr.NOKEY, 'no key for the evidence ticket');
+  const part = decodeEncTicketPart(
+    decryptOr(KdcErr.BAD_INTEGRITY, 'evidence ticket', () =>
+      decrypt(ek.key, USAGE_TICKET, evidence.encPart.cipher),
+    ),
+  );
+  const target = unparsePrincipal(server.principal);
+  const rbcd = server.allowedToActOnBehalfOf.includes(requester);
+  const constrained = service.allowedToDelegateTo.includes(target);
+  const evidenceForwardable = (part.flags & TicketFlag.FORWARDABLE) !== 0;
+  if (!rbcd && !(constrained && evidenceForwardable)) {
+    throw new KdcFailure(
+      KdcErr.BADOPTION,
+      constrained ? 'the evidence ticket is not forwardable' : `${requester} may not delegate to ${target}`,
+    );
+  }
+  return {
+    client: { crealm: part.crealm, cname: part.cname, authtime: part.authtime },
+    flags: evidenceForwardable ? flags | TicketFlag.FORWARDABLE : flags & ~TicketFlag.FORWARDABLE,
+    end: Math.min(end, part.endtime.getTime()),
+  };
+}
+
 export function handleTgsReq(ctx: KdcContext, req: KdcReq): Uint8Array {
   // Once the TGT is open, a refusal names its client in the KRB-ERROR, as MIT's does.
   let client: KdcFailure['client'];
@@ -232,6 +321,8 @@ function serveTgsReq(
   let end: number;
   let renewTill: number | undefined;
   let caddr = tgt.caddr;
+  // The new ticket's client: the TGT's, or with S4U (MS-SFU) the user the service acts for.
+  let client = { crealm: tgt.crealm, cname: tgt.cname, authtime: tgt.authtime };
   if (renewing) {
     // RFC 4120 §3.3.3.1: same ticket, same session key, new times up to renew-till.
     if (!tgt.renewTill) throw new KdcFailure(KdcErr.BADOPTION, 'the ticket is not renewable');
@@ -258,9 +349,11 @@ function serveTgsReq(
     session = { keytype: k.enctype, keyvalue: k.bytes };
     ({ flags, start, end, renewTill } = deriveTicket(ctx, req, v, server));
     if (opt & KdcOption.FORWARDED) caddr = body.addresses;
+    const s4u = serviceForUser(ctx, req, v, server, flags, end);
+    if (s4u) ({ client, flags, end } = s4u);
   }
   const times = {
-    authtime: tgt.authtime,
+    authtime: client.authtime,
     starttime: secondsOf(start),
     endtime: secondsOf(end),
     ...(renewTill === undefined ? {} : { renewTill: secondsOf(renewTill) }),
@@ -269,8 +362,8 @@ function serveTgsReq(
   const encTicket = encodeEncTicketPart({
     flags,
     key: session,
-    crealm: tgt.crealm,
-    cname: tgt.cname,
+    crealm: client.crealm,
+    cname: client.cname,
     transited: transited(v),
     ...times,
     ...(caddr ? { caddr } : {}),
@@ -303,8 +396,8 @@ function serveTgsReq(
   return encodeTgsRep({
     pvno: 5,
     msgType: MessageType.TGS_REP,
-    crealm: tgt.crealm,
-    cname: tgt.cname,
+    crealm: client.crealm,
+    cname: client.cname,
     ticket,
     encPart: { etype: replyKey.enctype, cipher: encrypt(replyKey, usage, encPart) },
   });

@@ -1,0 +1,186 @@
+// Constrained delegation as an AD shop sets it up, against a Samba AD DC (Heimdal KDC), with
+// MIT's client (`kvno -U -P`) as the reference and our middleware as the back end:
+// - svc-front has protocol transition and msDS-AllowedToDelegateTo = HTTP/back: S4U2Self then
+//   S4U2Proxy gets a ticket to HTTP/back for alice, and the back end sees alice;
+// - a user who authenticated to the front end with Negotiate: the front end calls the back end
+//   as the user from the ticket it received (req.negotiate.impersonate), with alice's krb5.conf
+//   not saying `forwardable` (her service ticket is forwardable because her TGT is);
+// - svc-rbcd is in HTTP/back2's msDS-AllowedToActOnBehalfOfOtherIdentity (resource-based): we
+//   get what MIT's client gets from this KDC;
+// - AD parity on the way: the front end's keytab holds the account name (svc-front), the
+//   tickets name its SPN; PA-FOR-USER's HMAC-MD5 is keyed with the AES session key; RENEWABLE_OK.
+// One provisioning per suite (the slow part), accounts made in one samba-tool process.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { isConfigEntry, readCcache } from '../../src/ccache/ccache.js';
+import { TicketFlag } from '../../src/ccache/flags.js';
+import { unparsePrincipal } from '../../src/ccache/principal-text.js';
+import { KerberosError } from '../../src/errors.js';
+import { negotiateFetch } from '../../src/http/index.js';
+import { loadConfig } from '../../src/krb5/config-load.js';
+import { Credentials } from '../../src/krb5/credentials.js';
+import { negotiateMiddleware, type RequestLike } from '../../src/server/index.js';
+import { run } from './helpers/mit-realm.js';
+import { type SambaAd, skipUnlessSamba, startSambaAd } from './helpers/samba-ad.js';
+
+const REALM = 'SAMDOM.TEST';
+const ALICE_PW = 'Al1ce-Passw0rd!';
+const FRONT = 'HTTP/front.samdom.test';
+const BACK = 'HTTP/back.samdom.test';
+const BACK2 = 'HTTP/back2.samdom.test';
+
+describe('S4U against a Samba AD DC', { skip: skipUnlessSamba(), timeout: 600_000 }, () => {
+  let ad: SambaAd;
+  const kt = (name: string): string => join(ad.dir, `${name}.keytab`);
+  let backServer: Server;
+  let backUrl: string;
+  let back2Server: Server;
+  let back2Url: string;
+
+  const serve = async (
+    keytab: string,
+    handler: (req: RequestLike, res: ServerResponse) => Promise<void>,
+  ): Promise<{ server: Server; url: string }> => {
+    const mw = negotiateMiddleware({ keytab, config: await loadConfig({ files: [ad.krb5ConfPath] }) });
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const r = req as unknown as RequestLike;
+      mw(r, res, () => {
+        handler(r, res).catch((e: unknown) => {
+          res.statusCode = 500;
+          res.end(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+        });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` };
+  };
+
+  before(async () => {
+    ad = await startSambaAd({
+      realm: REALM,
+      setup: [
+        ['user', 'create', 'alice', ALICE_PW],
+        ['user', 'create', 'svc-front', 'Fr0nt-Passw0rd!x'],
+        ['spn', 'add', FRONT, 'svc-front'],
+        ['delegation', 'for-any-protocol', 'svc-front', 'on'],
+        ['delegation', 'add-service', 'svc-front', BACK],
+        ['user', 'create', 'svc-back', 'B4ck-Passw0rd!x'],
+        ['spn', 'add', BACK, 'svc-back'],
+        ['user', 'create', 'svc-rbcd', 'Rbcd-Passw0rd!x'],
+        ['spn', 'add', 'HTTP/rbcd.samdom.test', 'svc-rbcd'],
+        ['user', 'create', 'svc-back2', 'B4ck2-Passw0rd!x'],
+        ['spn', 'add', BACK2, 'svc-back2'],
+        ['delegation', 'add-principal', 'svc-back2', 'svc-rbcd'],
+        // Keytabs as an admin exports them: the front end's under its account name.
+        ...[
+          ['svc-front', 'svc-front'],
+          ['svc-rbcd', 'svc-rbcd'],
+          ['back', BACK],
+          ['back2', BACK2],
+        ].map(([file, p]) => ['domain', 'exportkeytab', `{dir}/${file}.keytab`, `--principal=${p}`]),
+      ],
+    });
+    ({ server: backServer, url: backUrl } = await serve(kt('back'), async (req, res) => {
+      res.end(`back sees ${req.remoteUser}`);
+    }));
+    ({ server: back2Server, url: back2Url } = await serve(kt('back2'), async (req, res) => {
+      res.end(`back2 sees ${req.remoteUser}`);
+    }));
+  });
+  after(async () => {
+    for (const s of [backServer, back2Server]) {
+      s?.closeAllConnections();
+      await new Promise((r) => (s ? s.close(r) : r(undefined)));
+    }
+    await ad?.stop();
+  });
+
+  const config = () => loadConfig({ files: [ad.krb5ConfPath] });
+  const service = async (account: string) =>
+    Credentials.fromKeytab(`${account}@${REALM}`, kt(account), { config: await config() });
+
+  /** MIT's reference: kinit -k as the account, then `kvno -U alice -P SPN`; returns kvno's exit code. */
+  async function mitS4U(account: string, spn: string): Promise<number | null> {
+    const env = { KRB5_CONFIG: ad.krb5ConfPath, KRB5CCNAME: `FILE:${join(ad.dir, `${account}.mit.cc`)}` };
+    const k = await run('kinit', ['-f', '-k', '-t', kt(account), `${account}@${REALM}`], { env });
+    assert.equal(k.code, 0, k.stderr);
+    return (await run('kvno', ['-U', 'alice', '-P', spn], { env })).code;
+  }
+
+  it('protocol transition + constrained delegation: S4U2Self, S4U2Proxy, the back end sees alice', async () => {
+    const front = await service('svc-front');
+    const evidence = await front.getTicketForUser('alice');
+    assert.equal(unparsePrincipal(evidence.client), `alice@${REALM}`);
+    assert.ok(
+      (evidence.flags & TicketFlag.FORWARDABLE) !== 0,
+      'protocol transition gives a forwardable ticket',
+    );
+    const asAlice = await front.impersonate(evidence);
+    const r = await negotiateFetch({ credentials: asAlice, targetName: BACK })(backUrl);
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), `back sees alice@${REALM}`);
+    assert.equal(await mitS4U('svc-front', BACK), 0);
+    // Not in msDS-AllowedToDelegateTo: refused, as for MIT's client.
+    await assert.rejects(
+      asAlice.getServiceTicket(BACK2),
+      (e: unknown) => e instanceof KerberosError && e.errorName === 'KDC_ERR_BADOPTION',
+    );
+    assert.notEqual(await mitS4U('svc-front', BACK2), 0);
+  });
+
+  it("from the user's own Negotiate ticket: the front end calls the back end as alice (req.negotiate.impersonate)", async () => {
+    const front = await service('svc-front');
+    const { server, url } = await serve(kt('svc-front'), async (req, res) => {
+      const asUser = await req.negotiate?.impersonate(front);
+      assert.ok(asUser);
+      const r = await negotiateFetch({ credentials: asUser, targetName: BACK })(backUrl);
+      res.end(`front sees ${req.remoteUser}; ${r.status} ${await r.text()}`);
+    });
+    try {
+      // alice's krb5.conf says nothing of forwardable; her TGT is forwardable, so is her ticket.
+      const cfg = await config();
+      const alice = await Credentials.fromPassword(`alice@${REALM}`, ALICE_PW, {
+        config: { ...cfg, libdefaults: { ...cfg.libdefaults, forwardable: false } } as typeof cfg,
+        forwardable: true,
+      });
+      const r = await negotiateFetch({ credentials: alice, targetName: FRONT })(url);
+      assert.equal(await r.text(), `front sees alice@${REALM}; 200 back sees alice@${REALM}`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('resource-based delegation (svc-rbcd → HTTP/back2): we get what MIT gets from this KDC', async (t) => {
+    const mitCode = await mitS4U('svc-rbcd', BACK2);
+    t.diagnostic(mitCode === 0 ? 'this KDC grants RBCD' : 'this KDC refuses RBCD to MIT kvno -U -P as well');
+    const asAlice = await (await service('svc-rbcd')).impersonate('alice');
+    if (mitCode === 0) {
+      const r = await negotiateFetch({ credentials: asAlice, targetName: BACK2 })(back2Url);
+      assert.equal(await r.text(), `back2 sees alice@${REALM}`);
+    } else {
+      // Samba 4.17's KDC refuses RBCD to MIT's client too; the same typed refusal, with the hint.
+      await assert.rejects(asAlice.getServiceTicket(BACK2), (e: unknown) => {
+        assert.ok(e instanceof KerberosError && e.errorName === 'KDC_ERR_BADOPTION', String(e));
+        assert.match(e.hint ?? '', /msDS-AllowedToActOnBehalfOfOtherIdentity/);
+        return true;
+      });
+    }
+  });
+
+  it('kinit parity against AD: MIT kinit and spnego kinit get the same flags (RENEWABLE_OK)', async () => {
+    const mitCc = join(ad.dir, 'alice.mit.cc');
+    const env = { KRB5_CONFIG: ad.krb5ConfPath };
+    const m = await run('kinit', ['-c', `FILE:${mitCc}`, `alice@${REALM}`], { env, input: `${ALICE_PW}\n` });
+    assert.equal(m.code, 0, m.stderr);
+    const ours = await Credentials.fromPassword(`alice@${REALM}`, ALICE_PW, { config: await config() });
+    const tgtOf = (creds: { credentials: readonly { server: unknown; flags: number }[] }) =>
+      creds.credentials.find((c) => !isConfigEntry(c as never)) as { flags: number };
+    const mitTgt = tgtOf(await readCcache(mitCc));
+    const ourTgt = tgtOf(ours.toCcache());
+    assert.equal(ourTgt.flags & ~TicketFlag.PRE_AUTHENT, mitTgt.flags & ~TicketFlag.PRE_AUTHENT);
+    assert.ok((ourTgt.flags & TicketFlag.RENEWABLE) !== 0);
+  });
+});
