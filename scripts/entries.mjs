@@ -14,6 +14,8 @@ export const ENTRIES = [
   ['./sasl', 'src/sasl/index.ts'],
   ['./kerberos', 'src/compat/index.ts'],
   ['./undici', 'src/adapters/undici.ts'],
+  ['./axios', 'src/adapters/axios.ts'],
+  ['./ws', 'src/adapters/ws.ts'],
 ];
 
 /** The `spnego` command: [bin name, source file]. */

@@ -1,13 +1,16 @@
-// spnego/undici against Apache mod_auth_gssapi over https (a test CA), mutual REQUIRED: through
-// undici.request and Node's fetch, the TLS peer certificate of the very connection a token goes
-// over, and a location with `GssapiConnectionBound On` (the server authenticates the connection,
-// as IIS does): one token per connection, counted in Apache's log.
+// The adapters against Apache mod_auth_gssapi over https (a test CA), mutual REQUIRED:
+// spnego/undici through undici.request and Node's fetch, the TLS peer certificate of the very
+// connection a token goes over, a location with `GssapiConnectionBound On` (the server
+// authenticates the connection, as IIS does: one token per connection, counted in Apache's log);
+// spnego/axios through axios's fetch adapter.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
+import axios from 'axios';
+import { Agent, request, fetch as undiciFetch } from 'undici';
+import { negotiateAxios } from '../../src/adapters/axios.js';
 import { NegotiateDispatcher } from '../../src/adapters/undici.js';
 import { defaultContextFactory } from '../../src/http/fetch.js';
 import type { ContextRequest } from '../../src/http/flow.js';
@@ -21,7 +24,7 @@ import { makeTestCa, type TestCa } from './helpers/tls.js';
 const REALM = 'UNDICI.TEST';
 const skip = skipUnlessMit() || skipUnlessApache();
 
-describe('spnego/undici → Apache mod_auth_gssapi over https', { skip }, () => {
+describe('spnego/undici and spnego/axios → Apache mod_auth_gssapi over https', { skip }, () => {
   let realm: MitRealm;
   let apache: Apache;
   let ca: TestCa;
@@ -82,6 +85,31 @@ describe('spnego/undici → Apache mod_auth_gssapi over https', { skip }, () => 
       assert.equal(await f.text(), 'private\n');
     } finally {
       await d.destroy();
+    }
+  });
+
+  it('axios: GET and POST, alice, mutual REQUIRED verified; a REQUIRED failure is ours, not an AxiosError', async () => {
+    const tlsAgent = new Agent({ connect: { ca: readFileSync(ca.caFile, 'utf8') } });
+    try {
+      const viaCa = (i: string | URL | Request, n?: RequestInit) =>
+        undiciFetch(i as string, { ...(n as object), dispatcher: tlsAgent }) as unknown as Promise<Response>;
+      const api = negotiateAxios(
+        axios.create({ responseType: 'text' }),
+        { credentials: creds, mutualAuthentication: REQUIRED },
+        viaCa,
+      );
+      const get = await api.get(`${apache.url}/echo`);
+      assert.equal(get.data, `method=GET\nuser=alice@${REALM}\n`);
+      const post = await api.post(`${apache.url}/echo`, 'posted by axios', {
+        headers: { 'content-type': 'text/plain' },
+      });
+      assert.equal(post.data, `method=POST\nuser=alice@${REALM}\nposted by axios`);
+      await assert.rejects(
+        api.get(`${apache.url}/public/`),
+        (e: unknown) => (e as { code?: string }).code === 'MUTUAL_AUTH_MISSING',
+      );
+    } finally {
+      await tlsAgent.close();
     }
   });
 
