@@ -39,6 +39,7 @@ const r = spawnSync(bin, args, {
   maxBuffer: 256 * 1024 * 1024,
   env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', FORCE_COLOR: '0' },
 });
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes (ESC [ … m)
 const out = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
 const failed = new Set();
 if (runtime === 'bun') {

@@ -224,7 +224,6 @@ export class NegotiateDispatcher extends Dispatcher {
 
   override dispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
     const abortController = new AbortController();
-    const abort = (e?: Error): void => abortController.abort(e);
     this.run(opts, handler, abortController.signal).catch((e: unknown) => {
       (handler as { onError?(e: Error): void }).onError?.(e instanceof Error ? e : new Error(String(e)));
     });
