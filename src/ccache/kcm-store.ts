@@ -91,7 +91,7 @@ class KcmConnection {
       throw kcmError(
         /timed out/.test(why) ? 'KCM_TIMEOUT' : 'KCM_IO',
         `cannot reach the KCM daemon at ${socketPath}: ${why}`,
-        'KCM needs Unix-domain sockets (Node, Bun; Deno with --allow-read/--allow-write on the socket); ' +
+        'KCM needs Unix-domain sockets (Node, Bun; Deno with --allow-read --allow-write --allow-net for the socket); ' +
           'elsewhere use a FILE: or MEMORY: cache',
         e,
       );
