@@ -74,6 +74,18 @@ describe('client keytab credentials', () => {
     assert.equal(existsSync(join(dir, 'no-such-ccache')), false, 'nothing written to disk');
   });
 
+  it('a KCM: default cache whose daemon is not running falls back to the client keytab too', async () => {
+    process.env['KRB5CCNAME'] = 'KCM:';
+    const cfg = kdc.clientConfig({ libdefaults: { clockskew: '5', kcm_socket: join(dir, 'no-kcm.socket') } });
+    const creds = await Credentials.fromEnvironment({ config: cfg });
+    assert.equal(creds.principal.name.nameString.join('/'), SVC);
+    delete process.env['KRB5_CLIENT_KTNAME'];
+    await assert.rejects(Credentials.fromEnvironment({ config: cfg }), (e: unknown) => {
+      assert.equal((e as CredentialsError).code, 'KCM_NO_SERVER');
+      return true;
+    });
+  });
+
   it('takes default_client_keytab_name from krb5.conf when the variable is unset', async () => {
     delete process.env['KRB5_CLIENT_KTNAME'];
     const cfg = kdc.clientConfig({
