@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ours from '../../src/compat/index.js';
+import { type Apache, skipUnlessApache, startApache } from './helpers/apache.js';
 import {
   bindRequest,
   LdapConnection,
@@ -56,11 +57,12 @@ async function exchange(cli: Api, srv: Api, service: string, mechOID: number): P
 }
 
 describe('spnego/kerberos ≡ native kerberos@7', {
-  skip: skipUnlessMit() || skipUnlessSlapd() || skipUnlessNativeKerberos(),
+  skip: skipUnlessMit() || skipUnlessSlapd() || skipUnlessApache() || skipUnlessNativeKerberos(),
 }, () => {
   let realm: MitRealm;
   let native: Api;
   let slapd: Slapd;
+  let apache: Apache;
   const saved = { ...process.env };
 
   before(async () => {
@@ -86,6 +88,7 @@ describe('spnego/kerberos ≡ native kerberos@7', {
       env: realm.env,
       secprops: 'maxssf=0',
     });
+    apache = await startApache({ realm, keytab });
   });
   after(async () => {
     for (const k of ['KRB5_CONFIG', 'KRB5_KDC_PROFILE', 'KRB5CCNAME', 'KRB5_KTNAME']) {
@@ -93,6 +96,7 @@ describe('spnego/kerberos ≡ native kerberos@7', {
       else process.env[k] = saved[k];
     }
     await slapd?.stop();
+    await apache?.stop();
     await realm?.stop();
   });
 
@@ -233,5 +237,20 @@ describe('spnego/kerberos ≡ native kerberos@7', {
     const proxy = await run(native, `alice@${REALM}`);
     assert.equal(proxy.at(-3), 50);
     assert.deepEqual(await run(ours as Api, `alice@${REALM}`), proxy);
+  });
+
+  it('HTTP Negotiate to Apache mod_auth_gssapi (SPNEGO): the same trace through either', async () => {
+    const run = async (k: Api) => {
+      const client = await k.initializeClient('HTTP@localhost', { mechOID: k.GSS_MECH_OID_SPNEGO });
+      const token = await client.step('');
+      const res = await fetch(`${apache.url}/private/`, { headers: { Authorization: `Negotiate ${token}` } });
+      const www = res.headers.get('www-authenticate') ?? '';
+      const body = await res.text();
+      const last = await client.step(www.replace(/^Negotiate\s*/, ''));
+      return [res.status, body, /^Negotiate \S+$/.test(www), last, client.contextComplete, client.username];
+    };
+    const reference = await run(native);
+    assert.equal(reference[0], 200);
+    assert.deepEqual(await run(ours as Api), reference);
   });
 });
