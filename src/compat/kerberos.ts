@@ -15,9 +15,10 @@ import { CredentialsError } from '../errors.js';
 import { type Krb5Config, libdefault } from '../krb5/config.js';
 import { loadConfig } from '../krb5/config-load.js';
 import { Credentials } from '../krb5/credentials.js';
-import { ReplayCache } from '../krb5/gss/index.js';
+import { ReplayCache, type ReplayCache as ReplayCacheLike } from '../krb5/gss/index.js';
 import { getEnv } from '../runtime/env.js';
 import { hostBasedToPrincipal } from '../sasl/server.js';
+import { FileReplayCache } from '../server/replay-cache.js';
 import { type AcceptorContext, createAcceptorContext } from '../spnego/acceptor.js';
 import { InitiatorContext } from '../spnego/initiator.js';
 import { VERSION } from '../version.js';
@@ -255,8 +256,12 @@ function ss(c: KerberosServer): ServerState {
   return s;
 }
 
-/** One replay cache for every server context of this process, as MIT's default rcache. */
-const replayCache = new ReplayCache();
+/**
+ * The per-host replay cache, as the native addon gets from MIT's default rcache: an
+ * authenticator one process accepted is refused by every other process of this user on this
+ * host (KRB5RCACHEDIR, else the temp dir), not only by this one.
+ */
+const replayCache = (): ReplayCacheLike => FileReplayCache.forDirectory();
 
 export class KerberosServer {
   protected constructor(state: ServerState) {
@@ -288,7 +293,7 @@ export class KerberosServer {
     try {
       s.context ??= createAcceptorContext({
         keytab: s.keytab,
-        replayCache,
+        replayCache: replayCache(),
         config: await config(),
         ...(s.principal === undefined ? {} : { principal: s.principal }),
       });
