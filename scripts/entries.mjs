@@ -15,6 +15,7 @@ export const ENTRIES = [
   ['./kerberos', 'src/compat/index.ts'],
   ['./undici', 'src/adapters/undici.ts'],
   ['./axios', 'src/adapters/axios.ts'],
+  ['./got', 'src/adapters/got.ts'],
   ['./ws', 'src/adapters/ws.ts'],
 ];
 

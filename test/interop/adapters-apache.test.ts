@@ -2,15 +2,17 @@
 // spnego/undici through undici.request and Node's fetch, the TLS peer certificate of the very
 // connection a token goes over, a location with `GssapiConnectionBound On` (the server
 // authenticates the connection, as IIS does: one token per connection, counted in Apache's log);
-// spnego/axios through axios's fetch adapter.
+// spnego/axios through axios's fetch adapter, spnego/got through its beforeRequest hook.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import axios from 'axios';
+import got from 'got';
 import { Agent, request, fetch as undiciFetch } from 'undici';
 import { negotiateAxios } from '../../src/adapters/axios.js';
+import { negotiateGot } from '../../src/adapters/got.js';
 import { NegotiateDispatcher } from '../../src/adapters/undici.js';
 import { defaultContextFactory } from '../../src/http/fetch.js';
 import type { ContextRequest } from '../../src/http/flow.js';
@@ -24,7 +26,7 @@ import { makeTestCa, type TestCa } from './helpers/tls.js';
 const REALM = 'UNDICI.TEST';
 const skip = skipUnlessMit() || skipUnlessApache();
 
-describe('spnego/undici and spnego/axios → Apache mod_auth_gssapi over https', { skip }, () => {
+describe('spnego/undici, spnego/axios and spnego/got → Apache mod_auth_gssapi over https', { skip }, () => {
   let realm: MitRealm;
   let apache: Apache;
   let ca: TestCa;
@@ -104,6 +106,26 @@ describe('spnego/undici and spnego/axios → Apache mod_auth_gssapi over https',
         headers: { 'content-type': 'text/plain' },
       });
       assert.equal(post.data, `method=POST\nuser=alice@${REALM}\nposted by axios`);
+      await assert.rejects(
+        api.get(`${apache.url}/public/`),
+        (e: unknown) => (e as { code?: string }).code === 'MUTUAL_AUTH_MISSING',
+      );
+    } finally {
+      await tlsAgent.close();
+    }
+  });
+
+  it('got: GET and POST, alice, mutual REQUIRED verified; a REQUIRED failure carries our code', async () => {
+    const tlsAgent = new Agent({ connect: { ca: readFileSync(ca.caFile, 'utf8') } });
+    try {
+      const viaCa = (i: string | URL | Request, n?: RequestInit) =>
+        undiciFetch(i as string, { ...(n as object), dispatcher: tlsAgent }) as unknown as Promise<Response>;
+      const api = got.extend(negotiateGot({ credentials: creds, mutualAuthentication: REQUIRED }, viaCa), {
+        retry: { limit: 0 },
+      });
+      assert.equal(await api.get(`${apache.url}/echo`).text(), `method=GET\nuser=alice@${REALM}\n`);
+      const posted = await api.post(`${apache.url}/echo`, { body: 'posted by got' }).text();
+      assert.equal(posted, `method=POST\nuser=alice@${REALM}\nposted by got`);
       await assert.rejects(
         api.get(`${apache.url}/public/`),
         (e: unknown) => (e as { code?: string }).code === 'MUTUAL_AUTH_MISSING',
