@@ -272,3 +272,35 @@ describe('a hostile or absent KCM daemon', () => {
     );
   });
 });
+
+describe('a renewed TGT in a KCM cache', () => {
+  for (const flavour of ['sssd', 'heimdal'] as const) {
+    it(`replaces the old one (${flavour}-like daemon), as kinit -R does`, async () => {
+      const kdc = await MiniKdc.start({
+        realm: REALM,
+        lifetime: 3600,
+        renewLifetime: 7200,
+        principals: [{ name: 'alice', password: 'alice-pw' }, 'HTTP/localhost'],
+      });
+      const daemon = await KcmDaemon.start({ heimdal: flavour === 'heimdal' });
+      try {
+        const config = kdc.clientConfig({ libdefaults: { kcm_socket: daemon.socketPath } });
+        await (await Credentials.fromPassword('alice', 'alice-pw', { config })).save('KCM:1000');
+        let jump = 0;
+        const creds = await Credentials.fromCcache('KCM:1000', { config, now: () => Date.now() + jump });
+        jump = 3400_000;
+        await creds.getServiceTicket('HTTP/localhost');
+        const back = await (await openCcache('KCM:1000', { kcm: { socketPath: daemon.socketPath } })).read();
+        const tgts = back.credentials.filter((c) => c.server.name.nameString[0] === 'krbtgt');
+        assert.equal(tgts.length, 1, 'one TGT, the renewed one');
+        assert.deepEqual(back.credentials.map((c) => c.server.name.nameString.join('/')).sort(), [
+          'HTTP/localhost',
+          `krbtgt/${REALM}`,
+        ]);
+      } finally {
+        await daemon.stop();
+        await kdc.stop();
+      }
+    });
+  }
+});

@@ -90,6 +90,16 @@ export class CcacheFollower {
     const held = new Set(now.credentials.map((c) => ticketKey(c.ticket)));
     const fresh = ours.credentials.filter((c) => !isConfigEntry(c) && !held.has(ticketKey(c.ticket)));
     if (fresh.length === 0) return true;
+    const servers = new Set(fresh.map((c) => unparsePrincipal(c.server)));
+    if (now.credentials.some((c) => servers.has(unparsePrincipal(c.server)))) {
+      // A renewed TGT (or a ticket replacing an expired one): rewrite the cache with the new one
+      // in place of the old, as MIT's kinit -R does, rather than keep both.
+      if (unparsePrincipal(now.defaultPrincipal) !== unparsePrincipal(principal)) return false;
+      const kept = now.credentials.filter((c) => !servers.has(unparsePrincipal(c.server)));
+      await this.store.write({ ...now, credentials: [...kept, ...fresh] });
+      await this.wrote();
+      return true;
+    }
     const stored = (await this.store.add?.(fresh, principal)) ?? false;
     if (stored) await this.wrote();
     return stored;
