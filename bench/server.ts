@@ -166,19 +166,26 @@ function childrenOf(pid: number): number[] {
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
 
-/** CPU seconds (user + system, all threads) the processes have used so far, from /proc. */
-function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone
-    }
+/** utime + stime (+ cutime + cstime: children already reaped) of one process, in ticks. */
+function ticksOf(pid: number, reaped: boolean): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14 … cstime 17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
+  } catch {
+    return 0; // gone
   }
+}
+
+/**
+ * CPU seconds (user + system, all threads) a server has used so far, from /proc: the process,
+ * its children alive now, and those it has reaped (Apache replaces its child processes).
+ */
+function cpuSeconds(root: number | undefined): number {
+  if (root === undefined) return 0;
+  let ticks = ticksOf(root, true);
+  for (const child of childrenOf(root)) ticks += ticksOf(child, true);
   return ticks / CLK_TCK;
 }
 
@@ -262,14 +269,13 @@ async function main(): Promise<void> {
       if (child.pid) pin(0, child.pid);
       const whoOurs = await probe(port, '/private/', probeToken);
       await fire(port, '/private/', warm, CONCURRENCY);
-      const pids = child.pid ? [child.pid] : [];
-      const cpu0 = cpuSeconds(pids);
+      const cpu0 = cpuSeconds(child.pid);
       const r = await fire(port, '/private/', measured, CONCURRENCY);
       rows.push({
         name: `ours: node:http + negotiateMiddleware, ${rcache === 'file' ? 'per-host file rcache (default)' : 'in-memory rcache'}`,
         r,
         who: whoOurs,
-        cpu: cpuSeconds(pids) - cpu0,
+        cpu: cpuSeconds(child.pid) - cpu0,
       });
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -283,14 +289,13 @@ async function main(): Promise<void> {
     for (const pid of [parent, ...childrenOf(parent)]) pin(0, pid);
     const whoApache = await probe(apache.port, '/private/', probeToken);
     await fire(apache.port, '/private/', warm, CONCURRENCY);
-    const apachePids = [parent, ...childrenOf(parent)];
-    const apacheCpu0 = cpuSeconds(apachePids);
+    const apacheCpu0 = cpuSeconds(parent);
     const ra = await fire(apache.port, '/private/', measured, CONCURRENCY);
     rows.push({
       name: 'Apache 2.4 mpm_event + mod_auth_gssapi (1 child x 8 threads)',
       r: ra,
       who: whoApache,
-      cpu: cpuSeconds(apachePids) - apacheCpu0,
+      cpu: cpuSeconds(parent) - apacheCpu0,
     });
 
     console.log('');
