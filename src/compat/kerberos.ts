@@ -66,6 +66,12 @@ export interface InitializeClientOptions {
   user?: string;
   /** The password with which to authenticate. Only used on Windows. */
   pass?: string;
+  /**
+   * spnego's own addition (the native addon has none): the `Credentials` to initiate with, e.g.
+   * from `service.impersonate(user)` (S4U2Proxy, constrained delegation). Takes precedence over
+   * `principal`.
+   */
+  credentials?: Credentials;
 }
 
 /** The flags the addon reads (undocumented in its typings). */
@@ -89,6 +95,7 @@ function clientTarget(service: string): string {
 interface ClientState {
   target: string;
   principal: string | undefined;
+  given: Credentials | undefined;
   flags: number;
   mech: 'krb5' | 'spnego';
   context: InitiatorContext | undefined;
@@ -153,7 +160,7 @@ export class KerberosClient {
     try {
       let out: { token?: Uint8Array; complete: boolean };
       if (s.context === undefined) {
-        const credentials = await clientCredentials(s.principal);
+        const credentials = s.given ?? (await clientCredentials(s.principal));
         s.credentials = credentials;
         s.context = new InitiatorContext({
           credentials,
@@ -338,7 +345,8 @@ export async function initializeClient(
   const principal = typeof o.principal === 'string' && o.principal !== '' ? o.principal : undefined;
   const flags = typeof o.flags === 'number' ? o.flags >>> 0 : GSS_C_MUTUAL_FLAG | GSS_C_SEQUENCE_FLAG;
   const mech = o.mechOID === GSS_MECH_OID_SPNEGO ? 'spnego' : 'krb5';
-  if (principal !== undefined) {
+  const given = o.credentials instanceof Credentials ? o.credentials : undefined;
+  if (principal !== undefined && given === undefined) {
     // gss_acquire_cred for a named principal fails at once when nothing holds it.
     try {
       await clientCredentials(principal);
@@ -349,6 +357,7 @@ export async function initializeClient(
   return makeClient({
     target: clientTarget(service),
     principal,
+    given,
     flags,
     mech,
     context: undefined,

@@ -21,7 +21,9 @@ import { KerberosError } from '../../src/errors.js';
 import { negotiateFetch } from '../../src/http/index.js';
 import { loadConfig } from '../../src/krb5/config-load.js';
 import { Credentials } from '../../src/krb5/credentials.js';
-import { negotiateMiddleware, type RequestLike } from '../../src/server/index.js';
+import { createAcceptor, negotiateMiddleware, type RequestLike } from '../../src/server/index.js';
+import { createInitiatorContext } from '../../src/spnego/index.js';
+import { startGssPeer, toB64 } from './helpers/gss-peer.js';
 import { run } from './helpers/mit-realm.js';
 import { type SambaAd, skipUnlessSamba, startSambaAd } from './helpers/samba-ad.js';
 
@@ -30,6 +32,8 @@ const ALICE_PW = 'Al1ce-Passw0rd!';
 const FRONT = 'HTTP/front.samdom.test';
 const BACK = 'HTTP/back.samdom.test';
 const BACK2 = 'HTTP/back2.samdom.test';
+/** More SPNs of svc-back's account: tickets for them are under the same account key. */
+const ALIASES = ['HTTP/alias.samdom.test', 'HTTP/back.samdom.test:8443'];
 
 describe('S4U against a Samba AD DC', { skip: skipUnlessSamba(), timeout: 600_000 }, () => {
   let ad: SambaAd;
@@ -68,6 +72,7 @@ describe('S4U against a Samba AD DC', { skip: skipUnlessSamba(), timeout: 600_00
         ['delegation', 'add-service', 'svc-front', BACK],
         ['user', 'create', 'svc-back', 'B4ck-Passw0rd!x'],
         ['spn', 'add', BACK, 'svc-back'],
+        ...ALIASES.map((a) => ['spn', 'add', a, 'svc-back']),
         ['user', 'create', 'svc-rbcd', 'Rbcd-Passw0rd!x'],
         ['spn', 'add', 'HTTP/rbcd.samdom.test', 'svc-rbcd'],
         ['user', 'create', 'svc-back2', 'B4ck2-Passw0rd!x'],
@@ -167,6 +172,35 @@ describe('S4U against a Samba AD DC', { skip: skipUnlessSamba(), timeout: 600_00
         assert.match(e.hint ?? '', /msDS-AllowedToActOnBehalfOfOtherIdentity/);
         return true;
       });
+    }
+  });
+
+  it("an account's other SPNs (alias, port, another case): MIT's acceptor and ours take them with its keytab", async () => {
+    const alice = await Credentials.fromPassword(`alice@${REALM}`, ALICE_PW, { config: await config() });
+    const ours = createAcceptor({ keytab: kt('back'), config: await config() });
+    for (const spn of [...ALIASES, 'HTTP/BACK.samdom.test']) {
+      const token = async (): Promise<Uint8Array> => {
+        const ctx = await createInitiatorContext({
+          credentials: alice,
+          target: `${spn}@${REALM}`,
+          mutual: true,
+        });
+        const out = await ctx.step();
+        assert.ok(out.token);
+        return out.token;
+      };
+      assert.equal((await ours.accept(await token())).user, `alice@${REALM}`, spn);
+      const peer = startGssPeer(['accept', 'spnego'], {
+        KRB5_CONFIG: ad.krb5ConfPath,
+        KRB5_KTNAME: `FILE:${kt('back')}`,
+      });
+      try {
+        const mit = await peer.call({ op: 'step', token: toB64(await token()) });
+        assert.equal(mit.error, undefined, `MIT refused ${spn}: ${mit.error}`);
+        assert.equal(mit.client, `alice@${REALM}`);
+      } finally {
+        peer.stop();
+      }
     }
   });
 

@@ -10,6 +10,7 @@ import { decodePaForUser, encodePaForUser } from '../../src/asn1/index.js';
 import { TicketFlag } from '../../src/ccache/flags.js';
 import { parseKeytab } from '../../src/ccache/keytab.js';
 import { unparsePrincipal } from '../../src/ccache/principal-text.js';
+import { initializeClient } from '../../src/compat/kerberos.js';
 import { CredentialsError, KerberosError } from '../../src/errors.js';
 import { negotiateFetch } from '../../src/http/index.js';
 import { Credentials } from '../../src/krb5/credentials.js';
@@ -97,6 +98,14 @@ describe('S4U2Self and S4U2Proxy (MS-SFU) against MiniKdc', () => {
     });
     // No TGT of alice's to forward.
     await assert.rejects(asAlice.getForwardedTgt(), (e: unknown) => e instanceof CredentialsError);
+  });
+
+  it('spnego/kerberos: initializeClient takes the impersonated credentials (the addon API, one extra option)', async () => {
+    const asAlice = await front.impersonate('alice');
+    const client = await initializeClient('HTTP@back.s4u.test', { credentials: asAlice });
+    const token = await client.step('');
+    const r = await createAcceptor({ keytab: kdc.keytabFor(BACK) }).accept(Buffer.from(token, 'base64'));
+    assert.equal(r.user, `alice@${REALM}`);
   });
 
   it('without protocol transition the S4U2Self ticket is not forwardable, and S4U2Proxy is refused', async () => {
