@@ -34,8 +34,10 @@ writeJson(join(ROOT, 'package.json'), (pkg) => ({
   bin: { [BIN[0]]: 'dist/cli.js' },
 }));
 if (existsSync(join(ROOT, 'jsr.json'))) {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   writeJson(join(ROOT, 'jsr.json'), (jsr) => ({
     ...jsr,
+    version,
     exports: Object.fromEntries(ENTRIES.map(([subpath, src]) => [subpath, `./${src}`])),
   }));
 }

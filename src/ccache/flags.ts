@@ -3,7 +3,25 @@
 
 const bit = (n: number): number => (1 << (31 - n)) >>> 0;
 
-export const TicketFlag = {
+/** The flag names, each a number (explicit for JSR's public-API types). */
+export type TicketFlagName =
+  | 'FORWARDABLE'
+  | 'FORWARDED'
+  | 'PROXIABLE'
+  | 'PROXY'
+  | 'MAY_POSTDATE'
+  | 'POSTDATED'
+  | 'INVALID'
+  | 'RENEWABLE'
+  | 'INITIAL'
+  | 'PRE_AUTHENT'
+  | 'HW_AUTHENT'
+  | 'TRANSITED_POLICY_CHECKED'
+  | 'OK_AS_DELEGATE'
+  | 'ENC_PA_REP'
+  | 'ANONYMOUS';
+
+export const TicketFlag: Readonly<Record<TicketFlagName, number>> = {
   FORWARDABLE: bit(1),
   FORWARDED: bit(2),
   PROXIABLE: bit(3),
@@ -19,7 +37,7 @@ export const TicketFlag = {
   OK_AS_DELEGATE: bit(13),
   ENC_PA_REP: bit(15),
   ANONYMOUS: bit(16),
-} as const;
+};
 
 const LETTERS: ReadonlyArray<readonly [number, string]> = [
   [TicketFlag.FORWARDABLE, 'F'],

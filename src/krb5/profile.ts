@@ -19,8 +19,8 @@ interface Relation {
 export class ProfileSection {
   /** Set by `[name]*`, `name* = {` or `}*`: later blocks of the same name are ignored. */
   final = false;
-  readonly relations = new Map<string, Relation>();
-  readonly sections = new Map<string, ProfileSection>();
+  readonly relations: Map<string, Relation> = new Map();
+  readonly sections: Map<string, ProfileSection> = new Map();
 
   /** Every value of relation `name`, in file order. */
   values(name: string): readonly ProfileValue[] {

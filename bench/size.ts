@@ -1,0 +1,105 @@
+// bench/size: per entry point of scripts/entries.mjs, the min+gzip size (our code alone, and with
+// its dependencies bundled as a user's bundler would; ky and node: built-ins stay external) and
+// the in-process import time of the built entry (median of N fresh processes; `performance.now()`
+// around `await import(...)`), plus the same for each runtime dependency, as one table.
+//   npm run build && node --import tsx bench/size.ts [--runs 11]
+// Node 22 / 24 columns when SPNEGO_NODE22 / SPNEGO_NODE24 name their binaries.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { ENTRIES, specifier } from '../scripts/entries.mjs';
+
+const ROOT = join(import.meta.dirname, '..');
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 11);
+if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('run npm run build first');
+
+async function minGzip(contents: string, external: string[]): Promise<number> {
+  const r = await build({
+    stdin: { contents, resolveDir: ROOT, loader: 'ts', sourcefile: 'entry.ts' },
+    bundle: true,
+    minify: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: [...external, 'node:*'],
+    logLevel: 'silent',
+  });
+  return gzipSync(r.outputFiles[0]?.contents ?? new Uint8Array(), { level: 9 }).length;
+}
+
+function importMs(node: string, spec: string): Promise<number> {
+  const code = `const t=performance.now();await import(${JSON.stringify(spec)});process.stdout.write(String(performance.now()-t))`;
+  return new Promise((resolve, reject) =>
+    execFile(node, ['--input-type=module', '-e', code], { cwd: ROOT }, (e, out) =>
+      e ? reject(e) : resolve(Number(out)),
+    ),
+  );
+}
+
+async function median(node: string, spec: string): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) xs.push(await importMs(node, spec));
+  xs.sort((a, b) => a - b);
+  return xs[Math.floor(xs.length / 2)] ?? Number.NaN;
+}
+
+const nodes: Array<[string, string]> = [[`Node ${process.versions.node}`, process.execPath]];
+for (const [label, env] of [
+  ['Node 22', 'SPNEGO_NODE22'],
+  ['Node 24', 'SPNEGO_NODE24'],
+] as const) {
+  const bin = process.env[env];
+  if (bin) nodes.push([label, bin]);
+}
+
+const DEPS = ['asn1js', '@noble/hashes', '@noble/ciphers', 'ky'];
+const rows: string[][] = [];
+for (const [subpath, src] of ENTRIES) {
+  const spec = specifier(subpath);
+  const body = `export * from ${JSON.stringify(join(ROOT, src))};`;
+  const ours = await minGzip(body, [...DEPS, '@noble/*', '@peculiar/*']);
+  const all = await minGzip(body, ['ky']);
+  const times: string[] = [];
+  for (const [, bin] of nodes) times.push((await median(bin, spec)).toFixed(1));
+  rows.push([spec, (ours / 1024).toFixed(1), (all / 1024).toFixed(1), ...times]);
+}
+for (const [spec, contents] of [
+  ['asn1js (+ @peculiar/utils)', "export * from 'asn1js';"],
+  [
+    '@noble/hashes (sha1, sha2, hmac, pbkdf2, md5)',
+    "export * from '@noble/hashes/sha2.js'; export * from '@noble/hashes/legacy.js'; export * from '@noble/hashes/hmac.js'; export * from '@noble/hashes/pbkdf2.js';",
+  ],
+  ['@noble/ciphers (aes)', "export * from '@noble/ciphers/aes.js';"],
+  ['ky', "export { default } from 'ky';"],
+] as const) {
+  const size = await minGzip(contents, []);
+  const module = /^\S+/.exec(spec)?.[0] ?? spec;
+  const probe =
+    module === '@noble/hashes'
+      ? '@noble/hashes/sha2.js'
+      : module === '@noble/ciphers'
+        ? '@noble/ciphers/aes.js'
+        : module;
+  const times: string[] = [];
+  for (const [, bin] of nodes) times.push((await median(bin, probe)).toFixed(1));
+  rows.push([`dependency: ${spec}`, '', (size / 1024).toFixed(1), ...times]);
+}
+
+const header = [
+  'entry',
+  'ours KB min+gz',
+  'with deps KB min+gz (no ky)',
+  ...nodes.map(([n]) => `import ms ${n}`),
+];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+const line = (cells: string[]) =>
+  `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+console.log(
+  `bench/size: median of ${runs} fresh processes per import time; sizes from esbuild --minify, gzip -9`,
+);
+console.log(line(header));
+console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
+for (const r of rows) console.log(line(r));
