@@ -16,6 +16,13 @@ assert.deepEqual(
   packageExports(),
   'package.json exports differ from scripts/entries.mjs: run npm run build',
 );
+const jsr = JSON.parse(readFileSync(new URL('../jsr.json', import.meta.url), 'utf8'));
+assert.deepEqual(
+  jsr.exports,
+  Object.fromEntries(ENTRIES.map(([subpath, src]) => [subpath, `./${src}`])),
+  'jsr.json exports differ from scripts/entries.mjs: run npm run build',
+);
+assert.equal(jsr.version, pkg.version, 'jsr.json version differs from package.json: run npm run build');
 
 /** Names the contract promises per entry; entries not listed must still load and export something. */
 const expect = {
