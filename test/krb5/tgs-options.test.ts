@@ -97,6 +97,28 @@ describe('TGS requests copy the TGT flags (MIT FLAGS2OPTS)', () => {
   });
 });
 
+describe('cross-realm TGS requests copy the TGT flags too', () => {
+  it('krbtgt/B@A and the service ticket in B are asked FORWARDABLE and come back forwardable', async () => {
+    await using kdc = await MiniKdc.start({
+      realm: 'A.TEST',
+      realms: ['B.TEST'],
+      principals: [{ name: 'alice', password: 'pw' }, 'HTTP/b.localhost@B.TEST'],
+    });
+    const config = kdc.clientConfig({ libdefaults: { forwardable: 'false' } });
+    const creds = await Credentials.fromPassword('alice', 'pw', { config, forwardable: true });
+    kdc.clearRequests();
+    const st = await creds.getServiceTicket('HTTP/b.localhost@B.TEST');
+    assert.deepEqual(
+      kdc.requests.map((r) => [r.server, (r.kdcOptions & KdcOption.FORWARDABLE) !== 0]),
+      [
+        ['krbtgt/B.TEST@A.TEST', true],
+        ['HTTP/b.localhost@B.TEST', true],
+      ],
+    );
+    assert.ok((st.flags & TicketFlag.FORWARDABLE) !== 0);
+  });
+});
+
 describe('MiniKdc req-body checksums, as MIT kdc_util.c comp_cksum', () => {
   async function tgsWith(cksumtype: number, tamper = false): Promise<unknown> {
     await using kdc = await MiniKdc.start({ realm: REALM, principals: PRINCIPALS });

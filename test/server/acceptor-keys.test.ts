@@ -73,4 +73,23 @@ describe('acceptor keytab keys', () => {
       return true;
     });
   });
+
+  it('an RODC-style kvno (2^31 and up, negative on the wire) goes through TGS, the keytab and the acceptor', async () => {
+    await using kdc = await MiniKdc.start({
+      realm: REALM,
+      principals: [
+        { name: 'alice', password: 'pw' },
+        { name: 'HTTP/rodc.keys.test', kvno: 0x80000003 },
+      ],
+    });
+    const kt = parseKeytab(kdc.keytabFor('HTTP/rodc.keys.test'));
+    assert.equal(kt.entries[0]?.kvno, 0x80000003);
+    const credentials = await Credentials.fromPassword('alice', 'pw', { config: kdc.clientConfig() });
+    const st = await credentials.getServiceTicket('HTTP/rodc.keys.test');
+    assert.equal(st.ticket.encPart.kvno, 0x80000003);
+    const r = await createAcceptor({ keytab: kt, principal: `HTTP/rodc.keys.test@${REALM}` }).accept(
+      await token(kdc, 'HTTP/rodc.keys.test'),
+    );
+    assert.equal(r.user, `alice@${REALM}`);
+  });
 });
