@@ -10,10 +10,35 @@ import { CryptoError } from '../errors.js';
 
 export const AES_BLOCK = 16;
 
+/**
+ * AES-CBC with a zero IV and no padding, over whole blocks, from the platform (node:crypto's
+ * AES-NI code where there is one). Injected from above (src/crypto imports nothing but
+ * @noble): when set, long messages go through it — CTS is CBC with the last two blocks swapped
+ * and the final one truncated — and the pure-JS code below stays the fallback and the path for
+ * short inputs, where a native call costs more than it saves.
+ */
+export interface AesCbcBackend {
+  encrypt(key: Uint8Array, blocks: Uint8Array): Uint8Array;
+  decrypt(key: Uint8Array, blocks: Uint8Array): Uint8Array;
+}
+
+let backend: AesCbcBackend | undefined;
+/** Inputs at least this long use the backend. */
+const BACKEND_MIN = 256;
+
+/** Sets (or, with undefined, removes) the native AES-CBC used for long messages. */
+export function setAesCbcBackend(b: AesCbcBackend | undefined): void {
+  backend = b;
+}
+
 /** An AES key with its expanded schedules; the decryption schedule is built on first use. */
 export class AesKey {
   readonly enc: Uint32Array;
   readonly #raw: Uint8Array;
+  /** The key bytes, for a native backend. */
+  get raw(): Uint8Array {
+    return this.#raw;
+  }
   #dec: Uint32Array | undefined;
   constructor(raw: Uint8Array) {
     this.#raw = raw;
@@ -52,6 +77,7 @@ export function aesEncryptBlock(key: AesKey, block: Uint8Array): Uint8Array {
  * zero-padded to one block as RFC 3962 §5 allows, so the caller must leave room for 16 bytes.
  */
 export function ctsEncryptInPlace(key: AesKey, buf: Uint8Array, len: number): number {
+  if (backend && len >= BACKEND_MIN) return nativeCtsEncrypt(backend, key, buf, len);
   const xk = key.enc;
   if (len <= AES_BLOCK) {
     buf.fill(0, len, AES_BLOCK);
@@ -111,6 +137,7 @@ export function ctsDecrypt(key: AesKey, src: Uint8Array): Uint8Array {
   if (len < AES_BLOCK) {
     throw new CryptoError('BAD_LENGTH', `AES-CTS ciphertext must be at least 16 bytes, got ${len}`);
   }
+  if (backend && len >= BACKEND_MIN) return nativeCtsDecrypt(backend, key, src);
   const xk = key.dec;
   const out = new Uint8Array(len);
   if (len === AES_BLOCK) {
@@ -168,5 +195,54 @@ export function ctsDecrypt(key: AesKey, src: Uint8Array): Uint8Array {
   wr(out, prevOff + 4, q.s1 ^ p1);
   wr(out, prevOff + 8, q.s2 ^ p2);
   wr(out, prevOff + 12, q.s3 ^ p3);
+  return out;
+}
+
+/** CBC over the zero-padded input, then the last two blocks swapped and the final one cut. */
+function nativeCtsEncrypt(b: AesCbcBackend, key: AesKey, buf: Uint8Array, len: number): number {
+  const blocks = Math.ceil(len / AES_BLOCK);
+  const lastOff = (blocks - 1) * AES_BLOCK;
+  const prevOff = lastOff - AES_BLOCK;
+  const tail = len - lastOff;
+  const padded = new Uint8Array(blocks * AES_BLOCK);
+  padded.set(buf.subarray(0, len));
+  const c = b.encrypt(key.raw, padded);
+  buf.set(c.subarray(0, prevOff), 0);
+  buf.set(c.subarray(lastOff, lastOff + AES_BLOCK), prevOff);
+  buf.set(c.subarray(prevOff, prevOff + tail), lastOff);
+  return len;
+}
+
+/**
+ * The block at prevOff decrypts (ECB) to the zero-padded last plaintext XOR the stolen
+ * next-to-last ciphertext block; that rebuilds the block, and CBC does the rest.
+ */
+function nativeCtsDecrypt(b: AesCbcBackend, key: AesKey, src: Uint8Array): Uint8Array {
+  const len = src.length;
+  const blocks = Math.ceil(len / AES_BLOCK);
+  const lastOff = (blocks - 1) * AES_BLOCK;
+  const prevOff = lastOff - AES_BLOCK;
+  const tail = len - lastOff;
+  const xk = key.dec;
+  const o = unsafe.decrypt(
+    xk,
+    rd(src, prevOff),
+    rd(src, prevOff + 4),
+    rd(src, prevOff + 8),
+    rd(src, prevOff + 12),
+  );
+  const d = new Uint8Array(AES_BLOCK);
+  wr(d, 0, o.s0);
+  wr(d, 4, o.s1);
+  wr(d, 8, o.s2);
+  wr(d, 12, o.s3);
+  const cbc = new Uint8Array(lastOff);
+  cbc.set(src.subarray(0, prevOff));
+  cbc.set(src.subarray(lastOff, len), prevOff);
+  cbc.set(d.subarray(tail), prevOff + tail);
+  const p = b.decrypt(key.raw, cbc);
+  const out = new Uint8Array(len);
+  out.set(p.subarray(0, lastOff));
+  for (let i = 0; i < tail; i++) out[lastOff + i] = d[i]! ^ src[lastOff + i]!;
   return out;
 }

@@ -7,8 +7,10 @@ import { getEnctype } from './registry.js';
 import type { EnctypeProfile, Key, StringToKeyPlan } from './types.js';
 import { MAX_PBKDF2_ITERATIONS, toBytes } from './util.js';
 
+export { type AesCbcBackend, setAesCbcBackend } from './aes-cts.js';
 export { checksumSize, makeChecksum, verifyChecksum } from './checksum.js';
 export { CksumType, Enctype, MIT_DEFAULT_ENCTYPES } from './constants.js';
+export { type HmacBackend, type HmacHash, setHmacBackend } from './key-cache.js';
 export { nfold } from './nfold.js';
 export {
   hmacMd5Checksum,

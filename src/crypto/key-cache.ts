@@ -54,6 +54,40 @@ export class UsageMap<V> {
   }
 }
 
+/** The hashes our HMACs use, by name, for a native backend. */
+export type HmacHash = 'md5' | 'sha1' | 'sha256' | 'sha384';
+
+/**
+ * HMAC from the platform (node:crypto), injected from above as AesCbcBackend is: long inputs go
+ * through it, short ones stay in @noble/hashes (a native call costs more than it saves there).
+ */
+export interface HmacBackend {
+  hmac(hash: HmacHash, key: Uint8Array, a: Uint8Array, b?: Uint8Array): Uint8Array;
+}
+
+let hmacBackend: HmacBackend | undefined;
+const HMAC_BACKEND_MIN = 512;
+
+/** Sets (or, with undefined, removes) the native HMAC used for long inputs. */
+export function setHmacBackend(b: HmacBackend | undefined): void {
+  hmacBackend = b;
+}
+
+function hashName(hash: CHash): HmacHash | undefined {
+  switch (`${hash.outputLen}/${hash.blockLen}`) {
+    case '16/64':
+      return 'md5';
+    case '20/64':
+      return 'sha1';
+    case '32/64':
+      return 'sha256';
+    case '48/128':
+      return 'sha384';
+    default:
+      return undefined;
+  }
+}
+
 type Hmac = ReturnType<typeof hmac.create>;
 type HmacWork = Parameters<Hmac['_cloneInto']>[0];
 
@@ -62,12 +96,18 @@ export class KeyedHmac {
   readonly #base: Hmac;
   readonly #out: Uint8Array;
   #work: HmacWork;
+  readonly #key: Uint8Array;
+  readonly #hash: HmacHash | undefined;
   constructor(hash: CHash, key: Uint8Array) {
     this.#base = hmac.create(hash, key);
     this.#out = new Uint8Array(this.#base.outputLen);
+    this.#key = key.slice();
+    this.#hash = hashName(hash);
   }
   /** HMAC over `a | b`, truncated to `outLen` bytes (a fresh array). */
   mac(outLen: number, a: Uint8Array, b?: Uint8Array): Uint8Array {
+    if (hmacBackend && this.#hash && a.length + (b?.length ?? 0) >= HMAC_BACKEND_MIN)
+      return hmacBackend.hmac(this.#hash, this.#key, a, b).slice(0, outLen);
     // Reusing one working instance is safe: everything here is synchronous.
     const h = this.#base._cloneInto(this.#work);
     this.#work = h;
