@@ -164,31 +164,6 @@ function childrenOf(pid: number): number[] {
     .filter((n) => n > 0);
 }
 
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
-
-/** utime + stime (+ cutime + cstime: children already reaped) of one process, in ticks. */
-function ticksOf(pid: number, reaped: boolean): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name: state is field 3, utime 14 … cstime 17.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
-  } catch {
-    return 0; // gone
-  }
-}
-
-/**
- * CPU seconds (user + system, all threads) a server has used so far, from /proc: the process,
- * its children alive now, and those it has reaped (Apache replaces its child processes).
- */
-function cpuSeconds(root: number | undefined): number {
-  if (root === undefined) return 0;
-  let ticks = ticksOf(root, true);
-  for (const child of childrenOf(root)) ticks += ticksOf(child, true);
-  return ticks / CLK_TCK;
-}
-
 /** The Apache parent's pid, from its PidFile (written shortly after it starts listening). */
 async function apachePid(dir: string): Promise<number> {
   for (let i = 0; i < 100; i++) {
@@ -250,7 +225,7 @@ async function main(): Promise<void> {
     const warm = rest.slice(0, WARMUP);
     const measured = rest.slice(WARMUP);
 
-    const rows: { name: string; r: RunResult; who: string; cpu: number }[] = [];
+    const rows: { name: string; r: RunResult; who: string }[] = [];
 
     // Ours: one Node process, with the default per-host file replay cache (in a fresh
     // KRB5RCACHEDIR of its own), then with the in-memory one.
@@ -269,13 +244,10 @@ async function main(): Promise<void> {
       if (child.pid) pin(0, child.pid);
       const whoOurs = await probe(port, '/private/', probeToken);
       await fire(port, '/private/', warm, CONCURRENCY);
-      const cpu0 = cpuSeconds(child.pid);
-      const r = await fire(port, '/private/', measured, CONCURRENCY);
       rows.push({
         name: `ours: node:http + negotiateMiddleware, ${rcache === 'file' ? 'per-host file rcache (default)' : 'in-memory rcache'}`,
-        r,
+        r: await fire(port, '/private/', measured, CONCURRENCY),
         who: whoOurs,
-        cpu: cpuSeconds(child.pid) - cpu0,
       });
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -289,33 +261,26 @@ async function main(): Promise<void> {
     for (const pid of [parent, ...childrenOf(parent)]) pin(0, pid);
     const whoApache = await probe(apache.port, '/private/', probeToken);
     await fire(apache.port, '/private/', warm, CONCURRENCY);
-    const apacheCpu0 = cpuSeconds(parent);
-    const ra = await fire(apache.port, '/private/', measured, CONCURRENCY);
     rows.push({
       name: 'Apache 2.4 mpm_event + mod_auth_gssapi (1 child x 8 threads)',
-      r: ra,
+      r: await fire(apache.port, '/private/', measured, CONCURRENCY),
       who: whoApache,
-      cpu: cpuSeconds(parent) - apacheCpu0,
     });
 
     console.log('');
-    // req/CPU-s: requests per second of CPU the server itself used (/proc utime + stime), the
-    // figure a busy machine skews least (wall-clock req/s also counts time other processes took).
-    const perCpu = (x: { cpu: number }): number => (x.cpu > 0 ? REQUESTS / x.cpu : 0);
     console.log(
-      `${'server (one core)'.padEnd(72)} ${'req/s'.padStart(8)} ${'req/CPU-s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  non-200`,
+      `${'server (one core)'.padEnd(64)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  non-200`,
     );
-    for (const row of rows) {
-      const { name, r } = row;
+    for (const { name, r } of rows) {
       console.log(
-        `${name.padEnd(72)} ${r.rate.toFixed(0).padStart(8)} ${perCpu(row).toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}  ${r.non200}`,
+        `${name.padEnd(64)} ${r.rate.toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}  ${r.non200}`,
       );
     }
     const apacheRow = rows[rows.length - 1];
     for (const row of rows.slice(0, -1))
       if (apacheRow)
         console.log(
-          `ratio ${row.name.split(', ')[1]}/Apache: ${(row.r.rate / apacheRow.r.rate).toFixed(2)}x req/s, ${(perCpu(row) / perCpu(apacheRow)).toFixed(2)}x req/CPU-s`,
+          `ratio ${row.name.split(', ')[1]}/Apache: ${(row.r.rate / apacheRow.r.rate).toFixed(2)}x`,
         );
     for (const { name, who } of rows) console.log(`probe ${name}: user ${who}`);
     if (rows.some((x) => x.r.non200 > 0)) process.exitCode = 1;
