@@ -1,4 +1,4 @@
-// src/ccache: MIT credential stores (FILE/DIR/MEMORY ccaches, keytabs) and principal text.
+// src/ccache: MIT credential stores (FILE/DIR/MEMORY/KCM ccaches, keytabs) and principal text.
 export type { Ccache, CcacheCredential, CcacheHeader, CcacheHeaderField, KdcOffset } from './ccache.js';
 export {
   CONFIG_DATA_NAME,
@@ -12,6 +12,7 @@ export {
   writeCcache,
 } from './ccache.js';
 export { flagLetters, TicketFlag } from './flags.js';
+export type { KcmOptions } from './kcm-store.js';
 export type { Keytab, KeytabEntry, KeytabQuery } from './keytab.js';
 export {
   findKeytabEntry,
@@ -32,7 +33,7 @@ export {
   expandCcacheParameters,
   parseCcacheName,
 } from './resolve.js';
-export type { CcacheStore } from './store.js';
+export type { CcacheStore, StoreOptions } from './store.js';
 export {
   ccacheForNewPrincipal,
   describeCcache,
