@@ -3,6 +3,8 @@
 // allocated, so a hostile length (0xFFFFFFFF) is a CredentialsError, never a RangeError or a
 // huge allocation.
 import { CredentialsError } from '../errors.js';
+import { isPlatformUnsupported } from '../runtime/builtin.js';
+import { readFileIfExists } from '../runtime/fs.js';
 
 const utf8 = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
@@ -178,5 +180,31 @@ export class ByteWriter {
 
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);
+  }
+}
+
+/**
+ * Reads a credential file, or returns undefined when it does not exist. Where the platform has no
+ * file system (an edge runtime), CredentialsError `PLATFORM_UNSUPPORTED` says to pass bytes.
+ */
+export async function readCredentialFile(
+  path: string,
+  what: 'ccache' | 'keytab',
+): Promise<Uint8Array | undefined> {
+  try {
+    return await readFileIfExists(path);
+  } catch (e) {
+    if (!isPlatformUnsupported(e)) throw e;
+    throw new CredentialsError(
+      'PLATFORM_UNSUPPORTED',
+      `cannot read the ${what} ${path}: this platform has no file system`,
+      {
+        hint:
+          what === 'keytab'
+            ? 'pass the keytab as bytes: Credentials.fromKeytab(principal, parseKeytab(bytes)) (e.g. from a secret)'
+            : 'pass credentials another way: Credentials.fromKeytab(principal, parseKeytab(bytes)), fromPassword, or a MEMORY: ccache',
+        cause: e,
+      },
+    );
   }
 }

@@ -4,8 +4,8 @@
 import type { AuthorizationDataEntry, EncryptionKey, HostAddress } from '../asn1/types.js';
 import { NameType } from '../asn1/types.js';
 import { CredentialsError } from '../errors.js';
-import { readFileIfExists, writeFileAtomic } from '../runtime/fs.js';
-import { ByteReader, ByteWriter, decodeText, encodeText } from './bytes.js';
+import { writeFileAtomic } from '../runtime/fs.js';
+import { ByteReader, ByteWriter, decodeText, encodeText, readCredentialFile } from './bytes.js';
 import type { Principal } from './principal-text.js';
 
 /** Header field tag 1: the KDC's clock minus ours, as MIT records it after kinit. */
@@ -231,7 +231,7 @@ export function writeCredential(w: ByteWriter, c: CcacheCredential): void {
 /** Parses the bytes given, or reads the FILE ccache at a path. */
 export async function readCcache(bytesOrPath: Uint8Array | string): Promise<Ccache> {
   if (typeof bytesOrPath !== 'string') return parseCcache(bytesOrPath);
-  const bytes = await readFileIfExists(bytesOrPath);
+  const bytes = await readCredentialFile(bytesOrPath, 'ccache');
   if (bytes === undefined) {
     throw new CredentialsError('CCACHE_NOT_FOUND', `no credential cache at FILE:${bytesOrPath}`, {
       hint: 'run kinit, or set KRB5CCNAME to the cache you want',

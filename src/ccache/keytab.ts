@@ -5,8 +5,8 @@
 import type { EncryptionKey } from '../asn1/types.js';
 import { NameType } from '../asn1/types.js';
 import { CredentialsError } from '../errors.js';
-import { readFileIfExists, writeFileAtomic } from '../runtime/fs.js';
-import { ByteReader, ByteWriter, decodeText, encodeText } from './bytes.js';
+import { writeFileAtomic } from '../runtime/fs.js';
+import { ByteReader, ByteWriter, decodeText, encodeText, readCredentialFile } from './bytes.js';
 import { type Principal, parsePrincipal } from './principal-text.js';
 
 export interface KeytabEntry {
@@ -113,7 +113,7 @@ function tooLong(what: string): never {
 }
 
 export async function readKeytab(path: string): Promise<Keytab> {
-  const bytes = await readFileIfExists(path);
+  const bytes = await readCredentialFile(path, 'keytab');
   if (bytes === undefined) {
     throw new CredentialsError('KEYTAB_NOT_FOUND', `no keytab at FILE:${path}`, {
       hint: 'check the path, or set KRB5_KTNAME / KRB5_CLIENT_KTNAME',

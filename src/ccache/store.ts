@@ -4,6 +4,7 @@
 import { CredentialsError } from '../errors.js';
 import { randomName } from '../runtime/ccache-io.js';
 import { listDir, makeDir, readFileIfExists, removeFile, statFile, writeFileAtomic } from '../runtime/fs.js';
+import { readCredentialFile } from './bytes.js';
 import { type Ccache, type CcacheCredential, parseCcache, serializeCcache } from './ccache.js';
 import { type KcmOptions, KcmStore, listKcmCollection, newKcmStore, openKcmStore } from './kcm-store.js';
 import { type Principal, principalsEqual, unparsePrincipal } from './principal-text.js';
@@ -69,7 +70,7 @@ class FileStore extends BaseStore {
   }
 
   async readIfExists(): Promise<Ccache | undefined> {
-    const bytes = await readFileIfExists(this.path);
+    const bytes = await readCredentialFile(this.path, 'ccache');
     return bytes === undefined ? undefined : parseCcache(bytes);
   }
 

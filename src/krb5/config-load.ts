@@ -3,6 +3,7 @@
 // read first (async), then parsed in order by the pure parser through a resolver over what was
 // read. Everything is bounded: include depth, file count, file and total size, expansions.
 import { ConfigError } from '../errors.js';
+import { isPlatformUnsupported } from '../runtime/builtin.js';
 import { getEnv } from '../runtime/env.js';
 import { isErrno, listDir, readTextFile, statFile } from '../runtime/fs.js';
 import { configFromProfile, type Krb5Config } from './config.js';
@@ -15,6 +16,18 @@ import {
   parseProfileInto,
   splitLines,
 } from './profile.js';
+
+/** CONFIG_READ, saying what to do instead where the platform has no file system (edge runtimes). */
+function readError(p: string, e: unknown): ConfigError {
+  return new ConfigError('CONFIG_READ', `${p} ${describe(e)}`, {
+    cause: e,
+    ...(isPlatformUnsupported(e)
+      ? {
+          hint: 'this platform has no file system: pass the configuration, e.g. { config: parseConfig(krb5confText) }',
+        }
+      : {}),
+  });
+}
 
 export const DEFAULT_CONFIG_PATH = '/etc/krb5.conf';
 
@@ -136,7 +149,7 @@ class Reader {
       st = await statFile(p);
     } catch (e) {
       if (isErrno(e, 'EACCES') || isErrno(e, 'EPERM') || isErrno(e, 'ELOOP')) return [];
-      throw new ConfigError('CONFIG_READ', `${p} ${describe(e)}`, { cause: e });
+      throw readError(p, e);
     }
     if (st === undefined) return [];
     try {
@@ -204,7 +217,7 @@ class Reader {
       if (e instanceof ConfigError) throw e;
       if (at !== undefined) throw includeError(at, 'include', p, describe(e), e);
       if (isErrno(e, 'ENOENT') || isErrno(e, 'EACCES') || isErrno(e, 'EPERM')) throw e; // readTop skips it
-      throw new ConfigError('CONFIG_READ', `${p} ${describe(e)}`, { cause: e });
+      throw readError(p, e);
     }
     this.totalBytes += text.length;
     if (text.length > this.limits.maxFileBytes) throw tooLarge(at ?? p, `${p} is ${text.length} characters`);

@@ -1,6 +1,9 @@
 // DNS lookups Kerberos uses: SRV records to find KDCs (RFC 4120 §7.2.3) and TXT records for a
 // host's realm. Behind an interface so KDC location can be tested without a resolver.
-import { promises as dnsp } from 'node:dns';
+import type * as NodeDns from 'node:dns';
+import { builtin } from './builtin.js';
+
+const dnsp = () => builtin<typeof NodeDns>('node:dns').promises;
 
 export interface SrvRecord {
   /** Target host as published; "." (or "") means "no such service here" (RFC 2782). */
@@ -28,7 +31,7 @@ function isNotFound(e: unknown): boolean {
 export const systemDns: DnsResolver = {
   async resolveSrv(name) {
     try {
-      return (await dnsp.resolveSrv(name)).map((r) => ({
+      return (await dnsp().resolveSrv(name)).map((r) => ({
         name: r.name,
         port: r.port,
         priority: r.priority,
@@ -41,7 +44,7 @@ export const systemDns: DnsResolver = {
   },
   async resolveTxt(name) {
     try {
-      return (await dnsp.resolveTxt(name)).map((chunks) => chunks.join(''));
+      return (await dnsp().resolveTxt(name)).map((chunks) => chunks.join(''));
     } catch (e) {
       if (isNotFound(e)) return [];
       throw e;

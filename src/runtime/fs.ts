@@ -1,8 +1,13 @@
 // File access for credential stores and config. The only module (with its siblings in
 // src/runtime) allowed to import `node:` built-ins, so protocol code stays portable.
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { constants, promises as fsp } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import type * as NodeCrypto from 'node:crypto';
+import type * as NodeFs from 'node:fs';
+import type * as NodePath from 'node:path';
+import { builtin } from './builtin.js';
+
+const fs = () => builtin<typeof NodeFs>('node:fs');
+const nodePath = () => builtin<typeof NodePath>('node:path');
+const crypto = () => builtin<typeof NodeCrypto>('node:crypto');
 
 export interface FileStat {
   size: number;
@@ -17,7 +22,7 @@ export interface FileStat {
 /** Reads a whole file, or returns undefined when it does not exist. Other errors propagate. */
 export async function readFileIfExists(path: string): Promise<Uint8Array | undefined> {
   try {
-    const buf = await fsp.readFile(path);
+    const buf = await fs().promises.readFile(path);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return undefined;
@@ -26,17 +31,17 @@ export async function readFileIfExists(path: string): Promise<Uint8Array | undef
 }
 
 export async function readFile(path: string): Promise<Uint8Array> {
-  const buf = await fsp.readFile(path);
+  const buf = await fs().promises.readFile(path);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 export async function readTextFile(path: string): Promise<string> {
-  return fsp.readFile(path, 'utf8');
+  return fs().promises.readFile(path, 'utf8');
 }
 
 export async function statFile(path: string): Promise<FileStat | undefined> {
   try {
-    const s = await fsp.stat(path);
+    const s = await fs().promises.stat(path);
     return {
       size: s.size,
       mtimeMs: s.mtimeMs,
@@ -53,12 +58,12 @@ export async function statFile(path: string): Promise<FileStat | undefined> {
 }
 
 export async function listDir(path: string): Promise<string[]> {
-  return (await fsp.readdir(path)).sort();
+  return (await fs().promises.readdir(path)).sort();
 }
 
 export async function removeFile(path: string): Promise<boolean> {
   try {
-    await fsp.unlink(path);
+    await fs().promises.unlink(path);
     return true;
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return false;
@@ -67,7 +72,7 @@ export async function removeFile(path: string): Promise<boolean> {
 }
 
 export async function makeDir(path: string, mode = 0o700): Promise<void> {
-  await fsp.mkdir(path, { recursive: true, mode });
+  await fs().promises.mkdir(path, { recursive: true, mode });
 }
 
 /**
@@ -76,9 +81,16 @@ export async function makeDir(path: string, mode = 0o700): Promise<void> {
  * half-written one. The temp file is removed if anything fails.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array, mode = 0o600): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${nodeRandomBytes(6).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  const dir = nodePath().dirname(path);
+  const tmp = nodePath().join(
+    dir,
+    `.${nodePath().basename(path)}.${crypto().randomBytes(6).toString('hex')}.tmp`,
+  );
+  const fh = await fs().promises.open(
+    tmp,
+    fs().constants.O_WRONLY | fs().constants.O_CREAT | fs().constants.O_EXCL,
+    mode,
+  );
   try {
     try {
       await fh.writeFile(data);
@@ -87,13 +99,15 @@ export async function writeFileAtomic(path: string, data: Uint8Array, mode = 0o6
     } finally {
       await fh.close();
     }
-    await fsp.rename(tmp, path);
+    await fs().promises.rename(tmp, path);
   } catch (e) {
-    await fsp.unlink(tmp).catch(() => undefined);
+    await fs()
+      .promises.unlink(tmp)
+      .catch(() => undefined);
     throw e;
   }
   try {
-    const dh = await fsp.open(dir, constants.O_RDONLY);
+    const dh = await fs().promises.open(dir, fs().constants.O_RDONLY);
     try {
       await dh.sync();
     } finally {

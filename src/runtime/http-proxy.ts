@@ -3,10 +3,20 @@
 // Only bytes and sockets live here; which headers go where, and the 407 exchange, are decided by
 // src/http/proxy.ts. Each call uses a connection of its own, closed after the response, so a
 // tunnel (and the TLS session inside it) is never shared between requests or origins.
-import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
+
+import type * as NodeHttp from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
-import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type * as NodeStream from 'node:stream';
+import type * as NodeTls from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { builtin } from './builtin.js';
+
+const httpRequest = (options: NodeHttp.RequestOptions): ClientRequest =>
+  builtin<typeof NodeHttp>('node:http').request(options);
+const tlsConnect = (options: NodeTls.ConnectionOptions): TLSSocket =>
+  builtin<typeof NodeTls>('node:tls').connect(options);
+const Readable = () => builtin<typeof NodeStream>('node:stream').Readable;
 
 /** One request as the flow builds it: the body already buffered. */
 export interface ProxyLeg {
@@ -51,7 +61,7 @@ function toResponse(msg: IncomingMessage, url: string, method: string): Response
   const status = msg.statusCode ?? 0;
   const nullBody = NULL_BODY.has(status) || method === 'HEAD';
   if (nullBody) msg.resume();
-  const body = nullBody ? null : (Readable.toWeb(msg) as unknown as ReadableStream<Uint8Array>);
+  const body = nullBody ? null : (Readable().toWeb(msg) as unknown as ReadableStream<Uint8Array>);
   let res: Response;
   try {
     res = new Response(body, { status, statusText: msg.statusMessage ?? '', headers: headersOf(msg) });

@@ -1,7 +1,11 @@
 // Sockets for talking to KDCs. Kept minimal and byte-oriented: framing and retries are protocol
 // concerns and live in src/krb5/transport.ts.
-import { createSocket } from 'node:dgram';
-import { isIP, Socket } from 'node:net';
+import type * as NodeDgram from 'node:dgram';
+import type * as NodeNet from 'node:net';
+import { builtin } from './builtin.js';
+
+const dgram = () => builtin<typeof NodeDgram>('node:dgram');
+const net = () => builtin<typeof NodeNet>('node:net');
 
 export interface ByteStream {
   write(data: Uint8Array): Promise<void>;
@@ -29,7 +33,7 @@ function connectStream(
   deadline: number,
 ): Promise<ByteStream> {
   return new Promise((resolve, reject) => {
-    const sock = new Socket();
+    const sock = new (net().Socket)();
     const queue: Uint8Array[] = [];
     let ended = false;
     let failure: Error | undefined;
@@ -107,8 +111,8 @@ export function udpExchange(
   accept: (reply: Uint8Array) => boolean = () => true,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const family = isIP(host) === 6 || host.includes(':') ? 'udp6' : 'udp4';
-    const sock = createSocket(family);
+    const family = net().isIP(host) === 6 || host.includes(':') ? 'udp6' : 'udp4';
+    const sock = dgram().createSocket(family);
     const remaining = Math.max(1, deadline - Date.now());
     let ignored = 0;
     const timer = setTimeout(

@@ -20,6 +20,7 @@ import { makeTestCa, type TestCa } from './helpers/tls.js';
 const REALM = 'KKDCP.TEST';
 const PASSWORD = 'proxy-password-1';
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+const EDGE_RUN = join(import.meta.dirname, 'helpers', 'edge-run.ts');
 const PEER_FILES = {
   'libapache2-mod-wsgi-py3': '/usr/lib/apache2/modules/mod_wsgi.so',
   'python3-kdcproxy': '/usr/lib/python3/dist-packages/kdcproxy/__init__.py',
@@ -174,6 +175,33 @@ describe('MS-KKDCP through python3-kdcproxy under Apache mod_wsgi (TLS)', { skip
     assert.match(r.stdout, /X-Remote-User: user@KKDCP\.TEST/i);
     assert.match(r.stdout, /private/);
   });
+
+  for (const [kind, what] of [
+    ['worker', 'a Cloudflare Worker (workerd via miniflare)'],
+    ['edge', 'a Vercel Edge Function (edge-runtime)'],
+  ] as const) {
+    it(`${what}: keytab from a secret, KDC through the proxy, page with mutual REQUIRED`, async () => {
+      const conf = clientConf(ca.caFile).replace(/\n\s*http_anchors = .*\n/, '\n');
+      const r = await run(process.execPath, ['--import', 'tsx', EDGE_RUN, kind], {
+        env: {
+          NODE_EXTRA_CA_CERTS: ca.caFile,
+          KRB5_CONF: conf,
+          KEYTAB_B64: readFileSync(robotKeytab).toString('base64'),
+          PRINCIPAL: `robot@${REALM}`,
+          URL: `${apache.url}/private/`,
+        },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as {
+        answer: { status?: number; user?: string; body?: string; error?: string; message?: string };
+      };
+      assert.deepEqual(
+        { status: out.answer.status, user: out.answer.user, body: out.answer.body },
+        { status: 200, user: `robot@${REALM}`, body: 'private' },
+        JSON.stringify(out.answer),
+      );
+    });
+  }
 
   it('a client trusting another CA gets KDC_PROXY_TLS, as MIT kinit fails too', async () => {
     const config = parseConfig(clientConf(otherCa.caFile));

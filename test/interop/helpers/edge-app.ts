@@ -1,0 +1,37 @@
+// The client a Worker or an Edge Function runs: credentials from a keytab secret (base64),
+// krb5.conf as text naming only a KDC proxy, then a Negotiate-protected page fetched with mutual
+// authentication required. Only web APIs here: no file, socket or DNS is touched.
+import { negotiateFetch, REQUIRED } from '../../../src/index.js';
+import { Credentials, parseConfig, parseKeytab } from '../../../src/krb5/index.js';
+
+export interface EdgeEnv {
+  KRB5_CONF: string;
+  KEYTAB_B64: string;
+  PRINCIPAL: string;
+  URL: string;
+}
+
+export async function handle(env: EdgeEnv): Promise<Response> {
+  const started = Date.now();
+  try {
+    const keytab = parseKeytab(Uint8Array.from(atob(env.KEYTAB_B64), (c) => c.charCodeAt(0)));
+    const credentials = await Credentials.fromKeytab(env.PRINCIPAL, keytab, {
+      config: parseConfig(env.KRB5_CONF),
+    });
+    const fetchNegotiate = negotiateFetch({ credentials, mutualAuthentication: REQUIRED });
+    const res = await fetchNegotiate(env.URL);
+    const body = (await res.text()).trim();
+    return Response.json({
+      status: res.status,
+      user: res.headers.get('x-remote-user'),
+      body,
+      ms: Date.now() - started,
+    });
+  } catch (e) {
+    const err = e as { name?: string; code?: string; message?: string; hint?: string };
+    return Response.json(
+      { error: err.name, code: err.code, message: err.message, hint: err.hint },
+      { status: 500 },
+    );
+  }
+}
