@@ -203,7 +203,9 @@ export async function loadHttpAnchors(specs: readonly string[]): Promise<string[
     const rest = colon < 0 ? spec : spec.slice(colon + 1);
     if (kind === 'FILE') out.push(await fsp().readFile(rest, 'utf8'));
     else if (kind === 'ENV') {
-      const path = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[rest];
+      const path = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[
+        rest
+      ];
       if (path === undefined || path === '')
         throw codedError('ANCHOR', `http_anchors ${spec}: ${rest} is not set`);
       out.push(await fsp().readFile(path, 'utf8'));
