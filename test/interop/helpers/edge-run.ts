@@ -33,20 +33,22 @@ async function bundle(format: 'esm' | 'iife', footer: string): Promise<string> {
     platform: 'browser',
     target: 'es2022',
     minify: true,
+    keepNames: true,
     external: ['ky'],
     logLevel: 'error',
   });
   return (r.outputFiles[0]?.text ?? '') + footer;
 }
 
-const t0 = Date.now();
 let text: string;
 let bytes: number;
+let t0 = 0;
 if (kind === 'worker') {
   const { Miniflare } = await import('miniflare');
   const code = await bundle('esm', '\nexport default { fetch(_req, env) { return __handle(env); } };\n');
   const script = code.replace(/export\s*\{\s*(\w+)\s+as\s+handle\s*\};?/, 'const __handle = $1;');
   bytes = gzipSync(script).length;
+  t0 = Date.now();
   const mf = new Miniflare({ modules: true, script, bindings: env, compatibilityDate: '2025-01-01' });
   try {
     text = await (await mf.dispatchFetch('http://worker.local/')).text();
@@ -60,6 +62,7 @@ if (kind === 'worker') {
     `\naddEventListener('fetch', (e) => e.respondWith(globalThis.__handle(${JSON.stringify(env)})));\n`,
   );
   bytes = gzipSync(code).length;
+  t0 = Date.now();
   const rt = new EdgeRuntime({ initialCode: code });
   text = await (await rt.dispatchFetch('http://edge.local/')).text();
 } else {

@@ -1,0 +1,35 @@
+// What the client path does where Node built-ins are absent: run by test/runtimes/edge.test.ts
+// inside edge-runtime and workerd. Every feature that needs a file, a socket or DNS fails with
+// its typed error; nothing fails at import.
+import { Credentials, loadConfig, parseConfig, readKeytab } from '../../src/krb5/index.js';
+
+const CONF = `[libdefaults]
+  default_realm = EDGE.TEST
+  dns_lookup_kdc = false
+  kdc_timeout = 1
+  request_timeout = 2
+[realms]
+  EDGE.TEST = {
+    kdc = 127.0.0.1:1
+  }
+`;
+
+async function outcome(f: () => Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await f();
+    return { ok: true };
+  } catch (e) {
+    const err = e as { name?: string; code?: string; hint?: string; message?: string };
+    return { name: err.name, code: err.code, hint: err.hint ?? null, message: err.message };
+  }
+}
+
+export async function probe(): Promise<Response> {
+  const config = parseConfig(CONF);
+  return Response.json({
+    loadConfig: await outcome(() => loadConfig()),
+    fromCcache: await outcome(() => Credentials.fromCcache('FILE:/tmp/krb5cc_edge', { config })),
+    readKeytab: await outcome(() => readKeytab('/etc/krb5.keytab')),
+    kdcOverTcp: await outcome(() => Credentials.fromPassword('alice@EDGE.TEST', 'pw', { config })),
+  });
+}

@@ -1,0 +1,62 @@
+// The client path in edge runtimes (Vercel's edge-runtime, Cloudflare's workerd through
+// miniflare), bundled for the browser platform as a Worker would be: it loads without Node
+// built-ins, and each feature that needs one fails with its typed error and a hint.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { build } from 'esbuild';
+
+const probe = new URL('./edge-probe.ts', import.meta.url).pathname;
+
+async function bundle(format: 'esm' | 'iife'): Promise<string> {
+  const r = await build({
+    stdin: {
+      contents:
+        format === 'esm'
+          ? `import { probe } from ${JSON.stringify(probe)}; export default { fetch: () => probe() };`
+          : `import { probe } from ${JSON.stringify(probe)}; addEventListener('fetch', (e) => e.respondWith(probe()));`,
+      resolveDir: new URL('.', import.meta.url).pathname,
+      loader: 'ts',
+    },
+    bundle: true,
+    write: false,
+    format,
+    platform: 'browser',
+    target: 'es2022',
+    external: ['ky'],
+    logLevel: 'error',
+  });
+  return r.outputFiles[0]?.text ?? '';
+}
+
+type Outcomes = Record<string, { name?: string; code?: string; hint?: string | null; message?: string }>;
+
+function check(o: Outcomes): void {
+  assert.equal(o.loadConfig?.name, 'ConfigError');
+  assert.equal(o.loadConfig?.code, 'CONFIG_READ');
+  assert.match(o.loadConfig?.hint ?? '', /parseConfig/);
+  for (const k of ['fromCcache', 'readKeytab']) {
+    assert.equal(o[k]?.name, 'CredentialsError', k);
+    assert.equal(o[k]?.code, 'PLATFORM_UNSUPPORTED', k);
+    assert.match(o[k]?.hint ?? '', /parseKeytab/, k);
+  }
+  assert.equal(o.kdcOverTcp?.name, 'KdcUnreachableError');
+  assert.match(o.kdcOverTcp?.message ?? '', /not available on this platform/);
+}
+
+describe('the client path without Node built-ins', () => {
+  it('edge-runtime (Vercel Edge Functions): loads, and degrades to typed errors', async () => {
+    const { EdgeRuntime } = await import('edge-runtime');
+    const rt = new EdgeRuntime({ initialCode: await bundle('iife') });
+    check((await (await rt.dispatchFetch('http://edge.local/')).json()) as Outcomes);
+  });
+
+  it('workerd through miniflare (Cloudflare Workers): loads, and degrades to typed errors', async () => {
+    const { Miniflare } = await import('miniflare');
+    const mf = new Miniflare({ modules: true, script: await bundle('esm'), compatibilityDate: '2025-01-01' });
+    try {
+      check((await (await mf.dispatchFetch('http://worker.local/')).json()) as Outcomes);
+    } finally {
+      await mf.dispose();
+    }
+  });
+});
