@@ -247,6 +247,25 @@ describe('spnego/kerberos (the kerberos@7 API) on MiniKdc', () => {
     }
   });
 
+  it('without a credential cache the client takes a TGT from KRB5_CLIENT_KTNAME, as libkrb5 does', async () => {
+    const saved = { cc: process.env['KRB5CCNAME'], kt: process.env['KRB5_CLIENT_KTNAME'] };
+    process.env['KRB5CCNAME'] = `FILE:${join(dir, 'no-such-ccache')}`;
+    try {
+      const none = await kerberos.initializeClient('HTTP@localhost');
+      await assert.rejects(none.step(''), { message: /^Unspecified GSS failure.*no credential cache/ });
+      process.env['KRB5_CLIENT_KTNAME'] = `FILE:${await kdc.writeKeytab(join(dir, 'alice.keytab'), 'alice')}`;
+      const client = await kerberos.initializeClient('HTTP@localhost');
+      const server = await kerberos.initializeServer('HTTP@localhost');
+      await client.step(await server.step(await client.step('')));
+      assert.equal(client.contextComplete, true);
+      assert.equal(server.username, `alice@${REALM}`);
+    } finally {
+      process.env['KRB5CCNAME'] = saved.cc;
+      if (saved.kt === undefined) delete process.env['KRB5_CLIENT_KTNAME'];
+      else process.env['KRB5_CLIENT_KTNAME'] = saved.kt;
+    }
+  });
+
   it('decodes base64 as the addon: four characters at a time, invalid input becomes empty', () => {
     assert.deepEqual([...decodeNative('AQID')], [1, 2, 3]);
     assert.deepEqual([...decodeNative('AQI=')], [1, 2]);
