@@ -9,14 +9,24 @@
 // (or point SPNEGO_BENCH_NATIVE_DIR at another directory). Rows whose tool is missing are skipped.
 // curl runs all N URLs in one process (connection reused) but cannot send the token up front, so
 // it makes two requests per URL; python uses requests.Session with force_preemptive.
+//
+// Two more rows, side by side with their reference: through Squid (negotiate_kerberos_auth) in
+// front of the same Apache, proxy and origin both Negotiate, spnego+fetch against `curl
+// --proxy-negotiate --negotiate`; and spnego/undici against a location with
+// `GssapiConnectionBound On` (Apache authenticates the connection, as IIS does), where the
+// figure that matters is tokens per request (one per connection).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ky from 'ky';
+import { request } from 'undici';
+import { NegotiateDispatcher } from '../src/adapters/undici.js';
+import { defaultContextFactory } from '../src/http/fetch.js';
 import { negotiate, negotiateFetch, REQUIRED } from '../src/index.js';
 import { loadConfig } from '../src/krb5/config-load.js';
 import { Credentials } from '../src/krb5/credentials.js';
 import { startApache } from '../test/interop/helpers/apache.js';
 import { run, startMitRealm } from '../test/interop/helpers/mit-realm.js';
+import { startSquid } from '../test/interop/helpers/squid.js';
 
 const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 1000);
 /** Untimed requests before each row (JIT, connection pool, the client's own caches). */
@@ -70,7 +80,13 @@ const realm = await startMitRealm({
   enctypes: ['aes256-cts-hmac-sha1-96:normal'],
   principals: [{ name: 'alice', password: 'alice-pw' }, { name: 'HTTP/localhost' }],
 });
-const apache = await startApache({ realm, keytab: await realm.keytab('HTTP/localhost') });
+const keytab = await realm.keytab('HTTP/localhost');
+const apache = await startApache({
+  realm,
+  keytab,
+  locations: [{ path: '/bound/', directives: ['GssapiConnectionBound On'] }],
+});
+const squid = await startSquid({ realm, keytab });
 const rows: Array<{ name: string; ms: number | undefined; note?: string }> = [];
 try {
   await realm.kinit('alice', 'alice-pw');
@@ -132,7 +148,72 @@ try {
       ? { name: 'curl --negotiate', ms: curlMs, note: 'one process, 2 requests/URL' }
       : { name: 'curl --negotiate', ms: undefined, note: c.stderr.slice(0, 200) },
   );
+
+  // Through the Negotiate proxy: proxy token + origin token per request.
+  const proxied = negotiateFetch({ ...options, proxy: squid.url });
+  rows.push({
+    name: 'spnego + fetch via Squid',
+    ms: await timeIt(async () => {
+      const res = await proxied(url);
+      if (res.status !== 200) throw new Error(`spnego via squid: ${res.status}`);
+      await res.text();
+    }),
+    note: 'proxy + origin Negotiate',
+  });
+  const t1 = performance.now();
+  const cp = await run(
+    'curl',
+    [
+      '-sf',
+      '--proxy-negotiate',
+      '-U',
+      ':',
+      '-x',
+      squid.url,
+      '--negotiate',
+      '-u',
+      ':',
+      ...Array.from({ length: N }, () => url),
+    ],
+    { env, timeoutMs: 600_000 },
+  );
+  const curlProxyMs = (performance.now() - t1) / N;
+  rows.push(
+    cp.code === 0
+      ? { name: 'curl --proxy-negotiate via Squid', ms: curlProxyMs, note: 'one process' }
+      : { name: 'curl --proxy-negotiate via Squid', ms: undefined, note: cp.stderr.slice(0, 200) },
+  );
+
+  // A connection-bound server: the dispatcher sends one token per connection.
+  let tokens = 0;
+  const contexts = defaultContextFactory({ credentials });
+  const d = new NegotiateDispatcher(
+    { credentials, mutualAuthentication: REQUIRED, connections: 1 },
+    {
+      contextFactory: (req) => {
+        tokens++;
+        return contexts(req);
+      },
+    },
+  );
+  try {
+    const bound = `${apache.url}/bound/`;
+    const ms = await timeIt(async () => {
+      const r = await request(bound, { dispatcher: d });
+      if (r.statusCode !== 200) throw new Error(`undici bound: ${r.statusCode}`);
+      await r.body.text();
+    });
+    rows.push({
+      name: 'spnego/undici, connection-bound server',
+      ms,
+      // Apache ends a keep-alive connection after MaxKeepAliveRequests (100): a new one, a new token.
+      note: `${tokens} token(s) for ${N + WARMUP} requests (one per connection; Apache closes one every 100 requests)`,
+    });
+  } finally {
+    await d.destroy();
+  }
 } finally {
+  await squid.stop();
   await apache.stop();
   await realm.stop();
 }
