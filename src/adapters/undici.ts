@@ -197,7 +197,11 @@ export class NegotiateDispatcher extends Dispatcher {
       headers[k] = v;
     });
     const body =
-      init.body === null || init.body === undefined ? null : new Uint8Array(init.body as ArrayBuffer);
+      init.body === null || init.body === undefined
+        ? null
+        : init.body instanceof ReadableStream
+          ? new Uint8Array(await new Response(init.body).arrayBuffer())
+          : new Uint8Array(init.body as ArrayBuffer);
     const r = await conn.client.request({
       path: `${url.pathname}${url.search}`,
       method: (init.method ?? 'GET') as Dispatcher.HttpMethod,

@@ -167,12 +167,19 @@ export function createNegotiator(
         const proxy = proxyFor(target, proxyOption);
         if (proxy === undefined)
           return fetchImpl(url, extra === undefined ? legInit : ({ ...extra, ...legInit } as RequestInit));
-        return proxies.send(proxy, target, {
-          method: legInit.method ?? 'GET',
-          headers: new Headers(legInit.headers),
-          body: (legInit.body as ArrayBuffer | null | undefined) ?? null,
-          signal: legInit.signal,
-        });
+        const body = legInit.body;
+        // Through a proxy the leg needs its length up front: a streamed body is read here.
+        const send = async () =>
+          proxies.send(proxy, target, {
+            method: legInit.method ?? 'GET',
+            headers: new Headers(legInit.headers),
+            body:
+              body instanceof ReadableStream
+                ? await new Response(body).arrayBuffer()
+                : ((body as ArrayBuffer | null | undefined) ?? null),
+            signal: legInit.signal,
+          });
+        return send();
       });
     },
   };

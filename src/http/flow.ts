@@ -87,7 +87,10 @@ interface Hop {
   url: URL;
   method: string;
   headers: Headers;
-  body: ArrayBuffer | null;
+  /** Buffered (can be sent again), or the caller's stream (once: only when no second leg is expected). */
+  body: ArrayBuffer | ReadableStream<Uint8Array> | null;
+  /** The stream body has gone out: no further leg or 307/308 can carry it. */
+  consumed: boolean;
 }
 
 const describeTarget = (t: string | Principal): string => (typeof t === 'string' ? t : unparsePrincipal(t));
@@ -123,6 +126,39 @@ function recordFailure(res: Response, e: unknown): void {
  */
 export function negotiateFailure(response: Response): SpnegoError | undefined {
   return failures.get(response);
+}
+
+/**
+ * The request body read whole, so that every leg can send it again; past `limit` bytes a typed
+ * error, not an unbounded buffer (a stream that large wants opportunisticAuth, which streams it).
+ */
+async function bufferBody(body: ReadableStream<Uint8Array>, limit: number): Promise<ArrayBuffer> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new SpnegoError(
+        'BODY_TOO_LARGE',
+        `the request body is larger than maxBufferedBody (${limit} bytes)`,
+        {
+          hint: 'a body is buffered so it can be sent again after a 401; raise maxBufferedBody, or use opportunisticAuth: true to stream it with the token',
+        },
+      );
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out.buffer;
 }
 
 /**
@@ -211,7 +247,15 @@ export class NegotiateFlow {
       url: new URL(base.url),
       method: base.method,
       headers: new Headers(base.headers),
-      body: base.body === null ? null : await base.arrayBuffer(),
+      // Streamed as it is when the first leg carries a token (opportunistic: no 401 expected);
+      // otherwise buffered, up to maxBufferedBody, so every leg can re-send it.
+      body:
+        base.body === null
+          ? null
+          : (hooks.opportunistic ?? this.o.opportunistic)
+            ? base.body
+            : await bufferBody(base.body, this.o.maxBufferedBody),
+      consumed: false,
     };
     const namedOrigin = hop.url.origin;
     const namedHost = hostOf(hop.url);
@@ -247,10 +291,13 @@ export class NegotiateFlow {
     const init = (h: Hop, authorization: string | undefined): RequestInit => {
       const headers = new Headers(h.headers);
       if (authorization !== undefined) headers.set('authorization', authorization);
+      const streamed = h.body instanceof ReadableStream;
+      if (streamed) h.consumed = true;
       return {
         method: h.method,
         headers,
         body: h.body,
+        ...(streamed ? { duplex: 'half' } : {}),
         signal: base.signal,
         redirect: follow ? 'manual' : base.redirect,
         credentials: base.credentials,
@@ -312,7 +359,13 @@ export class NegotiateFlow {
         hop.method = 'GET';
         hop.body = null;
         for (const h of BODY_HEADERS) hop.headers.delete(h);
-      }
+      } else if (hop.consumed)
+        // WHATWG Fetch §4.4 step 11: a streamed body cannot follow a redirect that keeps it.
+        throw redirectFailure(
+          'REDIRECT_STREAMED_BODY',
+          `the ${res.status} redirect of ${hop.url.origin} would send the request body again, but it was streamed`,
+          'turn opportunisticAuth off to have the body buffered (up to maxBufferedBody), or send it to the final URL',
+        );
       if (next.origin !== hop.url.origin) {
         for (const h of CROSS_ORIGIN_STRIPPED) hop.headers.delete(h);
         this.log(`redirect ${res.status} to another origin ${next.origin}: starting afresh`);
@@ -381,11 +434,27 @@ export class NegotiateFlow {
       recordFailure(res, e);
       return { res, ctx };
     };
+    // The opportunistic token could not be made: a 401 is now likely, so the body must be replayable.
+    if (failed && hop.body instanceof ReadableStream && !hop.consumed)
+      hop.body = await bufferBody(hop.body, this.o.maxBufferedBody);
     for (let legs = 0; ; legs++) {
       const res = await send(authorization);
       if (res.status !== 401) {
         if (ctx !== undefined) this.lastWarning = undefined;
         return { res, ctx };
+      }
+      if (hop.consumed) {
+        this.log(`401 from ${hop.url.origin} after the streamed body went out: returning the 401`);
+        return giveUp(
+          res,
+          new SPNEGOExchangeError(
+            'BODY_NOT_REPLAYABLE',
+            `${hop.url.origin} asked for another leg, but the request body was streamed`,
+            {
+              hint: 'the token sent up front was not accepted; turn opportunisticAuth off to have the body buffered and sent again',
+            },
+          ),
+        );
       }
       let offer: NegotiateOffer;
       try {

@@ -60,6 +60,12 @@ export interface NegotiateOptions {
    * except hosts NO_PROXY names, as curl. `false`: no proxy (your own fetch decides).
    */
   proxy?: string | URL | false;
+  /**
+   * The largest request body kept in memory so it can be sent again after a 401 (bytes; default
+   * 64 MiB); past it the request fails with BODY_TOO_LARGE. With `opportunisticAuth` the body is
+   * not buffered but streamed with the token, since no second leg is expected.
+   */
+  maxBufferedBody?: number;
   /** Console-like logger for the `spnego*` debug messages (default: DEBUG=spnego* on stderr). */
   logger?: Logger;
 }
@@ -71,6 +77,7 @@ export interface ResolvedOptions {
   targetName: string | Principal;
   delegate: boolean | 'policy';
   trustSameServiceRedirects: boolean;
+  maxBufferedBody: number;
 }
 
 function badOption(message: string, hint: string): ConfigError {
@@ -144,6 +151,19 @@ function checkTargetPrincipal(t: unknown): void {
   }
 }
 
+/** Default maxBufferedBody: 64 MiB. */
+export const MAX_BUFFERED_BODY = 64 * 1024 * 1024;
+
+function sizeOption(v: unknown): number {
+  if (v === undefined) return MAX_BUFFERED_BODY;
+  if (typeof v !== 'number' || !(v >= 0) || (Number.isFinite(v) && !Number.isInteger(v)))
+    throw badOption(
+      `maxBufferedBody must be a number of bytes, not ${describe(v)}`,
+      'maxBufferedBody: 256 * 1024 * 1024, or Infinity for no limit',
+    );
+  return v;
+}
+
 export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
   if (typeof o !== 'object' || o === null) {
     throw badOption(`the options must be an object, not ${describe(o)}`, 'pass {} or leave the options out');
@@ -175,6 +195,7 @@ export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
     targetName,
     delegate,
     trustSameServiceRedirects: booleanOption(o, 'trustSameServiceRedirects', false),
+    maxBufferedBody: sizeOption(o.maxBufferedBody),
   };
 }
 
