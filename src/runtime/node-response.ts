@@ -2,7 +2,9 @@
 // function: a Readable of the body with statusCode, statusMessage, headers and url. The body was
 // already decoded by fetch, so Content-Encoding and Content-Length are dropped, or the client
 // would decode it a second time.
-import { Readable } from 'node:stream';
+import type * as NodeStream from 'node:stream';
+import type { Readable } from 'node:stream';
+import { builtin } from './builtin.js';
 
 export interface IncomingMessageLike extends Readable {
   statusCode: number;
@@ -15,8 +17,9 @@ export interface IncomingMessageLike extends Readable {
 }
 
 export function incomingMessageLike(res: Response): IncomingMessageLike {
+  const { Readable } = builtin<typeof NodeStream>('node:stream');
   const body = res.body
-    ? Readable.fromWeb(res.body as unknown as Parameters<typeof Readable.fromWeb>[0])
+    ? Readable.fromWeb(res.body as unknown as Parameters<typeof NodeStream.Readable.fromWeb>[0])
     : Readable.from([]);
   const headers: Record<string, string | string[]> = {};
   const rawHeaders: string[] = [];
