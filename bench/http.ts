@@ -35,6 +35,27 @@ const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 50);
 const SERVER_WARMUP = 1000;
 const nativeDir = process.env['SPNEGO_BENCH_NATIVE_DIR'] ?? '/tmp/spnego-bench-native';
 
+/** A 50 MiB streamed upload in a process of its own; prints the peak rss growth in MiB. */
+const UPLOAD = `
+import { negotiateFetch, REQUIRED } from './src/index.ts';
+const [url, mode] = [process.argv[2], process.argv[3]];
+const MIB = 1024 * 1024;
+const chunk = new Uint8Array(MIB).fill(120);
+let sent = 0;
+const body = new ReadableStream({ pull(c) { if (sent++ === 50) c.close(); else c.enqueue(chunk); } });
+const f = mode === 'fetch' ? fetch : negotiateFetch({ mutualAuthentication: REQUIRED, opportunisticAuth: mode === 'streamed' });
+global.gc?.();
+const base = process.memoryUsage().rss;
+let peak = base;
+const t = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+const res = await f(url, { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/octet-stream' } });
+const reader = res.body.getReader();
+for (;;) { const { done } = await reader.read(); peak = Math.max(peak, process.memoryUsage().rss); if (done) break; }
+clearInterval(t);
+if (res.status !== 200 && !(mode === 'fetch' && res.status === 401)) throw new Error('upload: ' + res.status);
+console.log(JSON.stringify({ mib: (peak - base) / MIB }));
+`;
+
 const NATIVE = `
 import kerberos from 'kerberos';
 const [url, n, warm] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
@@ -211,6 +232,38 @@ try {
     });
   } finally {
     await d.destroy();
+  }
+
+  // Memory of a 50 MiB upload (peak rss growth, one process each): plain fetch (the server answers
+  // it 401), ours streaming it with an opportunistic token, ours buffering it for a second leg.
+  const script = join(realm.dir, 'upload.mts');
+  writeFileSync(
+    script,
+    UPLOAD.replace("'./src/index.ts'", `'${join(import.meta.dirname, '..', 'src', 'index.ts')}'`),
+  );
+  for (const [name, mode] of [
+    ['upload 50 MiB: plain fetch', 'fetch'],
+    ['upload 50 MiB: spnego + fetch, opportunistic (streamed)', 'streamed'],
+    ['upload 50 MiB: spnego + fetch, buffered for the 401', 'buffered'],
+  ] as const) {
+    const t = performance.now();
+    const r = await run(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', script, `${apache.url}/echo`, mode],
+      {
+        env,
+        timeoutMs: 300_000,
+      },
+    );
+    rows.push(
+      r.code === 0
+        ? {
+            name,
+            ms: performance.now() - t,
+            note: `peak rss +${JSON.parse(r.stdout).mib.toFixed(0)} MiB; ms = the whole upload, echoed back by Apache's CGI${mode === 'fetch' ? ' (answered 401)' : ''}`,
+          }
+        : { name, ms: undefined, note: r.stderr.trim().slice(-200) },
+    );
   }
 } finally {
   await squid.stop();
