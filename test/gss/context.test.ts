@@ -114,6 +114,36 @@ describe('krb5 mechanism: initiator ↔ acceptor in-process', () => {
     );
   });
 
+  it('an AP-REP made for one context is refused by another made with the same ticket in the same millisecond', async () => {
+    // Both contexts reuse one service ticket (so one session key), as concurrent requests do;
+    // only the authenticator time ties an AP-REP to its AP-REQ. Math.random pinned: the time
+    // must be unique by construction (as MIT's krb5_us_timeofday), not by chance.
+    const m = await mint();
+    const t0 = Date.now();
+    const now = () => t0;
+    const random = Math.random;
+    Math.random = () => 0.5;
+    let a: Krb5Initiator;
+    let b: Krb5Initiator;
+    try {
+      a = new Krb5Initiator({ ticket: m.ticket, mutual: true, now });
+      b = new Krb5Initiator({ ticket: m.ticket, mutual: true, now });
+    } finally {
+      Math.random = random;
+    }
+    const acc = await acceptApReq(a.token, {
+      keytab: m.keytab,
+      replayCache: new ReplayCache(),
+      now: () => now(),
+    });
+    assert.throws(
+      () => b.acceptReply(acc.token as Uint8Array),
+      (e: unknown) => e instanceof MutualAuthenticationError && e.code === 'AP_REP_MISMATCH',
+    );
+    a.acceptReply(acc.token as Uint8Array);
+    assert.equal(a.complete, true);
+  });
+
   it('turns a KRB-ERROR token (03 00) into a KerberosError', async () => {
     const m = await mint();
     const ini = new Krb5Initiator({ ticket: m.ticket, mutual: true });

@@ -47,6 +47,23 @@ export function randomSeq(): number {
   return randomUint32() & 0x3fffffff;
 }
 
+/** The last authenticator time handed out, in microseconds since the epoch. */
+let lastAuthenticatorUs = 0;
+
+/**
+ * A microsecond time for a new authenticator, strictly after the previous one while the clock
+ * stays near it (as MIT's krb5_crypto_us_timeofday): contexts made in the same millisecond get
+ * different times, so an AP-REP answering one cannot complete another. The sub-millisecond
+ * digits start at random; a clock (or a test's injected one) more than a second behind the last
+ * value is taken as it is, so no authenticator drifts ahead of the clock.
+ */
+export function authenticatorTimeUs(nowMs: number): number {
+  let us = Math.floor(nowMs) * 1000 + Math.floor(Math.random() * 1000);
+  if (us <= lastAuthenticatorUs && lastAuthenticatorUs - us < 1_000_000) us = lastAuthenticatorUs + 1;
+  lastAuthenticatorUs = us;
+  return us;
+}
+
 export class Krb5Initiator {
   readonly flags: number;
   readonly subkey: Key;
@@ -62,9 +79,11 @@ export class Krb5Initiator {
     const t = o.ticket;
     this.sessionKey = t.sessionKey;
     const nowMs = (o.now ?? Date.now)();
-    this.ctime = new Date(Math.floor(nowMs / 1000) * 1000);
-    // Sub-millisecond digits are random: two AP-REQs in one millisecond must still differ.
-    this.cusec = (nowMs % 1000) * 1000 + Math.floor(Math.random() * 1000);
+    // ctime/cusec is all that ties an AP-REP to this AP-REQ when concurrent contexts share a
+    // ticket (and so its session key): it must never repeat within the process.
+    const us = authenticatorTimeUs(nowMs);
+    this.ctime = new Date(Math.floor(us / 1_000_000) * 1000);
+    this.cusec = us % 1_000_000;
     this.subkey = generateRandomKey(t.sessionKey.enctype);
     this.seq = randomSeq();
     this.flags =
