@@ -2,21 +2,19 @@
 // Synchronous on purpose: a record is 32 bytes in the page cache, an append and a read cost a
 // few microseconds, far less than a round trip through libuv's thread pool would, and doing
 // them in one stretch keeps a check-and-record free of interleaving within the process.
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
+// Built-ins load on first use (as fs.ts), so importing this module costs nothing where there is
+// no node:fs (the SASL client shares an entry with the server that defaults to this cache).
+import type * as NodeCrypto from 'node:crypto';
+import type * as NodeFs from 'node:fs';
+import type * as NodePath from 'node:path';
+import { builtin } from './builtin.js';
 import { getEnv, getTempDir, getUid } from './env.js';
+
+let fsModule: typeof NodeFs | undefined;
+// Memoized: a check-and-record calls into fs several times.
+const fs = (): typeof NodeFs => (fsModule ??= builtin<typeof NodeFs>('node:fs'));
+const nodePath = () => builtin<typeof NodePath>('node:path');
+const crypto = () => builtin<typeof NodeCrypto>('node:crypto');
 
 /** MIT's replay cache directory: KRB5RCACHEDIR, else the OS temp dir. */
 export function replayCacheDir(): string {
@@ -34,11 +32,11 @@ function isErr(e: unknown, code: string): boolean {
  */
 export function ensurePrivateDir(path: string): string | undefined {
   try {
-    mkdirSync(path, { mode: 0o700 });
+    fs().mkdirSync(path, { mode: 0o700 });
   } catch (e) {
     if (!isErr(e, 'EEXIST')) return `cannot create ${path}: ${(e as Error).message}`;
   }
-  const st = lstatSync(path);
+  const st = fs().lstatSync(path);
   if (!st.isDirectory()) return `${path} is not a directory (a symlink?)`;
   // Windows has no POSIX owner or mode bits to check (stat reports fixed ones); its per-user
   // temp dir is private already.
@@ -53,27 +51,28 @@ export function ensurePrivateDir(path: string): string | undefined {
 
 /** Opens (creating) a file for appending records and reading them back; never follows a symlink. */
 export function openAppendFile(path: string): number {
+  const { constants, openSync } = fs();
   const nofollow = constants.O_NOFOLLOW ?? 0;
   return openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | nofollow, 0o600);
 }
 
 /** One write(2) at the end of the file (O_APPEND): concurrent appenders never interleave a record. */
 export function appendRecord(fd: number, record: Uint8Array): number {
-  return writeSync(fd, record);
+  return fs().writeSync(fd, record);
 }
 
 /** Reads into `buf` from `position`; the number of bytes read (0 at the end). */
 export function readAt(fd: number, buf: Uint8Array, position: number): number {
-  return readSync(fd, buf, 0, buf.length, position);
+  return fs().readSync(fd, buf, 0, buf.length, position);
 }
 
 export function fileSize(fd: number): number {
-  return fstatSync(fd).size;
+  return fs().fstatSync(fd).size;
 }
 
 export function closeFile(fd: number): void {
   try {
-    closeSync(fd);
+    fs().closeSync(fd);
   } catch {
     // already closed
   }
@@ -81,7 +80,7 @@ export function closeFile(fd: number): void {
 
 export function listFiles(dir: string): string[] {
   try {
-    return readdirSync(dir);
+    return fs().readdirSync(dir);
   } catch {
     return [];
   }
@@ -90,7 +89,7 @@ export function listFiles(dir: string): string[] {
 /** Removes a file; false when it was already gone or could not be removed. */
 export function removeFileSync(path: string): boolean {
   try {
-    unlinkSync(path);
+    fs().unlinkSync(path);
     return true;
   } catch {
     return false;
@@ -98,12 +97,12 @@ export function removeFileSync(path: string): boolean {
 }
 
 export function joinPath(...parts: string[]): string {
-  return join(...parts);
+  return nodePath().join(...parts);
 }
 
 /** Random bytes identifying this process's records. */
 export function writerId(n: number): Uint8Array {
-  return new Uint8Array(randomBytes(n));
+  return new Uint8Array(crypto().randomBytes(n));
 }
 
 export { getUid };

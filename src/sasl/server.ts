@@ -11,6 +11,7 @@ import type { Keytab } from '../ccache/keytab.js';
 import { type Principal, unparsePrincipal } from '../ccache/principal-text.js';
 import type { Krb5Config } from '../krb5/config.js';
 import type { ReplayCache } from '../krb5/gss/index.js';
+import { FileReplayCache } from '../krb5/gss/replay-cache-file.js';
 import { getEnv } from '../runtime/env.js';
 import type { Logger } from '../runtime/log.js';
 import { createLog, type NamespacedLog } from '../runtime/log.js';
@@ -45,6 +46,12 @@ export interface SaslServerOptions {
    */
   authorize?: (authorizationId: string, client: Principal) => boolean | Promise<boolean>;
   clockskew?: number;
+  /**
+   * Where accepted authenticators are recorded. Default: the per-host file cache (in
+   * KRB5RCACHEDIR, else the temp dir) that the HTTP servers use too, so a bind message one
+   * process of the service accepted is refused by its siblings and after a restart, as MIT's
+   * rcache does. `new MemoryReplayCache()` keeps it per process (tests).
+   */
   replayCache?: ReplayCache;
   config?: Krb5Config;
   logger?: Logger;
@@ -87,7 +94,7 @@ export class SaslServer {
       keytab: o.keytab ?? getEnv('KRB5_KTNAME') ?? '/etc/krb5.keytab',
       ...(o.service === undefined ? {} : { principal: hostBasedToPrincipal(o.service) }),
       ...(o.clockskew === undefined ? {} : { clockskew: o.clockskew }),
-      ...(o.replayCache === undefined ? {} : { replayCache: o.replayCache }),
+      replayCache: o.replayCache ?? FileReplayCache.forDirectory(),
       ...(o.config === undefined ? {} : { config: o.config }),
       ...(o.logger === undefined ? {} : { logger: o.logger }),
     });
