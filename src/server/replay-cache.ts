@@ -39,6 +39,12 @@ export interface RedisReplayCacheOptions {
    * request hanging.
    */
   timeoutMs?: number;
+  /**
+   * How far apart the clocks of the servers sharing this Redis may be, ms (default 60000). A key
+   * is kept this long past the instant the writing server's clock says the authenticator can no
+   * longer pass the skew check, so a server whose clock runs behind still finds it.
+   */
+  clockSpreadMs?: number;
 }
 
 /**
@@ -51,6 +57,7 @@ export class RedisReplayCache implements ReplayCache {
   private readonly prefix: string;
   private readonly ioredis: boolean;
   private readonly timeoutMs: number;
+  private readonly clockSpreadMs: number;
 
   constructor(
     private readonly client: RedisClientLike,
@@ -63,6 +70,7 @@ export class RedisReplayCache implements ReplayCache {
       );
     this.prefix = opts.prefix ?? 'spnego:rcache:';
     this.timeoutMs = replayBound('timeoutMs', opts.timeoutMs, 2000);
+    this.clockSpreadMs = replayBound('clockSpreadMs', opts.clockSpreadMs, 60_000);
     this.ioredis =
       opts.api === undefined
         ? typeof (client as { defineCommand?: unknown }).defineCommand === 'function'
@@ -72,8 +80,10 @@ export class RedisReplayCache implements ReplayCache {
   async checkAndStore(tag: Uint8Array, expiresAtMs: number, nowMs: number): Promise<boolean> {
     if (expiresAtMs < nowMs) return true;
     const key = this.prefix + bytesToHex(tag.subarray(0, TAG));
-    // Kept one second past the last instant the authenticator passes the skew check.
-    const ttl = Math.max(1, Math.ceil(expiresAtMs - nowMs) + 1000);
+    // Kept past the last instant the authenticator passes the skew check on this server's clock
+    // by the spread allowed between servers' clocks: another server sharing this Redis may be
+    // behind (it would otherwise accept the replay once the key is gone).
+    const ttl = Math.max(1, Math.ceil(expiresAtMs - nowMs) + this.clockSpreadMs);
     let reply: unknown;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {

@@ -269,8 +269,33 @@ describe('RedisReplayCache calling conventions (the real server is in test/inter
     assert.match(key, /^spnego:rcache:[0-9a-f]{32}$/);
     assert.equal(value, '1');
     assert.equal(opts['NX'], true);
-    assert.equal(opts['PX'], 301_000);
-    assert.deepEqual(seen[1], [key, '1', 'PX', 301_000, 'NX']);
+    assert.equal(opts['PX'], 360_000);
+    assert.deepEqual(seen[1], [key, '1', 'PX', 360_000, 'NX']);
+  });
+
+  it('a replay to a server whose clock is a few seconds behind the first one is still refused', async () => {
+    // A Redis double that expires keys on the real (test) clock; server A's clock runs 5 s ahead
+    // of server B's, within what Kerberos tolerates between hosts. The key A writes must outlive
+    // the last instant B would still accept the authenticator.
+    let real = 0;
+    const keys = new Map<string, number>();
+    const redis = {
+      set: async (key: string, _v: string, o: { PX: number }) => {
+        const until = keys.get(key);
+        if (until !== undefined && until > real) return null;
+        keys.set(key, real + o.PX);
+        return 'OK';
+      },
+    };
+    const skew = 300_000;
+    const a = new RedisReplayCache(redis, { api: 'redis' });
+    const b = new RedisReplayCache(redis, { api: 'redis' });
+    const ctime = 10_000_000;
+    real = ctime;
+    assert.equal(await a.checkAndStore(tag(9), ctime + skew, real + 5000), true);
+    // B still accepts this authenticator's time until its own clock reads ctime + skew.
+    real = ctime + skew - 2000;
+    assert.equal(await b.checkAndStore(tag(9), ctime + skew, real), false);
   });
 
   it('refuses (REPLAY_CACHE_UNAVAILABLE) when Redis errs, hangs or answers nonsense', async () => {
