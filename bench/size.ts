@@ -5,7 +5,7 @@
 //   npm run build && node --import tsx bench/size.ts [--runs 11]
 // Node 22 / 24 columns when SPNEGO_NODE22 / SPNEGO_NODE24 name their binaries.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -15,7 +15,16 @@ const ROOT = join(import.meta.dirname, '..');
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 11);
 if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('run npm run build first');
 
-async function minGzip(contents: string, external: string[]): Promise<number> {
+/** Peer dependencies (ky, undici, axios, got, ws...) stay outside every bundle: users bring them. */
+const PEERS = Object.keys(
+  (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      peerDependencies?: Record<string, string>;
+    }
+  ).peerDependencies ?? {},
+);
+
+async function minGzip(contents: string, external: string[], ownOnly = false): Promise<number> {
   const r = await build({
     stdin: { contents, resolveDir: ROOT, loader: 'ts', sourcefile: 'entry.ts' },
     bundle: true,
@@ -25,6 +34,7 @@ async function minGzip(contents: string, external: string[]): Promise<number> {
     platform: 'node',
     target: 'node20',
     external: [...external, 'node:*'],
+    ...(ownOnly ? { packages: 'external' as const } : {}),
     logLevel: 'silent',
   });
   return gzipSync(r.outputFiles[0]?.contents ?? new Uint8Array(), { level: 9 }).length;
@@ -55,19 +65,19 @@ for (const [label, env] of [
   if (bin) nodes.push([label, bin]);
 }
 
-const DEPS = ['asn1js', '@noble/hashes', '@noble/ciphers', 'ky'];
 const rows: string[][] = [];
 for (const [subpath, src] of ENTRIES) {
   const spec = specifier(subpath);
   const body = `export * from ${JSON.stringify(join(ROOT, src))};`;
-  const ours = await minGzip(body, [...DEPS, '@noble/*', '@peculiar/*']);
-  const all = await minGzip(body, ['ky']);
+  const ours = await minGzip(body, [], true);
+  const all = await minGzip(body, PEERS);
   const times: string[] = [];
   for (const [, bin] of nodes) times.push((await median(bin, spec)).toFixed(1));
   rows.push([spec, (ours / 1024).toFixed(1), (all / 1024).toFixed(1), ...times]);
 }
 for (const [spec, contents] of [
   ['asn1js (+ @peculiar/utils)', "export * from 'asn1js';"],
+  ['@peculiar/utils (asn1js dependency)', "export * from '@peculiar/utils';"],
   [
     '@noble/hashes (sha1, sha2, hmac, pbkdf2, md5)',
     "export * from '@noble/hashes/sha2.js'; export * from '@noble/hashes/legacy.js'; export * from '@noble/hashes/hmac.js'; export * from '@noble/hashes/pbkdf2.js';",
@@ -91,7 +101,7 @@ for (const [spec, contents] of [
 const header = [
   'entry',
   'ours KB min+gz',
-  'with deps KB min+gz (no ky)',
+  'with deps KB min+gz (no peers: ky, undici...)',
   ...nodes.map(([n]) => `import ms ${n}`),
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
