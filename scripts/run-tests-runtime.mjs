@@ -46,7 +46,7 @@ if (runtime === 'bun') {
   for (const m of out.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)) failed.add(m[1]);
 } else {
   const errors = out.indexOf('\n ERRORS \n');
-  for (const m of out.slice(errors < 0 ? 0 : errors).matchAll(/^(.+?) => \S+:\d+:\d+$/gm)) failed.add(m[1]);
+  for (const m of out.slice(Math.max(errors, 0)).matchAll(/^(.+?) => \S+:\d+:\d+$/gm)) failed.add(m[1]);
 }
 const passed =
   runtime === 'bun' ? /^ *(\d+) pass$/m.exec(out)?.[1] : /\| (\d+) passed \((\d+) steps\)/.exec(out)?.[2];
