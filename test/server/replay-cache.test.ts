@@ -224,6 +224,22 @@ describe('the per-host file cache', () => {
     assert.throws(() => c.checkAndStore(tag(1), now + 300_000, now), { code: 'REPLAY_CACHE_UNAVAILABLE' });
   });
 
+  it('refuses to record in its directory once it was replaced by one other users can write', () => {
+    // A KRB5RCACHEDIR whose parent others can write: the checked directory can be swapped for
+    // theirs while the server runs, and what lands there they can delete. Each new file is made
+    // only after the directory is checked again.
+    const sub = join(dir, 'swapped');
+    mkdirSync(sub);
+    const c = new FileReplayCache({ dir: sub });
+    const now = Date.now();
+    assert.equal(c.checkAndStore(tag(1), now + 60_000, now), true);
+    rmSync(c.path, { recursive: true, force: true });
+    mkdirSync(c.path);
+    chmodSync(c.path, 0o777);
+    assert.throws(() => c.checkAndStore(tag(2), now + 240_000, now), { code: 'REPLAY_CACHE_UNAVAILABLE' });
+    c.close();
+  });
+
   it('is what createAcceptor uses by default, in KRB5RCACHEDIR', async () => {
     const sub = join(dir, 'default');
     mkdirSync(sub);

@@ -95,7 +95,6 @@ export class FileReplayCache implements ReplayCache {
   private readonly record = new Uint8Array(RECORD);
   private readonly buf = new Uint8Array(64 * 1024);
   private sweptAt = 0;
-  private dirChecked = false;
 
   constructor(opts: FileReplayCacheOptions = {}) {
     this.maxEntries = replayBound('maxEntries', opts.maxEntries, 1_000_000);
@@ -159,16 +158,16 @@ export class FileReplayCache implements ReplayCache {
   private open(n: number): Bucket {
     let b = this.buckets.get(n);
     if (b) return b;
-    if (!this.dirChecked) {
-      let why: string | undefined;
-      try {
-        why = ensurePrivateDir(this.path);
-      } catch (e) {
-        throw unavailable(`replay cache directory ${this.path}: ${(e as Error).message}`, e);
-      }
-      if (why !== undefined) throw unavailable(`replay cache directory refused: ${why}`);
-      this.dirChecked = true;
+    // Checked before every file it makes (about once a minute), not once: where the parent
+    // directory lets others rename entries, the directory could be swapped for theirs meanwhile,
+    // and records made there they could delete.
+    let why: string | undefined;
+    try {
+      why = ensurePrivateDir(this.path);
+    } catch (e) {
+      throw unavailable(`replay cache directory ${this.path}: ${(e as Error).message}`, e);
     }
+    if (why !== undefined) throw unavailable(`replay cache directory refused: ${why}`);
     const path = joinPath(this.path, `${n}${SUFFIX}`);
     let fd: number;
     try {
