@@ -73,3 +73,11 @@ export class MutualAuthenticationError extends SpnegoError {}
 
 /** The SPNEGO negotiation itself failed (reject, no common mechanism, bad mechListMIC...). */
 export class SPNEGOExchangeError extends SpnegoError {}
+
+/**
+ * TLS channel bindings (RFC 5929 tls-server-end-point) could not be made or kept. Codes:
+ * `BAD_CERTIFICATE` (the server certificate cannot be hashed), `CERTIFICATE_CHANGED` (the
+ * connection a bound token was to travel on presented another certificate: the token is not sent),
+ * `NO_BINDINGS` (a server with `channelBindings: 'required'` got a token without them).
+ */
+export class ChannelBindingError extends SpnegoError {}

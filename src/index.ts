@@ -3,6 +3,7 @@
 export type { SpnegoErrorOptions } from './errors.js';
 export {
   Asn1Error,
+  ChannelBindingError,
   ConfigError,
   CredentialsError,
   CryptoError,
@@ -26,7 +27,8 @@ export {
   OPTIONAL,
   REQUIRED,
 } from './http/index.js';
-
+/** RFC 5929 tls-server-end-point channel-binding data of a DER server certificate. */
+export { tlsServerEndPoint } from './krb5/gss/tls-bindings.js';
 // The HTTP-independent security contexts (RFC 4178 SPNEGO over the RFC 4121 krb5 mechanism),
 // for protocols other than HTTP and for a `kerberos`-package style API.
 export {

@@ -17,6 +17,7 @@
 // Redirects are followed by whoever drives the dispatcher (fetch, undici's redirect
 // interceptor): each hop reaches dispatch() as a request of its own.
 import { buildConnector, Client, Dispatcher } from 'undici';
+import { ChannelBindingError } from '../errors.js';
 import { createNegotiator, type NegotiateInternals } from '../http/fetch.js';
 import type { ConnectionInfo } from '../http/flow.js';
 import { DISABLED, type NegotiateOptions } from '../http/options.js';
@@ -37,10 +38,25 @@ interface Connection {
   readonly client: Client;
   /** Bumped for every socket the connector opens: a reconnect is another connection. */
   socket: number;
-  tls: { getPeerCertificate?(detailed: boolean): { raw?: Uint8Array } | null } | undefined;
+  tls:
+    | { getPeerCertificate?(detailed: boolean): { raw?: Uint8Array } | null; destroyed?: boolean }
+    | undefined;
+  /** The DER certificate the peer of the current socket presented (taken when it connected). */
+  cert: Uint8Array | undefined;
+  /**
+   * The certificate a token in flight is bound to: a socket opened meanwhile (the server closed
+   * the connection between legs) that presents another one is refused before the token is sent.
+   */
+  boundTo: Uint8Array | undefined;
   busy: boolean;
   /** The socket whose context completed, and whether the server's AP-REP was verified. */
   authenticated: { socket: number; verified: boolean } | undefined;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
+  if (b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Which socket a response came over (set when its headers arrived). */
@@ -160,6 +176,8 @@ export class NegotiateDispatcher extends Dispatcher {
       const conn: Connection = {
         socket: 0,
         tls: undefined,
+        cert: undefined,
+        boundTo: undefined,
         busy: true,
         authenticated: undefined,
         client: undefined as unknown as Client,
@@ -171,6 +189,20 @@ export class NegotiateDispatcher extends Dispatcher {
             if (!err && socket) {
               conn.socket++;
               conn.tls = 'getPeerCertificate' in socket ? (socket as Connection['tls']) : undefined;
+              const raw = conn.tls?.getPeerCertificate?.(false)?.raw;
+              conn.cert = raw ? new Uint8Array(raw) : undefined;
+              if (conn.boundTo !== undefined && !sameBytes(conn.boundTo, conn.cert)) {
+                socket.destroy();
+                const changed = new ChannelBindingError(
+                  'CERTIFICATE_CHANGED',
+                  `${String(opts.hostname)} presented another certificate on a new connection than the one the token in flight is bound to; the token was not sent`,
+                  {
+                    hint: 'a TLS-terminating proxy or load balancer with several certificates sits in front of the server',
+                  },
+                );
+                (cb as (e: Error | null, s: null) => void)(changed, null);
+                return;
+              }
             }
             (cb as (e: Error | null, s: typeof socket | null) => void)(err, socket);
           }),
@@ -187,6 +219,7 @@ export class NegotiateDispatcher extends Dispatcher {
 
   private release(origin: string, conn: Connection): void {
     conn.busy = false;
+    conn.boundTo = undefined;
     this.waiting.get(origin)?.shift()?.();
   }
 
@@ -267,7 +300,12 @@ export class NegotiateDispatcher extends Dispatcher {
         },
         {
           // No token up front on a connection authenticated earlier: it needs none.
-          ...(named.authenticated !== undefined && named.authenticated.socket === named.socket
+          ...((named.authenticated !== undefined && named.authenticated.socket === named.socket) ||
+          // A bound token needs the certificate, which a connection not yet opened has not shown:
+          // the first leg goes without one.
+          (url.protocol === 'https:' &&
+            this.options.channelBindings !== false &&
+            (named.cert === undefined || named.tls?.destroyed === true))
             ? { opportunistic: false }
             : {}),
           onAuthenticatedConnection: (res) => {
@@ -284,9 +322,10 @@ export class NegotiateDispatcher extends Dispatcher {
             const c = pinned.get(u.origin);
             if (!c) return undefined;
             return {
+              // Asked only when a token is being bound: it is now bound to this certificate.
               peerCertificate: () => {
-                const cert = c.tls?.getPeerCertificate?.(false);
-                return cert?.raw ? new Uint8Array(cert.raw) : undefined;
+                c.boundTo = c.cert;
+                return c.cert;
               },
             };
           },

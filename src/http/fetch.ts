@@ -102,6 +102,7 @@ export function defaultContextFactory(o: NegotiateOptions): ContextFactory {
       target: req.target,
       mutual: req.mutual,
       delegate: req.delegate,
+      ...(req.channelBindings === undefined ? {} : { channelBindings: req.channelBindings }),
       ...(o.logger === undefined ? {} : { logger: o.logger }),
     });
 }

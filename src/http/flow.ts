@@ -20,7 +20,13 @@
 // error, whether or not the server ever challenged.
 import type { Principal } from '../ccache/principal-text.js';
 import { unparsePrincipal } from '../ccache/principal-text.js';
-import { MutualAuthenticationError, SPNEGOExchangeError, SpnegoError } from '../errors.js';
+import {
+  ChannelBindingError,
+  MutualAuthenticationError,
+  SPNEGOExchangeError,
+  SpnegoError,
+} from '../errors.js';
+import { tlsServerEndPoint } from '../krb5/gss/tls-bindings.js';
 import { describeBytes, type NamespacedLog } from '../runtime/log.js';
 import { base64Encode } from '../spnego/base64.js';
 import type { SecurityContext } from '../spnego/types.js';
@@ -39,6 +45,8 @@ export interface ContextRequest {
    * computed from. Absent with fetch, which hides the socket.
    */
   connection?: ConnectionInfo;
+  /** RFC 5929 tls-server-end-point application data for this connection, when bound. */
+  channelBindings?: Uint8Array;
 }
 
 /** What a client that owns its connections (spnego/undici) tells the flow about one. */
@@ -374,6 +382,33 @@ export class NegotiateFlow {
     }
   }
 
+  /**
+   * RFC 5929 tls-server-end-point bindings of the connection a token to `url` will travel on:
+   * computed from that connection's certificate each time, never remembered.
+   */
+  private bindingsFor(url: URL, connection: ConnectionInfo | undefined): Uint8Array | undefined {
+    if (!this.o.channelBindings || url.protocol !== 'https:') return undefined;
+    if (connection === undefined) {
+      this.log(
+        `no channel bindings for ${url.origin}: this client does not expose its TLS connection (spnego/undici does)`,
+      );
+      return undefined;
+    }
+    const cert = connection.peerCertificate();
+    if (cert === undefined)
+      throw new ChannelBindingError(
+        'NO_CERTIFICATE',
+        `the connection to ${url.origin} shows no server certificate`,
+        {
+          hint: 'channel bindings need the TLS peer certificate; channelBindings: false sends tokens unbound',
+        },
+      );
+    this.log(
+      `channel bindings: tls-server-end-point of the certificate ${url.origin} presented (${describeBytes(cert)})`,
+    );
+    return tlsServerEndPoint(cert);
+  }
+
   private async newContext(
     url: URL,
     named: boolean,
@@ -388,11 +423,13 @@ export class NegotiateFlow {
     // Channel bindings hook in here: `connection` carries the TLS peer certificate of the socket
     // this token will travel on (per connection, never cached across hosts).
     const connection = hooks.connection?.(url);
+    const channelBindings = this.bindingsFor(url, connection);
     const ctx = await this.createContext({
       target,
       mutual: this.o.mutual !== DISABLED,
       delegate,
       ...(connection === undefined ? {} : { connection }),
+      ...(channelBindings === undefined ? {} : { channelBindings }),
     });
     const first = await ctx.step();
     if (!first.token)

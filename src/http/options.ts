@@ -66,6 +66,13 @@ export interface NegotiateOptions {
    * not buffered but streamed with the token, since no second leg is expected.
    */
   maxBufferedBody?: number;
+   * RFC 5929 `tls-server-end-point` channel bindings over https (default true): the token is
+   * bound to the certificate the server presented on the connection it travels on, which a
+   * server with Extended Protection (IIS, AD services, `channelBindings: 'required'`) checks.
+   * Only a client that owns its connections can do it (spnego/undici); fetch and ky hide the TLS
+   * socket, so their tokens carry no bindings. `false`: never bind.
+   */
+  channelBindings?: boolean;
   /** Console-like logger for the `spnego*` debug messages (default: DEBUG=spnego* on stderr). */
   logger?: Logger;
 }
@@ -78,6 +85,7 @@ export interface ResolvedOptions {
   delegate: boolean | 'policy';
   trustSameServiceRedirects: boolean;
   maxBufferedBody: number;
+  channelBindings: boolean;
 }
 
 function badOption(message: string, hint: string): ConfigError {
@@ -86,7 +94,7 @@ function badOption(message: string, hint: string): ConfigError {
 
 function booleanOption(
   o: NegotiateOptions,
-  name: 'sanitizeMutualErrorResponse' | 'opportunisticAuth' | 'trustSameServiceRedirects',
+  name: 'sanitizeMutualErrorResponse' | 'opportunisticAuth' | 'trustSameServiceRedirects' | 'channelBindings',
   dflt: boolean,
 ): boolean {
   const v: unknown = o[name];
@@ -196,6 +204,7 @@ export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
     delegate,
     trustSameServiceRedirects: booleanOption(o, 'trustSameServiceRedirects', false),
     maxBufferedBody: sizeOption(o.maxBufferedBody),
+    channelBindings: booleanOption(o, 'channelBindings', true),
   };
 }
 

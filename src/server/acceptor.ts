@@ -5,7 +5,7 @@
 import { type Keytab, parseKeytab } from '../ccache/keytab.js';
 import type { Principal } from '../ccache/principal-text.js';
 import { parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
-import { ConfigError, CredentialsError, KerberosError, SpnegoError } from '../errors.js';
+import { ChannelBindingError, ConfigError, CredentialsError, KerberosError, SpnegoError } from '../errors.js';
 import type { Krb5Config } from '../krb5/config.js';
 import { loadConfig } from '../krb5/config-load.js';
 import type { Credentials } from '../krb5/credentials.js';
@@ -63,6 +63,16 @@ export interface AcceptResult {
   delegated: Credentials | undefined;
   /** The client's ticket to this service: S4U2Proxy's evidence (`credentials.impersonate(evidence)`). */
   evidence: S4UEvidence | undefined;
+  /** The client bound its token to this TLS channel (RFC 5929 bindings given to accept() matched). */
+  channelBound: boolean;
+}
+
+/** The TLS channel a token arrived on, for accept(). */
+export interface AcceptChannel {
+  /** RFC 5929 tls-server-end-point data of this server's certificate (`tlsServerEndPoint(cert)`). */
+  bindings: Uint8Array;
+  /** Refuse a token not bound to `bindings` (ChannelBindingError NO_BINDINGS); default false. */
+  required?: boolean;
 }
 
 /** Why a request was refused; `code` is stable (`NO_TOKEN`, `BAD_TOKEN`, `REJECTED_CLIENT`, or the Kerberos error name). */
@@ -70,7 +80,12 @@ export class NegotiateRejection extends SpnegoError {}
 
 export interface Acceptor {
   /** Verifies the client's Negotiate token. Throws NegotiateRejection or a typed Kerberos error. */
-  accept(token: Uint8Array): Promise<AcceptResult>;
+  /**
+   * Verifies the client's Negotiate token. Throws NegotiateRejection or a typed Kerberos error.
+   * With `channel`, a token bound to other channel bindings is refused (GssError BAD_BINDINGS),
+   * and with `channel.required` so is one bound to none (ChannelBindingError NO_BINDINGS).
+   */
+  accept(token: Uint8Array, channel?: AcceptChannel): Promise<AcceptResult>;
   readonly log: NamespacedLog;
 }
 
@@ -218,7 +233,7 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
 
   return {
     log,
-    async accept(token) {
+    async accept(token, channel) {
       const contextFor = (keytab: Keytab) =>
         createAcceptorContext({
           keytab,
@@ -229,6 +244,7 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
           ...(opts.clockskew === undefined ? {} : { clockskew: opts.clockskew }),
           ...(opts.logger === undefined ? {} : { logger: opts.logger }),
           ...(opts.config === undefined ? {} : { config: opts.config }),
+          ...(channel === undefined ? {} : { channelBindings: channel.bindings }),
         });
       const step = async (c: AcceptorContext): Promise<StepResult> => {
         try {
@@ -265,7 +281,12 @@ export function createAcceptor(opts: AcceptorOptions = {}): Acceptor {
       }
       const { client, delegated, evidence } = ctx.result();
       const user = unparsePrincipal(client);
-      return { principal: client, user, responseToken: out.token, delegated, evidence };
+      const channelBound = channel !== undefined && ctx.accepted?.channelBound === true;
+      if (channel?.required && !channelBound)
+        throw new ChannelBindingError('NO_BINDINGS', `${user} sent a token not bound to this TLS channel`, {
+          hint: "this server requires channel bindings (channelBindings: 'required'): the client must bind its token to the server certificate (RFC 5929 tls-server-end-point), e.g. spnego/undici, curl >= 8.8, Windows",
+        });
+      return { principal: client, user, responseToken: out.token, delegated, evidence, channelBound };
     },
   };
 }

@@ -5,8 +5,15 @@
 import { ConfigError, CredentialsError, SpnegoError } from '../errors.js';
 import type { Credentials } from '../krb5/credentials.js';
 import { ReplayCacheError } from '../krb5/gss/replay-cache.js';
+import { tlsServerEndPoint } from '../krb5/gss/tls-bindings.js';
 import { base64Decode, base64Encode } from '../spnego/base64.js';
-import { type Acceptor, type AcceptorOptions, type AcceptResult, createAcceptor } from './acceptor.js';
+import {
+  type AcceptChannel,
+  type Acceptor,
+  type AcceptorOptions,
+  type AcceptResult,
+  createAcceptor,
+} from './acceptor.js';
 
 /** What the middleware adds to the request. */
 export interface NegotiateInfo {
@@ -16,6 +23,8 @@ export interface NegotiateInfo {
   delegated: AcceptResult['delegated'];
   /** The user's ticket to this service: S4U2Proxy's evidence. */
   evidence: AcceptResult['evidence'];
+  /** The client bound its token to this TLS channel (RFC 5929 tls-server-end-point of our certificate). */
+  channelBound: boolean;
   /**
    * Constrained delegation (MS-SFU S4U2Proxy): credentials acting for this user, made with the
    * service's own credentials (e.g. `Credentials.fromKeytab('HTTP/web.example.com', keytab)`);
@@ -32,6 +41,7 @@ function negotiateInfo(r: AcceptResult): NegotiateInfo {
     principal: r.principal,
     delegated: r.delegated,
     evidence,
+    channelBound: r.channelBound,
     impersonate: (service) => {
       if (!evidence) {
         return Promise.reject(
@@ -53,6 +63,8 @@ export interface RequestLike {
   negotiate?: NegotiateInfo;
   /** Set like Apache's REMOTE_USER. */
   remoteUser?: string;
+  /** node:tls's TLSSocket on https: its own certificate gives the channel bindings. */
+  socket?: object | null;
 }
 
 /** The parts of node:http's ServerResponse the middleware writes. */
@@ -91,6 +103,85 @@ export function negotiateToken(header: string | string[] | undefined): Uint8Arra
 export interface MiddlewareOptions extends AcceptorOptions {
   /** An acceptor to share between middlewares; default one made from these options. */
   acceptor?: Acceptor;
+  /**
+   * TLS channel bindings (RFC 5929 tls-server-end-point of this server's certificate, RFC 4121
+   * §4.1.1.2), IIS's Extended Protection. `'if-present'` (default): a token bound to another
+   * channel is refused (relayed through another TLS connection), an unbound one accepted.
+   * `'required'`: an unbound token is refused too. `false`: bindings are not checked. Plain HTTP
+   * has no certificate: `'if-present'` checks nothing there, `'required'` answers 500.
+   * `req.negotiate.channelBound` says whether the client bound its token.
+   */
+  channelBindings?: 'required' | 'if-present' | false;
+  /**
+   * This server's certificate (DER bytes or PEM text, the first certificate is used) for channel
+   * bindings. The middleware reads it from the TLS socket itself; negotiateHandler needs it given
+   * (a fetch-style Request hides the connection): pass the `cert` you gave Bun.serve/Deno.serve.
+   */
+  certificate?: Uint8Array | string;
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/;
+
+function certificateBytes(c: Uint8Array | string): Uint8Array {
+  if (typeof c !== 'string') return c;
+  const m = PEM_CERT.exec(c);
+  if (!m) {
+    throw new ConfigError('BAD_OPTION', 'certificate is not a PEM certificate', {
+      hint: 'certificate: the DER bytes or the PEM text (-----BEGIN CERTIFICATE-----) of the server certificate',
+    });
+  }
+  return base64Decode(m[1]!.replace(/\s+/g, ''));
+}
+
+/** Channel-binding policy of a middleware, from its options; throws on bad values. */
+function channelPolicy(opts: MiddlewareOptions): {
+  mode: 'required' | 'if-present' | false;
+  fixed: Uint8Array | undefined;
+} {
+  const mode = opts.channelBindings ?? 'if-present';
+  if (mode !== 'required' && mode !== 'if-present' && mode !== false) {
+    throw new ConfigError(
+      'BAD_OPTION',
+      `channelBindings must be 'required', 'if-present' or false, not ${String(mode)}`,
+      {
+        hint: "channelBindings: 'required' refuses tokens not bound to this server's TLS certificate",
+      },
+    );
+  }
+  const fixed =
+    opts.certificate === undefined ? undefined : tlsServerEndPoint(certificateBytes(opts.certificate));
+  return { mode, fixed };
+}
+
+/** The channel a request's token is checked against, or undefined when there is none to check. */
+function channelFor(
+  policy: ReturnType<typeof channelPolicy>,
+  socketCert: () => Uint8Array | undefined,
+): AcceptChannel | undefined {
+  if (policy.mode === false) return undefined;
+  let bindings = policy.fixed;
+  if (bindings === undefined) {
+    const cert = socketCert();
+    if (cert !== undefined) bindings = tlsServerEndPoint(cert);
+  }
+  if (bindings === undefined) {
+    if (policy.mode === 'required')
+      throw new ConfigError(
+        'NO_CERTIFICATE',
+        "channelBindings: 'required' but this request came without TLS",
+        {
+          hint: 'serve over https (node:https), give negotiateHandler the certificate option, or use if-present',
+        },
+      );
+    return undefined;
+  }
+  return { bindings, required: policy.mode === 'required' };
+}
+
+function socketCertificate(req: RequestLike): Uint8Array | undefined {
+  const s = req.socket as { getCertificate?(): { raw?: Uint8Array } | null } | null | undefined;
+  const c = typeof s?.getCertificate === 'function' ? s.getCertificate() : undefined;
+  return c?.raw && c.raw.length > 0 ? new Uint8Array(c.raw) : undefined;
 }
 
 /** Outcome of checking one request's Authorization header. */
@@ -136,6 +227,7 @@ function faultStatus(e: unknown): 500 | 503 {
 export async function checkAuthorization(
   acceptor: Acceptor,
   header: string | string[] | undefined,
+  channel?: AcceptChannel | (() => AcceptChannel | undefined),
 ): Promise<CheckResult> {
   let token: Uint8Array | undefined;
   try {
@@ -153,8 +245,11 @@ export async function checkAuthorization(
     return { ok: false, status: 401, wwwAuthenticate: 'Negotiate', reason };
   }
   try {
-    const result = await acceptor.accept(token);
-    acceptor.log(`accepted ${result.user}${result.delegated ? ' (with delegated credentials)' : ''}`);
+    const ch = typeof channel === 'function' ? channel() : channel;
+    const result = await (ch === undefined ? acceptor.accept(token) : acceptor.accept(token, ch));
+    acceptor.log(
+      `accepted ${result.user}${result.delegated ? ' (with delegated credentials)' : ''}${result.channelBound ? ' (channel-bound)' : ''}`,
+    );
     return {
       ok: true,
       result,
@@ -181,8 +276,11 @@ export function negotiateMiddleware(
   opts: MiddlewareOptions = {},
 ): (req: RequestLike, res: ResponseLike, next: Next) => void {
   const acceptor = opts.acceptor ?? createAcceptor(opts);
+  const policy = channelPolicy(opts);
   return (req, res, next) => {
-    checkAuthorization(acceptor, req.headers['authorization']).then(
+    checkAuthorization(acceptor, req.headers['authorization'], () =>
+      channelFor(policy, () => socketCertificate(req)),
+    ).then(
       (r) => {
         // Something else (a timeout middleware, say) already answered while the token was being
         // checked: headers can no longer be set (node:http would throw ERR_HTTP_HEADERS_SENT from
@@ -233,10 +331,13 @@ export function negotiateHandler<A extends unknown[]>(
   opts: MiddlewareOptions = {},
 ): (req: Request, ...rest: A) => Promise<Response> {
   const acceptor = opts.acceptor ?? createAcceptor(opts);
+  const policy = channelPolicy(opts);
   return async (req, ...rest) => {
     let r: CheckResult;
     try {
-      r = await checkAuthorization(acceptor, req.headers.get('authorization') ?? undefined);
+      r = await checkAuthorization(acceptor, req.headers.get('authorization') ?? undefined, () =>
+        channelFor(policy, () => undefined),
+      );
     } catch (e) {
       // Server-side failure, logged by checkAuthorization: a bare 500, no details for the client.
       if (!(e instanceof SpnegoError)) acceptor.log(`error: ${e instanceof Error ? e.message : String(e)}`);

@@ -25,6 +25,7 @@ export {
   TagSet,
 } from './replay-cache.js';
 export { SequenceWindow } from './sequence.js';
+export { tlsServerEndPoint } from './tls-bindings.js';
 export {
   type Capaths,
   checkTransited,
