@@ -159,7 +159,13 @@ export class NegotiateDispatcher extends Dispatcher {
     const { connections, tls, ...negotiate } = options;
     this.max = connections ?? 16;
     this.negotiator = createNegotiator(negotiate, internals);
-    this.connector = buildConnector({ ...(tls ?? {}) });
+    // A resumed TLS session shows no peer certificate in Node (getPeerCertificate() is empty),
+    // so with channel bindings every connection makes a full handshake: each token is bound to a
+    // certificate that connection itself presented, never one remembered from another.
+    this.connector = buildConnector({
+      ...(tls ?? {}),
+      ...(negotiate.channelBindings === false ? {} : { maxCachedSessions: 0 }),
+    });
   }
 
   private connection(origin: string): Promise<Connection> {

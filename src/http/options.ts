@@ -66,6 +66,7 @@ export interface NegotiateOptions {
    * not buffered but streamed with the token, since no second leg is expected.
    */
   maxBufferedBody?: number;
+  /**
    * RFC 5929 `tls-server-end-point` channel bindings over https (default true): the token is
    * bound to the certificate the server presented on the connection it travels on, which a
    * server with Extended Protection (IIS, AD services, `channelBindings: 'required'`) checks.

@@ -131,6 +131,20 @@ describe('client: spnego/undici binds tokens to the connection it sends them on'
     await s.close();
   });
 
+  it('a server that closes the connection after its 401: the new connection (same certificate, full handshake) carries the bound token', async () => {
+    const s = await tlsDouble({ closeAfter401: () => undefined });
+    const factory = fakeFactory();
+    const d = new NegotiateDispatcher({ tls: { ca: CA } }, { contextFactory: factory });
+    dispatchers.push(d);
+    for (let i = 0; i < 2; i++) {
+      const r = await request(s.url, { dispatcher: d });
+      assert.equal(r.statusCode, 200);
+      await r.body.text();
+      assert.deepEqual(factory.made[i]!.req.channelBindings, expected('kkdcp/server.pem', 'sha256'));
+    }
+    await s.close();
+  });
+
   it('channelBindings: false sends tokens unbound', async () => {
     const s = await tlsDouble();
     const factory = fakeFactory();
