@@ -105,8 +105,15 @@ function proxyPort(proxy: URL): number {
   return proxy.port === '' ? 80 : Number(proxy.port);
 }
 
+/**
+ * Keep-alive connections to proxies for forwarded plain-HTTP requests (a CONNECT tunnel is never
+ * reused: it belongs to one origin). Idle sockets do not keep the process alive.
+ */
+let forwardAgent: NodeHttp.Agent | undefined;
+
 /** A plain-HTTP request forwarded by the proxy: the request target is the absolute URL. */
 export function forwardThroughProxy(proxy: URL, url: URL, leg: ProxyLeg): Promise<Response> {
+  forwardAgent ??= new (builtin<typeof NodeHttp>('node:http').Agent)({ keepAlive: true, maxSockets: 16 });
   const headers = headerRecord(leg.headers);
   headers['host'] = url.host;
   if (leg.body !== null) headers['content-length'] = String(leg.body.byteLength);
@@ -116,7 +123,7 @@ export function forwardThroughProxy(proxy: URL, url: URL, leg: ProxyLeg): Promis
     method: leg.method,
     path: url.href,
     headers,
-    agent: false,
+    agent: forwardAgent,
     ...(leg.signal ? { signal: leg.signal } : {}),
   });
   return send(req, leg.body, url.href, leg.method);
