@@ -23,7 +23,8 @@ import {
 import { defaultCcacheName } from '../ccache/resolve.js';
 import { type CcacheStore, findCcacheForPrincipal, openCcache, type StoreOptions } from '../ccache/store.js';
 import { isEnctypeSupported } from '../crypto/index.js';
-import { CredentialsError } from '../errors.js';
+import { CredentialsError, KerberosError } from '../errors.js';
+import { type DnsResolver, systemDns } from '../runtime/dns.js';
 import { isWritePermissionDenied } from '../runtime/fs.js';
 import { createLog, createWarn, type Logger, type NamespacedLog } from '../runtime/log.js';
 import { type ClientSecret, runAsExchange } from './as.js';
@@ -59,6 +60,16 @@ import { type KdcTransport, sendToKdcs } from './transport.js';
 export { servicePrincipal } from './credentials/names.js';
 export type { ServiceTicket } from './credentials/tickets.js';
 
+const KDC_ERR_S_PRINCIPAL_UNKNOWN = 7;
+
+/** `service@host` (GSS_C_NT_HOSTBASED_SERVICE), as servicePrincipal() reads it. */
+function hostBased(spn: string): { service: string; host: string } | undefined {
+  const at = spn.indexOf('@');
+  if (at <= 0 || spn.includes('/') || spn.indexOf('@', at + 1) >= 0) return undefined;
+  const host = spn.slice(at + 1);
+  return host === '' ? undefined : { service: spn.slice(0, at), host };
+}
+
 export interface CredentialsOptions {
   /** Parsed krb5.conf; default: loadConfig() (KRB5_CONFIG, else /etc/krb5.conf). */
   config?: Krb5Config;
@@ -71,7 +82,16 @@ export interface CredentialsOptions {
   writeBack?: boolean;
   /** How often (ms) to check whether the ccache file was replaced, e.g. by kinit (default 1000; 0 = every call). */
   ccacheCheckIntervalMs?: number;
+  /**
+   * DNS for host-name canonicalization of `service@host` names (krb5.conf
+   * `dns_canonicalize_hostname`, `rdns`); default the system resolver.
+   * `createDnsResolver({ servers })` from 'spnego/krb5' asks other servers.
+   */
+  dns?: DnsResolver;
 }
+
+/** Canonical host names are looked up again after this long (MIT asks every time; we spare the resolver). */
+const CANON_TTL_MS = 30_000;
 
 export interface AcquireOptions extends CredentialsOptions, AcquireRequestOptions {}
 
@@ -539,6 +559,48 @@ export class Credentials {
    * the same service share one TGS-REQ.
    */
   async getServiceTicket(spn: string | Principal): Promise<ServiceTicket> {
+    const hb = typeof spn === 'string' ? hostBased(spn) : undefined;
+    if (hb === undefined) return this.serviceTicketFor(spn);
+    // GSS_C_NT_HOSTBASED_SERVICE: the host is canonicalized as MIT's krb5_sname_to_principal does
+    // (dns_canonicalize_hostname, rdns); a principal name (`svc/host@REALM`) is used as given.
+    const mode = this.config.libdefaults.dnsCanonicalizeHostname;
+    const given = hb.host.replace(/\.$/, '').toLowerCase();
+    if (mode === false) return this.serviceTicketFor(`${hb.service}@${given}`);
+    if (mode === true) return this.serviceTicketFor(`${hb.service}@${await this.canonicalHost(hb.host)}`);
+    // fallback: the name as given first; canonicalized only when the KDC does not know it.
+    try {
+      return await this.serviceTicketFor(`${hb.service}@${given}`);
+    } catch (e) {
+      if (!(e instanceof KerberosError) || e.errorCode !== KDC_ERR_S_PRINCIPAL_UNKNOWN) throw e;
+      const canon = await this.canonicalHost(hb.host);
+      if (canon === given) throw e;
+      this.log(
+        `${hb.service}@${given} unknown to the KDC; trying the canonical name ${canon} (dns_canonicalize_hostname = fallback)`,
+      );
+      return this.serviceTicketFor(`${hb.service}@${canon}`);
+    }
+  }
+
+  private readonly canonical = new Map<string, { name: string; until: number }>();
+
+  /** `host` canonicalized through DNS (CNAMEs; PTR with rdns), lowercased; as given when it does not resolve. */
+  private async canonicalHost(host: string): Promise<string> {
+    const given = host.replace(/\.$/, '').toLowerCase();
+    const rdns = this.config.libdefaults.rdns;
+    const key = `${rdns ? 'r' : 'f'}:${given}`;
+    const hit = this.canonical.get(key);
+    const now = Date.now();
+    if (hit && hit.until > now) return hit.name;
+    const dns = this.options.dns ?? systemDns;
+    const found = dns.canonicalHost ? await dns.canonicalHost(given, rdns) : undefined;
+    const name = found && found.length > 0 ? found : given;
+    if (name !== given) this.log(`canonicalized host ${given} to ${name}${rdns ? ' (rdns)' : ''}`);
+    if (this.canonical.size > 256) this.canonical.clear();
+    this.canonical.set(key, { name, until: now + CANON_TTL_MS });
+    return name;
+  }
+
+  private async serviceTicketFor(spn: string | Principal): Promise<ServiceTicket> {
     await this.refreshFromStore();
     const { server, referral } = servicePrincipal(spn, this.config, this.principal.realm);
     // Keyed by client too: the ccache may be replaced by another principal's (kinit as someone

@@ -20,6 +20,7 @@ export {
   KerberosError,
   SpnegoError,
 } from '../errors.js';
+export { createDnsResolver, type DnsResolver, systemDns } from '../runtime/dns.js';
 export type { Krb5Config, Libdefaults, ParseConfigOptions, RealmConfig, RealmLibdefaults } from './config.js';
 export { configFromProfile, libdefault, parseConfig, requireDefaultRealm } from './config.js';
 export type { ConfigLimits, LoadConfigOptions } from './config-load.js';
