@@ -2,7 +2,8 @@
 // fallback, rdns), against MIT's own client on the same krb5.conf and the same DNS: dnsmasq on a
 // loopback address serves alias.canon.test CNAME web.canon.test (A 127.0.53.77) and the PTR
 // 127.0.53.77 → rev.canon.test. MIT uses the system resolver, so kvno runs in a mount namespace
-// (unshare -m) whose /etc/resolv.conf names that server; we ask it through createDnsResolver.
+// (unshare -m) whose /etc/resolv.conf names that server; we ask it through createDnsResolver, and
+// through the system resolver in the same kind of namespace (helpers/canon-probe.ts).
 // For each setting, `HTTP@alias.canon.test` must become the same service principal on both
 // sides (or fail the same way).
 import assert from 'node:assert/strict';
@@ -109,6 +110,26 @@ describe('dns_canonicalize_hostname and rdns: ours and MIT kvno on the same krb5
     }
   }
 
+  /** Ours with the system resolver, in the same kind of namespace as MIT. */
+  async function oursSystem(conf: string, ccache: string): Promise<string> {
+    const probe = join(import.meta.dirname, 'helpers', 'canon-probe.ts');
+    const script = `mount --bind "$RESOLV" /etc/resolv.conf && exec "$NODE" --import tsx "$PROBE" HTTP@alias.canon.test`;
+    const r = await run('unshare', ['-m', 'sh', '-c', script], {
+      env: {
+        ...realm.env,
+        KRB5_CONFIG: conf,
+        KRB5CCNAME: ccache,
+        RESOLV: resolvConf,
+        NODE: process.execPath,
+        PROBE: probe,
+      },
+      cwd: join(import.meta.dirname, '..', '..'),
+      timeoutMs: 30_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  }
+
   for (const [canon, rdns, want] of [
     ['true', 'false', 'HTTP/web.canon.test@CANON.TEST'],
     ['true', 'true', 'HTTP/rev.canon.test@CANON.TEST'],
@@ -123,14 +144,19 @@ describe('dns_canonicalize_hostname and rdns: ours and MIT kvno on the same krb5
       const ourCache = join(realm.dir, `ours-${canon}-${rdns}.cc`);
       await realm.kinit('alice', 'alice-pw', `FILE:${mitCache}`);
       await realm.kinit('alice', 'alice-pw', `FILE:${ourCache}`);
+      const sysCache = join(realm.dir, `sys-${canon}-${rdns}.cc`);
+      await realm.kinit('alice', 'alice-pw', `FILE:${sysCache}`);
       const theirs = await mit(conf, `FILE:${mitCache}`);
       const mine = await ours(conf, `FILE:${ourCache}`);
+      const system = await oursSystem(conf, `FILE:${sysCache}`);
       if (want === 'error') {
         assert.match(theirs, /^error: .*not found in Kerberos database/i, theirs);
         assert.equal(mine, 'error: KDC_ERR_S_PRINCIPAL_UNKNOWN');
+        assert.equal(system, 'error: KDC_ERR_S_PRINCIPAL_UNKNOWN');
       } else {
         assert.equal(theirs, want);
         assert.equal(mine, want);
+        assert.equal(system, want, 'ours through the system resolver');
       }
     });
   }
