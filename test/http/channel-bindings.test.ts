@@ -11,7 +11,11 @@ import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import {
+  createServer as createHttpsServer,
+  type Server as HttpsServer,
+  request as httpsRequest,
+} from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -242,17 +246,24 @@ async function middlewareServer(
   );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `https://localhost:${(server.address() as AddressInfo).port}/`;
-  const { Agent } = await import('undici');
-  const agent = new Agent({ connect: { ca: CA } });
-  const get = async (authorization: string) => {
-    const r = await request(url, { dispatcher: agent, headers: { authorization } });
-    return { status: r.statusCode, body: await r.body.text() };
-  };
+  // node:https, not undici: Bun replaces the undici package with a built-in of its own.
+  const get = (authorization: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const r = httpsRequest(url, { ca: CA, headers: { authorization }, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      r.on('error', reject);
+      r.end();
+    });
   return {
     url,
     get,
     close: async () => {
-      await agent.close();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     },
