@@ -34,29 +34,40 @@ const args =
     ? ['test', '--timeout', '120000', ...files.map((f) => `./${f}`)]
     : ['test', '--no-check', '--sloppy-imports', '--node-modules-dir=manual', '-A', ...files];
 const started = Date.now();
-const r = spawnSync(bin, args, {
-  encoding: 'utf8',
-  maxBuffer: 256 * 1024 * 1024,
-  env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', FORCE_COLOR: '0' },
-});
-// biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes (ESC [ … m)
-const out = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
-const failed = new Set();
-if (runtime === 'bun') {
-  for (const m of out.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)) failed.add(m[1]);
-} else {
-  const errors = out.indexOf('\n ERRORS \n');
-  for (const m of out.slice(Math.max(errors, 0)).matchAll(/^(.+?) => \S+:\d+:\d+$/gm)) failed.add(m[1]);
+/** One run of the suite: the names of the failing tests, the passed count, the raw output. */
+function runOnce() {
+  const r = spawnSync(bin, args, {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', FORCE_COLOR: '0' },
+  });
+  const out = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const failed = new Set();
+  if (runtime === 'bun') {
+    for (const m of out.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)) failed.add(m[1]);
+  } else {
+    const errors = out.indexOf('\n ERRORS \n');
+    for (const m of out.slice(Math.max(errors, 0)).matchAll(/^(.+?) => \S+:\d+:\d+$/gm)) failed.add(m[1]);
+  }
+  const passed =
+    runtime === 'bun' ? /^ *(\d+) pass$/m.exec(out)?.[1] : /\| (\d+) passed \((\d+) steps\)/.exec(out)?.[2];
+  return { status: r.status, out, failed, passed };
 }
-const passed =
-  runtime === 'bun' ? /^ *(\d+) pass$/m.exec(out)?.[1] : /\| (\d+) passed \((\d+) steps\)/.exec(out)?.[2];
+let { status, out, failed, passed } = runOnce();
 const listed = (name) => Object.keys(known).find((k) => name.includes(k));
-const unexpected = [...failed].filter((n) => !listed(n));
+let unexpected = [...failed].filter((n) => !listed(n));
+if (unexpected.length) {
+  // A test that fails once under load may pass on a second run: only what fails twice counts.
+  console.log(`${runtime}: ${unexpected.length} unexpected failures, running the suite again`);
+  const again = runOnce();
+  unexpected = unexpected.filter((n) => again.failed.has(n));
+  if (!unexpected.length) ({ status, out, failed, passed } = again);
+}
 const nowPassing = Object.keys(known).filter((k) => ![...failed].some((n) => n.includes(k)));
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
-if (r.status !== 0 && failed.size === 0) {
+if (status !== 0 && failed.size === 0) {
   console.log(out.slice(-4000));
-  console.log(`${runtime}: the runner failed (exit ${r.status}) without naming a failing test`);
+  console.log(`${runtime}: the runner failed (exit ${status}) without naming a failing test`);
   process.exit(1);
 }
 for (const n of failed) console.log(`${listed(n) ? 'known difference' : 'FAILED'}: ${n}`);

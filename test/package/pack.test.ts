@@ -67,7 +67,12 @@ before(() => {
   project = join(dir, 'app');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true }));
-  npm(['install', tarball], project);
+  // The adapters' peers (undici, axios, got, ws), but not ky: the fetch path is checked without it.
+  const { peerDependencies = {} } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const peers = Object.entries(peerDependencies as Record<string, string>)
+    .filter(([name]) => name !== 'ky')
+    .map(([name, range]) => `${name}@${range}`);
+  npm(['install', tarball, ...peers], project);
   writeFileSync(join(project, 'load.cjs'), LOAD_CJS);
   writeFileSync(join(project, 'load.mjs'), LOAD_ESM);
 });
@@ -179,7 +184,8 @@ console.log(e?.code);
 describe('TypeScript users', () => {
   // ky is installed only later (the ky tests): here the project has spnego and @types/node.
   it('the fetch path typechecks without ky installed (nodenext ESM, bundler), no skipLibCheck', () => {
-    npm(['install', '@types/node@20'], project);
+    // @types/ws: spnego/ws's declarations name ws's types, as a TypeScript user of ws has them.
+    npm(['install', '@types/node@20', '@types/ws@8'], project);
     assert.ok(!existsSync(join(project, 'node_modules/ky')), 'ky must not be installed for this check');
     typecheck(
       'ts-fetch-nodenext',
