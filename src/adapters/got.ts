@@ -7,23 +7,13 @@ import type { BeforeRequestHook, ExtendOptions, Options } from 'got';
 import { createNegotiator, type FetchLike, type NegotiateInternals } from '../http/fetch.js';
 import type { NegotiateOptions } from '../http/options.js';
 import { incomingMessageLike } from '../runtime/node-response.js';
+import { collectBody } from './body.js';
 
 async function bodyOf(body: Options['body']): Promise<Uint8Array | string | undefined> {
   if (body === undefined) return undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
   if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
-    const chunks: Uint8Array[] = [];
-    for await (const c of body as AsyncIterable<Uint8Array | string>)
-      chunks.push(typeof c === 'string' ? new TextEncoder().encode(c) : c);
-    let n = 0;
-    for (const c of chunks) n += c.byteLength;
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.byteLength;
-    }
-    return out;
+    return collectBody(body as AsyncIterable<Uint8Array | string>);
   }
   throw new TypeError('spnego/got: unsupported request body type');
 }

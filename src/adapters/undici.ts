@@ -21,6 +21,7 @@ import { ChannelBindingError } from '../errors.js';
 import { createNegotiator, type NegotiateInternals } from '../http/fetch.js';
 import type { ConnectionInfo } from '../http/flow.js';
 import { DISABLED, type NegotiateOptions } from '../http/options.js';
+import { collectBody } from './body.js';
 
 type DispatchOptions = Dispatcher.DispatchOptions;
 type DispatchHandler = Dispatcher.DispatchHandler;
@@ -85,18 +86,7 @@ async function bufferBody(body: DispatchOptions['body']): Promise<Uint8Array | n
   if (body === undefined || body === null) return null;
   if (typeof body === 'string') return new TextEncoder().encode(body);
   if (body instanceof Uint8Array) return body;
-  const chunks: Uint8Array[] = [];
-  for await (const c of body as AsyncIterable<Uint8Array | string>)
-    chunks.push(typeof c === 'string' ? new TextEncoder().encode(c) : c);
-  let n = 0;
-  for (const c of chunks) n += c.byteLength;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
+  return collectBody(body as AsyncIterable<Uint8Array | string>);
 }
 
 /** An async iterable (undici's body) as a ReadableStream, pulled as the reader reads. */
