@@ -41,7 +41,10 @@ function runOnce() {
     maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', FORCE_COLOR: '0' },
   });
-  const out = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const out = `${r.stdout}\n${r.stderr}`.replace(
+    new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'),
+    '',
+  );
   const failed = new Set();
   if (runtime === 'bun') {
     for (const m of out.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)) failed.add(m[1]);

@@ -65,7 +65,7 @@ describe('spnego kinit options (MIT kinit parity, against MiniKdc)', () => {
     assert.equal((await kinit(['-c', cc, 'alice'])).code, 0);
     const t = await only(cc);
     assert.deepEqual(flagSet(t.flags), { F: true, P: false, R: true });
-    assert.equal(t.endTime - t.startTime, 36_000);
+    assert.ok(Math.abs(t.endTime - t.startTime - 36_000) <= 1);
     assert.ok(t.renewTill - t.startTime >= 86_399 && t.renewTill - t.startTime <= 86_400);
     const as = kdc.requests.filter((r) => r.type === 'AS-REQ').at(-1);
     assert.ok(as && (as.kdcOptions & KdcOption.RENEWABLE_OK) !== 0);
@@ -75,7 +75,8 @@ describe('spnego kinit options (MIT kinit parity, against MiniKdc)', () => {
     const a = cache();
     assert.equal((await kinit(['-l', '1h', '-c', a, 'alice'])).code, 0);
     const ta = await only(a);
-    assert.equal(ta.endTime - ta.startTime, 3600);
+    // the client computes the end from its clock, the KDC the start from its own: a second may pass
+    assert.ok(Math.abs(ta.endTime - ta.startTime - 3600) <= 1, `${ta.endTime - ta.startTime}`);
     assert.equal(flagSet(ta.flags).R, false);
     const b = cache();
     assert.equal((await kinit(['-l', '1h', '-r', '2d', '-c', b, 'alice'])).code, 0);
@@ -113,7 +114,7 @@ describe('spnego kinit options (MIT kinit parity, against MiniKdc)', () => {
     assert.notDeepEqual(after.ticket, before.ticket);
     assert.ok(after.startTime >= before.startTime);
     assert.equal(after.renewTill, before.renewTill);
-    assert.equal(after.endTime - after.startTime, 3600);
+    assert.ok(Math.abs(after.endTime - after.startTime - 3600) <= 1);
     const tgs = kdc.requests.filter((x) => x.type === 'TGS-REQ').at(-1);
     assert.ok(tgs && (tgs.kdcOptions & KdcOption.RENEW) !== 0);
   });
