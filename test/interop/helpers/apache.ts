@@ -154,8 +154,22 @@ function locationBlock(loc: ApacheLocation, docroot: string, delegDir: string | 
   return `<Location "${loc.path}">\n${lines.map((l) => `  ${l}`).join('\n')}\n</Location>`;
 }
 
-/** Starts Apache on a free loopback port; call stop() (also done at process exit as a backstop). */
+/**
+ * Starts Apache on a free loopback port; call stop() (also done at process exit as a backstop).
+ * A port taken between freePort() and Apache's bind (another suite's daemon) means another port.
+ */
 export async function startApache(opts: ApacheOptions): Promise<Apache> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startApacheOn(opts, opts.port ?? (await freePort()));
+    } catch (e) {
+      const inUse = /Address already in use|could not bind/i.test(String(e));
+      if (opts.port !== undefined || !inUse || attempt >= 5) throw e;
+    }
+  }
+}
+
+async function startApacheOn(opts: ApacheOptions, port: number): Promise<Apache> {
   const bin = findBinary('apache2');
   if (bin === undefined) throw new Error(`apache2 not found: sudo apt-get install -y ${APACHE_PACKAGES}`);
   if (!exitHook) {
@@ -166,7 +180,6 @@ export async function startApache(opts: ApacheOptions): Promise<Apache> {
   }
   const dir = mkdtempSync(join(process.env['SPNEGO_INTEROP_TMP'] || tmpdir(), 'apache-'));
   chmodSync(dir, 0o755);
-  const port = opts.port ?? (await freePort());
   const docroot = join(dir, 'htdocs');
   const rcache = join(dir, 'rcache');
   mkdirSync(docroot, { mode: 0o755 });

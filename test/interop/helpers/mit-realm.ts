@@ -2,7 +2,9 @@
 // temp dir, a krb5kdc on a free loopback port run in the foreground (`-n`) as our child so we
 // can always kill it, and helpers to drive MIT's client tools against it. Nothing under /etc is
 // read or written: KRB5_CONFIG / KRB5_KDC_PROFILE are set only in the children's environment.
+
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -126,17 +128,36 @@ function describe(cmd: string, args: readonly string[], r: RunResult): string {
   );
 }
 
-/** Asks the OS for a free loopback TCP port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = a !== null && typeof a === 'object' ? a.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => {
+      const udp = createSocket('udp4');
+      udp.once('error', () => srv.close(() => resolve(false)));
+      udp.bind(port, '127.0.0.1', () => udp.close(() => srv.close(() => resolve(true))));
     });
   });
+}
+
+/**
+ * A loopback port free for TCP and UDP, for a daemon to listen on. Chosen at random below the
+ * kernel's ephemeral range (32768–60999 on Linux): a port from listen(0) is an ephemeral port, and
+ * between our close and the daemon's bind any outgoing connection of a parallel test may take it
+ * as its local port (`Address already in use`). Daemon starters still retry on a bind failure.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    if (await bindable(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free loopback port in 20000–31999');
 }
 
 async function waitForPort(
