@@ -11,8 +11,8 @@
 // request has been on https, no token goes out in clear text; and a token for the service
 // principal of the origin the user asked for goes to no other origin (another scheme or port of
 // the same host, or another host registered under the same principal) unless the caller says
-// `trustSameServiceRedirects` (curl's --location-trusted); the upgrade from http to https on the
-// same host is not such a move. A redirect to another host, which needs a ticket of its own, is
+// `trustSameServiceRedirects` (curl's --location-trusted); the upgrade from http to https of the
+// same host on the default ports (80 to 443, the exemption requests makes too) is not such a move. A redirect to another host, which needs a ticket of its own, is
 // authenticated there, as requests-gssapi does.
 //
 // Mutual authentication judges the response the caller gets, as requests-gssapi's handle_other
@@ -268,6 +268,7 @@ export class NegotiateFlow {
     const namedOrigin = hop.url.origin;
     const namedHost = hostOf(hop.url);
     const namedProtocol = hop.url.protocol;
+    const namedPort = hop.url.port;
     const namedService = serviceKey(targetFor(this.o.targetName, hop.url, true));
     let wasHttps = false;
     /** The redirect rules (see the top of this file): undefined when a token may go to `url`. */
@@ -283,9 +284,18 @@ export class NegotiateFlow {
         );
       if (this.o.trustSameServiceRedirects) return undefined;
       const sameHost = hostOf(url) === namedHost;
-      // The upgrade of a request made over http to https on the same host: the caller was ready
-      // to send this service's token in clear text, and TLS only protects it better.
-      if (sameHost && namedProtocol === 'http:' && url.protocol === 'https:') return undefined;
+      // The upgrade of a request made over http to https of the same host on the default ports:
+      // the caller was ready to send this service's token in clear text, and TLS only protects
+      // it better. On another port (http://host:8080 to https://host:8443) whoever listens there
+      // could relay the token to the origin asked for, so that takes the opt-in like any port.
+      if (
+        sameHost &&
+        namedProtocol === 'http:' &&
+        namedPort === '' &&
+        url.protocol === 'https:' &&
+        url.port === ''
+      )
+        return undefined;
       if (sameHost || serviceKey(targetFor(this.o.targetName, url, false)) === namedService)
         return new SPNEGOExchangeError(
           'REDIRECT_SAME_SERVICE',

@@ -91,12 +91,30 @@ describe('redirects: no token in clear text once the request was on https', () =
     assert.equal(negotiateFailure(res)?.code, 'CLEARTEXT_AFTER_HTTPS');
   });
 
-  it('http://host → https://host: the upgrade of the same host is authenticated, whatever the port', async () => {
-    for (const target of ['https://app.example', 'https://app.example:8443']) {
-      const f = routes({ 'http://app.example': `→ ${target}/`, [target]: 'acceptor' });
-      const res = await client({ mutualAuthentication: REQUIRED }, f)('http://app.example/');
-      assert.equal(res.status, 200, target);
-      assert.equal(await res.text(), 'hello HTTP@app.example');
+  it('http://host → https://host: the upgrade of the same host on the default ports is authenticated', async () => {
+    const f = routes({ 'http://app.example': '→ https://app.example/', 'https://app.example': 'acceptor' });
+    const res = await client({ mutualAuthentication: REQUIRED }, f)('http://app.example/');
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'hello HTTP@app.example');
+  });
+
+  it('http://host → https://host on another port: refused by default (whoever listens there could relay it), authenticated with trustSameServiceRedirects', async () => {
+    for (const [from, to] of [
+      ['http://app.example', 'https://app.example:8443'],
+      ['http://app.example:8080', 'https://app.example:8443'],
+      ['http://app.example:8080', 'https://app.example'],
+    ] as const) {
+      const f = routes({ [from]: `→ ${to}/`, [to]: 'acceptor' });
+      const res = await client({}, f)(`${from}/`);
+      assert.equal(res.status, 401, `${from} → ${to}`);
+      assert.equal(tokensTo(f, to).length, 0);
+      assert.equal(negotiateFailure(res)?.code, 'REDIRECT_SAME_SERVICE');
+      const g = routes({ [from]: `→ ${to}/`, [to]: 'acceptor' });
+      const ok = await client(
+        { trustSameServiceRedirects: true, mutualAuthentication: REQUIRED },
+        g,
+      )(`${from}/`);
+      assert.equal(ok.status, 200, `${from} → ${to} trusted`);
     }
   });
 });
