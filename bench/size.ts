@@ -76,8 +76,6 @@ for (const [subpath, src] of ENTRIES) {
   rows.push([spec, (ours / 1024).toFixed(1), (all / 1024).toFixed(1), ...times]);
 }
 for (const [spec, contents] of [
-  ['asn1js (+ @peculiar/utils)', "export * from 'asn1js';"],
-  ['@peculiar/utils (asn1js dependency)', "export * from '@peculiar/utils';"],
   [
     '@noble/hashes (sha1, sha2, hmac, pbkdf2, md5)',
     "export * from '@noble/hashes/sha2.js'; export * from '@noble/hashes/legacy.js'; export * from '@noble/hashes/hmac.js'; export * from '@noble/hashes/pbkdf2.js';",

@@ -23,6 +23,13 @@ assert.deepEqual(
   'jsr.json exports differ from scripts/entries.mjs: run npm run build',
 );
 assert.equal(jsr.version, pkg.version, 'jsr.json version differs from package.json: run npm run build');
+// The runtime dependencies are exactly these (pure JavaScript, nothing native or downloading);
+// DER, OIDs and integers are our own code (src/asn1/der.ts), so no ASN.1 library ships.
+assert.deepEqual(
+  Object.keys(pkg.dependencies ?? {}).sort(),
+  ['@noble/ciphers', '@noble/hashes'],
+  'runtime dependencies changed: only @noble/hashes and @noble/ciphers may ship',
+);
 
 /** Names the contract promises per entry; entries not listed must still load and export something. */
 const expect = {

@@ -1,14 +1,13 @@
 // Strict DER (X.690 §10) for Kerberos, GSS and SPNEGO.
 //
-// asn1js on its own accepts indefinite lengths, non-minimal lengths and fractional seconds, and
-// maps GeneralString through a single-byte charset. Kerberos needs the opposite: RFC 4120 §5.1
+// General ASN.1 libraries accept indefinite lengths, non-minimal lengths and fractional seconds,
+// and map GeneralString through a single-byte charset. Kerberos needs the opposite: RFC 4120 §5.1
 // requires DER, checksums are computed over re-encoded bytes (e.g. the TGS-REQ body), and MIT
-// passes KerberosString bytes through as UTF-8. So validation and navigation are ours: one
-// iterative pass builds a tree of TLV views, checking every length against the bytes that remain
-// before anything is sliced, bounding depth and element count. asn1js does the OBJECT IDENTIFIER
-// and INTEGER value conversions, where its arithmetic is exactly what we would otherwise rewrite.
+// passes KerberosString bytes through as UTF-8. So everything here is ours and has no runtime
+// dependency: one iterative pass builds a tree of TLV views, checking every length against the
+// bytes that remain before anything is sliced, bounding depth and element count; OBJECT
+// IDENTIFIER arcs and INTEGER content octets are converted by the small exact routines below.
 
-import * as asn1js from 'asn1js';
 import { Asn1Error, SpnegoError } from '../errors.js';
 
 export const TagClass = { UNIVERSAL: 0, APPLICATION: 1, CONTEXT: 2, PRIVATE: 3 } as const;
@@ -427,14 +426,14 @@ export function readBitString(e: Elem): Uint8Array {
   return c.slice(1);
 }
 
-/** OBJECT IDENTIFIER as a dotted string; minimality is ours, the arithmetic is asn1js's. */
+/** OBJECT IDENTIFIER as a dotted string (X.690 §8.19), arcs exact at any size up to MAX_OID_ARC_OCTETS. */
 export function readOid(e: Elem): string {
   const c = expectTag(e, TagClass.UNIVERSAL, UniversalTag.OBJECT_IDENTIFIER, false).content;
   return oidFromContent(c, e.field);
 }
 
 // The handful of OIDs seen in practice (krb5, SPNEGO, NTLM) are decoded once: every GSS token
-// and NegTokenInit carries them, and asn1js's arc arithmetic is slow next to the rest of a token.
+// and NegTokenInit carries them.
 const oidTextCache = new Map<string, string>();
 
 export function oidFromContent(c: Uint8Array, field: string): string {
@@ -446,21 +445,50 @@ export function oidFromContent(c: Uint8Array, field: string): string {
   return s;
 }
 
+/**
+ * Longest subidentifier accepted, in content octets: 20 base-128 digits hold 140 bits, room for
+ * the 128-bit UUID arcs of `2.25.…` (X.667); anything longer is refused rather than computed.
+ */
+export const MAX_OID_ARC_OCTETS = 20;
+
 function oidFromContentUncached(c: Uint8Array, field: string): string {
   if (c.length === 0) throw new Asn1Error(field, 'empty OBJECT IDENTIFIER');
   if ((c[c.length - 1]! & 0x80) !== 0) throw new Asn1Error(field, 'truncated OBJECT IDENTIFIER');
-  for (let i = 0; i < c.length; i++) {
-    if (c[i] === 0x80 && (i === 0 || (c[i - 1]! & 0x80) === 0)) {
-      throw new Asn1Error(field, 'non-minimal OBJECT IDENTIFIER arc');
+  const arcs: string[] = [];
+  let i = 0;
+  while (i < c.length) {
+    const start = i;
+    // X.690 §8.19.2: the leading octet of a subidentifier is never 0x80.
+    if (c[i] === 0x80) throw new Asn1Error(field, 'non-minimal OBJECT IDENTIFIER arc');
+    while ((c[i]! & 0x80) !== 0) i++;
+    i++;
+    const n = i - start;
+    if (n > MAX_OID_ARC_OCTETS)
+      throw new Asn1Error(field, `OBJECT IDENTIFIER arc of ${n} octets is too large`);
+    // 7 octets are 49 bits: exact as a double. Longer arcs go through BigInt.
+    let v: number | bigint;
+    if (n <= 7) {
+      let x = 0;
+      for (let k = start; k < i; k++) x = x * 128 + (c[k]! & 0x7f);
+      v = x;
+    } else {
+      let x = 0n;
+      for (let k = start; k < i; k++) x = (x << 7n) | BigInt(c[k]! & 0x7f);
+      v = x;
+    }
+    if (start === 0) {
+      // X.690 §8.19.4: the first subidentifier is 40·X + Y with X in 0..2 (Y < 40 unless X = 2).
+      if (typeof v === 'number') {
+        const x = v < 40 ? 0 : v < 80 ? 1 : 2;
+        arcs.push(String(x), String(v - 40 * x));
+      } else {
+        arcs.push('2', String(v - 80n));
+      }
+    } else {
+      arcs.push(String(v));
     }
   }
-  const oid = new asn1js.ObjectIdentifier();
-  const off = oid.valueBlock.fromBER(c, 0, c.length);
-  const s = oid.valueBlock.toString();
-  if (off !== c.length || oid.valueBlock.error !== '' || s === '') {
-    throw new Asn1Error(field, 'invalid OBJECT IDENTIFIER');
-  }
-  return s;
+  return arcs.join('.');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -566,10 +594,9 @@ export function application(tag: number, inner: Uint8Array): Uint8Array {
   return tlv(TagClass.APPLICATION, true, tag, inner);
 }
 
-function integerContent(v: number | bigint): Uint8Array {
-  if (typeof v === 'number' && v >= -0x80000000 && v <= 0xffffffff) {
-    // Hot path (every Int32/UInt32/Microseconds): minimal two's-complement octets, by hand —
-    // asn1js's BigInt route costs microseconds per integer and messages carry many.
+function integerContent(v: number): Uint8Array {
+  if (v >= -0x80000000 && v <= 0xffffffff) {
+    // Hot path (every Int32/UInt32/Microseconds): minimal two's-complement octets, by hand.
     if (v >= -0x80 && v <= 0x7f) return Uint8Array.of(v & 0xff);
     if (v >= -0x8000 && v <= 0x7fff) return Uint8Array.of((v >> 8) & 0xff, v & 0xff);
     if (v >= -0x800000 && v <= 0x7fffff) return Uint8Array.of((v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
@@ -579,8 +606,24 @@ function integerContent(v: number | bigint): Uint8Array {
     // 2^31..2^32-1 needs a leading zero octet to stay positive.
     return Uint8Array.of(0, (v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
   }
-  // asn1js produces the minimal two's-complement content octets for anything larger.
-  return asn1js.Integer.fromBigInt(v).valueBlock.valueHexView.slice();
+  return bigIntegerContent(BigInt(v));
+}
+
+/**
+ * Minimal two's-complement content octets (X.690 §8.3) of any integer: the fewest octets whose
+ * top bit is the sign, i.e. no leading 0x00 before a clear bit 7 and no 0xFF before a set one.
+ */
+export function bigIntegerContent(v: bigint): Uint8Array {
+  const octets: number[] = [];
+  let x = v;
+  // Arithmetic shift keeps the sign: stop once the rest is pure sign extension of the last octet.
+  for (;;) {
+    const b = Number(x & 0xffn);
+    octets.push(b);
+    x >>= 8n;
+    if ((x === 0n && (b & 0x80) === 0) || (x === -1n && (b & 0x80) !== 0)) break;
+  }
+  return Uint8Array.from(octets.reverse());
 }
 
 export function writeInteger(v: number, what = 'INTEGER'): Uint8Array {
@@ -630,7 +673,7 @@ export function writeOctetString(v: Uint8Array): Uint8Array {
   return tlv(TagClass.UNIVERSAL, false, UniversalTag.OCTET_STRING, v);
 }
 
-/** GeneralString with the bytes given verbatim (never through asn1js's charset mapping). */
+/** GeneralString with the bytes given verbatim (never through a charset mapping). */
 export function writeGeneralStringBytes(v: Uint8Array): Uint8Array {
   return tlv(TagClass.UNIVERSAL, false, UniversalTag.GENERAL_STRING, v);
 }
@@ -705,10 +748,31 @@ function oidContentUncached(oid: string): Uint8Array {
   if (typeof oid !== 'string' || !OID_RE.test(oid)) throw new Asn1EncodeError(`invalid OID: ${String(oid)}`);
   const arcs = oid.split('.');
   if (arcs[0] !== '2' && Number(arcs[1]) >= 40) throw new Asn1EncodeError(`invalid OID: ${oid}`);
-  const o = new asn1js.ObjectIdentifier({ value: oid });
-  const ber = new Uint8Array(o.toBER(false));
-  const h = readHeader(ber, 0, ber.length, 'OID');
-  return ber.slice(h.headerLen);
+  const out: number[] = [];
+  for (let i = 1; i < arcs.length; i++) {
+    const s = arcs[i]!;
+    // Up to 15 decimal digits is exact as a double; longer arcs are converted through BigInt.
+    let v: number | bigint = s.length <= 15 ? Number(s) : BigInt(s);
+    if (i === 1) v = typeof v === 'number' ? v + 40 * Number(arcs[0]) : v + 40n * BigInt(arcs[0]!);
+    const start = out.length;
+    if (typeof v === 'number' && v < 2 ** 49) {
+      do {
+        out.push(v % 128);
+        v = Math.floor(v / 128);
+      } while (v > 0);
+    } else {
+      let x = BigInt(v);
+      do {
+        out.push(Number(x & 0x7fn));
+        x >>= 7n;
+      } while (x > 0n);
+    }
+    if (out.length - start > MAX_OID_ARC_OCTETS) throw new Asn1EncodeError(`OID arc too large: ${oid}`);
+    // Base-128 digits were produced least significant first: reverse them and mark continuations.
+    const digits = out.splice(start).reverse();
+    for (let k = 0; k < digits.length; k++) out.push(k < digits.length - 1 ? digits[k]! | 0x80 : digits[k]!);
+  }
+  return Uint8Array.from(out);
 }
 
 export function writeOid(oid: string): Uint8Array {
