@@ -37,8 +37,17 @@ export interface Tunnel {
    */
   send?(url: URL, leg: ProxyLeg): Promise<Response>;
   /** The TLS socket once send() has run: per connection, never shared. */
-  readonly tls?: TLSSocket;
+  readonly tls?: TunnelTlsSocket;
   close(): void;
+}
+
+/**
+ * What the tunnel exposes of its `node:tls` socket, declared structurally so the package's
+ * declarations do not need @types/node (a fetch-only TypeScript user may not have it).
+ */
+export interface TunnelTlsSocket {
+  readonly destroyed: boolean;
+  getPeerCertificate(detailed?: boolean): { raw?: Uint8Array } | null | undefined;
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);

@@ -154,8 +154,13 @@ describe('every entry loads with require and import', () => {
 });
 
 /** Typechecks `files` in the project with these compiler options (never skipLibCheck). */
-function typecheck(name: string, compilerOptions: Record<string, unknown>, files: Record<string, string>) {
-  const d = join(project, name);
+function typecheck(
+  name: string,
+  compilerOptions: Record<string, unknown>,
+  files: Record<string, string>,
+  base = project,
+) {
+  const d = join(base, name);
   mkdirSync(d, { recursive: true });
   for (const [f, text] of Object.entries(files)) writeFileSync(join(d, f), text);
   writeFileSync(
@@ -182,6 +187,39 @@ console.log(e?.code);
 `;
 
 describe('TypeScript users', () => {
+  it('the fetch path typechecks with neither ky nor @types/node installed, no skipLibCheck', () => {
+    // A project of its own holding the tarball alone (its dependencies, no optional peers): no
+    // declaration reachable from the main entry may need node: types or ky's.
+    const bare = join(dir, 'bare');
+    mkdirSync(bare);
+    writeFileSync(
+      join(bare, 'package.json'),
+      JSON.stringify({ name: 'bare', private: true, type: 'module' }),
+    );
+    npm(['install', tarball], bare);
+    for (const absent of ['ky', '@types/node', '@types/ws'])
+      assert.ok(!existsSync(join(bare, 'node_modules', absent)), `${absent} must not be installed here`);
+    const noNode = { lib: ['ES2022', 'DOM'], types: [] };
+    typecheck('ts-nodenext', { module: 'nodenext', ...noNode }, { 'main.mts': esmUse }, bare);
+    typecheck(
+      'ts-bundler',
+      { module: 'preserve', moduleResolution: 'bundler', ...noNode },
+      { 'main.ts': esmUse },
+      bare,
+    );
+    // And as CommonJS (require types, .d.cts).
+    typecheck(
+      'ts-cjs',
+      { module: 'nodenext', ...noNode },
+      {
+        'main.cts': `import { negotiateFetch, negotiateFailure } from 'spnego';
+void negotiateFetch()('http://localhost/').then((res) => console.log(negotiateFailure(res)?.code));
+`,
+      },
+      bare,
+    );
+  });
+
   // ky is installed only later (the ky tests): here the project has spnego and @types/node.
   it('the fetch path typechecks without ky installed (nodenext ESM, bundler), no skipLibCheck', () => {
     // @types/ws: spnego/ws's declarations name ws's types, as a TypeScript user of ws has them.
