@@ -5,12 +5,17 @@
 // - a user who authenticated to the front end with Negotiate: the front end calls the back end
 //   as the user from the ticket it received (req.negotiate.impersonate), with alice's krb5.conf
 //   not saying `forwardable` (her service ticket is forwardable because her TGT is);
-// - svc-rbcd is in HTTP/back2's msDS-AllowedToActOnBehalfOfOtherIdentity (resource-based): we
-//   get what MIT's client gets from this KDC;
+// - svc-rbcd (no protocol transition) and svc-rbcdpt (with it) are in HTTP/back2's
+//   msDS-AllowedToActOnBehalfOfOtherIdentity (resource-based): the KDC answers our S4U2Proxy as it
+//   answers MIT's `kvno -U -P`, for the reason it logs. Debian 12's Samba 4.17 runs the Heimdal
+//   KDC, which has no RBCD (4.19 brings it): it refuses both, each for its reason (MiniKdc, which
+//   has RBCD, is the positive case: s4u-rbcd.test.ts);
 // - AD parity on the way: the front end's keytab holds the account name (svc-front), the
 //   tickets name its SPN; PA-FOR-USER's HMAC-MD5 is keyed with the AES session key; RENEWABLE_OK.
 // One provisioning per suite (the slow part), accounts made in one samba-tool process.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,10 +29,24 @@ import { Credentials } from '../../src/krb5/credentials.js';
 import { createAcceptor, negotiateMiddleware, type RequestLike } from '../../src/server/index.js';
 import { createInitiatorContext } from '../../src/spnego/index.js';
 import { startGssPeer, toB64 } from './helpers/gss-peer.js';
-import { run } from './helpers/mit-realm.js';
+import { findBinary, run } from './helpers/mit-realm.js';
 import { type SambaAd, skipUnlessSamba, startSambaAd } from './helpers/samba-ad.js';
 
 const REALM = 'SAMDOM.TEST';
+
+/** Which KDC this Samba runs (smbd -b lists SAMBA4_USES_HEIMDAL for the Heimdal build), and its version. */
+function sambaKdc(): { version: string; flavour: 'Heimdal' | 'MIT'; below419: boolean } {
+  const version =
+    /Version (\S+)/.exec(execFileSync(findBinary('samba') ?? 'samba', ['-V'], { encoding: 'utf8' }))?.[1] ??
+    '?';
+  const build = execFileSync(findBinary('smbd') ?? 'smbd', ['-b'], { encoding: 'utf8' });
+  const [major = 0, minor = 0] = version.split('.').map((x) => Number.parseInt(x, 10));
+  return {
+    version,
+    flavour: build.includes('SAMBA4_USES_HEIMDAL') ? 'Heimdal' : 'MIT',
+    below419: major < 4 || (major === 4 && minor < 19),
+  };
+}
 const ALICE_PW = 'Al1ce-Passw0rd!';
 const FRONT = 'HTTP/front.samdom.test';
 const BACK = 'HTTP/back.samdom.test';
@@ -64,6 +83,8 @@ describe('S4U against a Samba AD DC', { skip: skipUnlessSamba(), timeout: 600_00
   before(async () => {
     ad = await startSambaAd({
       realm: REALM,
+      // The KDC's own reasons (Heimdal's kdc_log) reach the log at class kerberos, level 3.
+      options: ['log level=1 kerberos:3'],
       setup: [
         ['user', 'create', 'alice', ALICE_PW],
         ['user', 'create', 'svc-front', 'Fr0nt-Passw0rd!x'],
@@ -77,11 +98,17 @@ describe('S4U against a Samba AD DC', { skip: skipUnlessSamba(), timeout: 600_00
         ['spn', 'add', 'HTTP/rbcd.samdom.test', 'svc-rbcd'],
         ['user', 'create', 'svc-back2', 'B4ck2-Passw0rd!x'],
         ['spn', 'add', BACK2, 'svc-back2'],
+        // The same with protocol transition: its S4U2Self evidence is forwardable.
+        ['user', 'create', 'svc-rbcdpt', 'Rbcd-Passw0rd!y'],
+        ['spn', 'add', 'HTTP/rbcdpt.samdom.test', 'svc-rbcdpt'],
+        ['delegation', 'for-any-protocol', 'svc-rbcdpt', 'on'],
         ['delegation', 'add-principal', 'svc-back2', 'svc-rbcd'],
+        ['delegation', 'add-principal', 'svc-back2', 'svc-rbcdpt'],
         // Keytabs as an admin exports them: the front end's under its account name.
         ...[
           ['svc-front', 'svc-front'],
           ['svc-rbcd', 'svc-rbcd'],
+          ['svc-rbcdpt', 'svc-rbcdpt'],
           ['back', BACK],
           ['back2', BACK2],
         ].map(([file, p]) => ['domain', 'exportkeytab', `{dir}/${file}.keytab`, `--principal=${p}`]),
@@ -105,6 +132,28 @@ describe('S4U against a Samba AD DC', { skip: skipUnlessSamba(), timeout: 600_00
   const config = () => loadConfig({ files: [ad.krb5ConfPath] });
   const service = async (account: string) =>
     Credentials.fromKeytab(`${account}@${REALM}`, kt(account), { config: await config() });
+
+  const kdcLog = (): string => readFileSync(ad.logPath, 'utf8');
+  /**
+   * The KDC's verdict on the next S4U2Proxy request by `account` for HTTP/back2 logged after
+   * `mark`: "SUCCESS", or the error and its audit reason ("ERR_BADOPTION: <reason>").
+   */
+  async function proxyAnswer(mark: number, account: string): Promise<string> {
+    const esc = (x: string): string => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const re = new RegExp(
+      `TGS-REQ (\\S+) \\S+ ${esc(`${account}@${REALM}`)} ${esc(`${BACK2}@${REALM}`)} (.*)$`,
+      'm',
+    );
+    for (let i = 0; i < 40; i++) {
+      const m = re.exec(kdcLog().slice(mark));
+      if (m) {
+        const reason = /reason=(.*?)(?= [a-z_-]+=|$)/.exec(m[2] as string)?.[1];
+        return reason === undefined ? (m[1] as string) : `${m[1]}: ${reason}`;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return 'no S4U2Proxy request logged';
+  }
 
   /** MIT's reference: kinit -k as the account, then `kvno -U alice -P SPN`; returns kvno's exit code. */
   async function mitS4U(account: string, spn: string): Promise<number | null> {
@@ -158,20 +207,50 @@ describe('S4U against a Samba AD DC', { skip: skipUnlessSamba(), timeout: 600_00
     }
   });
 
-  it('resource-based delegation (svc-rbcd → HTTP/back2): we get what MIT gets from this KDC', async (t) => {
-    const mitCode = await mitS4U('svc-rbcd', BACK2);
-    t.diagnostic(mitCode === 0 ? 'this KDC grants RBCD' : 'this KDC refuses RBCD to MIT kvno -U -P as well');
-    const asAlice = await (await service('svc-rbcd')).impersonate('alice');
-    if (mitCode === 0) {
-      const r = await negotiateFetch({ credentials: asAlice, targetName: BACK2 })(back2Url);
-      assert.equal(await r.text(), `back2 sees alice@${REALM}`);
-    } else {
-      // Samba 4.17's KDC refuses RBCD to MIT's client too; the same typed refusal, with the hint.
-      await assert.rejects(asAlice.getServiceTicket(BACK2), (e: unknown) => {
-        assert.ok(e instanceof KerberosError && e.errorName === 'KDC_ERR_BADOPTION', String(e));
-        assert.match(e.hint ?? '', /msDS-AllowedToActOnBehalfOfOtherIdentity/);
-        return true;
-      });
+  it("resource-based delegation (HTTP/back2 lists svc-rbcd and svc-rbcdpt): MIT's kvno -U -P and ours get the same answer, for the same logged reason", async (t) => {
+    // The directory holds the setting: the trustees of back2's msDS-AllowedToActOnBehalfOfOtherIdentity.
+    const show = await ad.tool([['delegation', 'show', 'svc-back2']]);
+    assert.match(show, /CN=svc-rbcd,CN=Users/);
+    assert.match(show, /CN=svc-rbcdpt,CN=Users/);
+    const kdc = sambaKdc();
+    t.diagnostic(`Samba ${kdc.version} with the ${kdc.flavour} KDC`);
+    for (const account of ['svc-rbcd', 'svc-rbcdpt']) {
+      const mark = kdcLog().length;
+      const mitCode = await mitS4U(account, BACK2);
+      const mitAnswer = await proxyAnswer(mark, account);
+      const mark2 = kdcLog().length;
+      let ours: unknown;
+      const asAlice = await (await service(account)).impersonate('alice');
+      try {
+        await asAlice.getServiceTicket(BACK2);
+        ours = await (await negotiateFetch({ credentials: asAlice, targetName: BACK2 })(back2Url)).text();
+      } catch (e) {
+        ours = e;
+      }
+      const ourAnswer = await proxyAnswer(mark2, account);
+      t.diagnostic(`${account}: MIT kvno -U -P exit ${mitCode}, KDC: ${mitAnswer}; ours, KDC: ${ourAnswer}`);
+      // The KDC answered both requests alike (outcome and the reason it logs).
+      assert.equal(ourAnswer, mitAnswer, account);
+      if (mitCode === 0) {
+        assert.equal(ours, `back2 sees alice@${REALM}`);
+        continue;
+      }
+      assert.ok(
+        ours instanceof KerberosError && ours.errorName === 'KDC_ERR_BADOPTION',
+        `${account}: ${String(ours)}`,
+      );
+      assert.match(ours.hint ?? '', /msDS-AllowedToActOnBehalfOfOtherIdentity/);
+      if (kdc.flavour === 'Heimdal' && kdc.below419) {
+        // Samba 4.17's Heimdal KDC has no RBCD (its WHATSNEW: "the default (Heimdal-based) KDC does not
+        // support RBCD yet"; 4.19 brings it): S4U2Proxy asks for a forwardable evidence ticket, then
+        // consults msDS-AllowedToDelegateTo only. PA-PAC-OPTIONS is not read.
+        assert.equal(
+          mitAnswer,
+          account === 'svc-rbcd'
+            ? 'ERR_BADOPTION: Missing forwardable flag on ticket for constrained delegation'
+            : 'ERR_BADOPTION: Constrained delegation not allowed',
+        );
+      }
     }
   });
 

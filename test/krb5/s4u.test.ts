@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { decodePaForUser, encodePaForUser } from '../../src/asn1/index.js';
+import {
+  decodeKrbError,
+  decodePaForUser,
+  decodePaPacOptions,
+  decodeTgsReq,
+  encodePaForUser,
+  encodeTgsReq,
+  PacOption,
+  PaDataType,
+} from '../../src/asn1/index.js';
 import { TicketFlag } from '../../src/ccache/flags.js';
 import { parseKeytab } from '../../src/ccache/keytab.js';
 import { unparsePrincipal } from '../../src/ccache/principal-text.js';
@@ -122,6 +131,41 @@ describe('S4U2Self and S4U2Proxy (MS-SFU) against MiniKdc', () => {
     );
     assert.equal(r.user, `alice@${REALM}`);
     await assert.rejects(asAlice.getServiceTicket(BACK), badOption);
+  });
+
+  it('resource-based delegation is asked for with PA-PAC-OPTIONS; without it the KDC refuses, as MIT and Heimdal do', async () => {
+    // Our S4U2Proxy request as it goes to the KDC, captured through the transport.
+    const sent: Uint8Array[] = [];
+    const asAlice = await (
+      await Credentials.fromKeytab('HTTP/rbcd.s4u.test', parseKeytab(kdc.keytabFor('HTTP/rbcd.s4u.test')), {
+        config: kdc.clientConfig(),
+        transport: {
+          send: async (_realm, bytes) => {
+            sent.push(bytes);
+            return kdc.handleRequest(bytes);
+          },
+        },
+      })
+    ).impersonate('alice');
+    await asAlice.getServiceTicket(RBCD_BACK);
+    const proxy = sent
+      .map((b) => (b[0] === 0x6c ? decodeTgsReq(b) : undefined))
+      .find((r) => r?.reqBody.additionalTickets);
+    assert.ok(proxy, 'an S4U2Proxy TGS-REQ was sent');
+    const pac = proxy.padata?.find((p) => p.padataType === PaDataType.PAC_OPTIONS);
+    assert.ok(pac, 'PA-PAC-OPTIONS present');
+    assert.equal(
+      decodePaPacOptions(pac.padataValue) & PacOption.RESOURCE_BASED_CONSTRAINED_DELEGATION,
+      PacOption.RESOURCE_BASED_CONSTRAINED_DELEGATION,
+    );
+    // The same request without it (the req-body checksum does not cover padata): refused.
+    const stripped = encodeTgsReq({
+      ...proxy,
+      padata: proxy.padata?.filter((p) => p.padataType !== PaDataType.PAC_OPTIONS),
+    });
+    const err = decodeKrbError(kdc.handleRequest(stripped));
+    assert.equal(err.errorCode, 13);
+    assert.match(kdc.requests.at(-1)?.reason ?? '', /PA-PAC-OPTIONS/);
   });
 
   it('S4U2Self for a user the KDC does not know is KDC_ERR_C_PRINCIPAL_UNKNOWN', async () => {

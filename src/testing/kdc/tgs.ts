@@ -8,12 +8,14 @@ import {
   decodeAuthenticator,
   decodeEncTicketPart,
   decodePaForUser,
+  decodePaPacOptions,
   type EncTicketPart,
   encodeEncTgsRepPart,
   encodeEncTicketPart,
   encodeTgsRep,
   type KdcReq,
   MessageType,
+  PacOption,
   PaDataType,
   type Ticket,
 } from '../../asn1/index.js';
@@ -193,7 +195,9 @@ const USAGE_FOR_USER_CKSUM = 17;
  * (S4U2Self; forwardable only for an account trusted for protocol transition), or
  * CNAME-IN-ADDL-TKT with the user's ticket to the service (S4U2Proxy; allowed by the service's
  * allowedToDelegateTo with a forwardable evidence ticket, or by the back end's
- * allowedToActOnBehalfOf). Undefined for an ordinary request.
+ * allowedToActOnBehalfOf when the request carries PA-PAC-OPTIONS with the resource-based bit, as
+ * MIT's KDC (kdc_util.c: "UNSUPPORTED_S4U2PROXY_REQUEST" without it) and Heimdal's (Samba 4.19's
+ * mssfu.c) require). Undefined for an ordinary request.
  */
 function serviceForUser(
   ctx: KdcContext,
@@ -256,13 +260,21 @@ function serviceForUser(
     ),
   );
   const target = unparsePrincipal(server.principal);
-  const rbcd = server.allowedToActOnBehalfOf.includes(requester);
+  const pacOptions = req.padata?.find((p) => p.padataType === PaDataType.PAC_OPTIONS);
+  const asksRbcd =
+    pacOptions !== undefined &&
+    (decodePaPacOptions(pacOptions.padataValue) & PacOption.RESOURCE_BASED_CONSTRAINED_DELEGATION) !== 0;
+  const rbcd = asksRbcd && server.allowedToActOnBehalfOf.includes(requester);
   const constrained = service.allowedToDelegateTo.includes(target);
   const evidenceForwardable = (part.flags & TicketFlag.FORWARDABLE) !== 0;
   if (!rbcd && !(constrained && evidenceForwardable)) {
     throw new KdcFailure(
       KdcErr.BADOPTION,
-      constrained ? 'the evidence ticket is not forwardable' : `${requester} may not delegate to ${target}`,
+      constrained
+        ? 'the evidence ticket is not forwardable'
+        : !asksRbcd && server.allowedToActOnBehalfOf.includes(requester)
+          ? 'resource-based delegation needs PA-PAC-OPTIONS with the resource-based-constrained-delegation bit'
+          : `${requester} may not delegate to ${target}`,
     );
   }
   return {

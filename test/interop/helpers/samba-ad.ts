@@ -5,7 +5,7 @@
 // its KDC (`server services = kdc`) on 127.0.0.1:88. Samba's KDC port is fixed, so only one suite
 // may use it at a time; provisioning is slow (~30-60 s), so a suite provisions once.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,11 +36,13 @@ export interface SambaAd {
   readonly smbConf: string;
   /** A krb5.conf for clients: the realm's KDC at 127.0.0.1:88, `.domain` mapped to the realm. */
   readonly krb5ConfPath: string;
+  /** The DC's log file (what the KDC says, at the `log level` given in `options`). */
+  readonly logPath: string;
   /**
    * Runs samba-tool commands (each an argv after `samba-tool`; `{dir}` stands for `dir`) in one
-   * python process, in order.
+   * python process, in order; resolves to what they printed.
    */
-  tool(commands: readonly (readonly string[])[]): Promise<void>;
+  tool(commands: readonly (readonly string[])[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +79,8 @@ export async function startSambaAd(opts: {
   realm: string;
   adminPassword?: string;
   setup?: readonly (readonly string[])[];
+  /** smb.conf options for the running DC (`log level = 1 kdc:4` to see the KDC's reasons). */
+  options?: readonly string[];
 }): Promise<SambaAd> {
   const missing = missingSamba();
   if (missing !== undefined) throw new Error(missing);
@@ -97,9 +101,10 @@ export async function startSambaAd(opts: {
       await exited;
       clearTimeout(t);
     }
-    rmSync(dir, { recursive: true, force: true });
+    // Retried: a Samba helper process can still be closing files in the tree as it exits.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
-  const tool = async (commands: readonly (readonly string[])[]): Promise<void> => {
+  const tool = async (commands: readonly (readonly string[])[]): Promise<string> => {
     const script = join(dir, 'tool.py');
     const list = join(dir, `tool-${Date.now()}.json`);
     writeFileSync(script, TOOL_SCRIPT);
@@ -110,6 +115,7 @@ export async function startSambaAd(opts: {
     );
     const r = await run('/usr/bin/python3', [script, list], { timeoutMs: 180_000 });
     if (r.code !== 0) throw new Error(`samba-tool setup failed: ${r.stderr.slice(-2000)}`);
+    return r.stdout;
   };
   try {
     const prov = await run(
@@ -139,9 +145,14 @@ export async function startSambaAd(opts: {
     const bin = findBinary('samba');
     if (bin === undefined) throw new Error('samba not found');
     // Interactive mode: samba ends when its stdin closes, so it cannot outlive this process.
-    samba = spawn(bin, ['-i', '-s', smbConf, '--option=server services=kdc'], {
-      stdio: ['pipe', 'ignore', 'ignore'],
+    // One process (-M single): no forked workers left writing into the temp dir after stop().
+    const logFd = openSync(join(dir, 'samba.log'), 'a');
+    const extra = (opts.options ?? []).map((o) => `--option=${o}`);
+    samba = spawn(bin, ['-i', '-M', 'single', '-s', smbConf, '--option=server services=kdc', ...extra], {
+      // Interactive mode logs to stdout: kept in the DC's log file for tests that read it.
+      stdio: ['pipe', logFd, logFd],
     });
+    closeSync(logFd);
     writeFileSync(join(dir, 'samba.pid'), String(samba.pid ?? ''));
     for (let i = 0; !(await portOpen(88)); i++) {
       if (samba.exitCode !== null)
@@ -172,5 +183,5 @@ export async function startSambaAd(opts: {
   .${realm.toLowerCase()} = ${realm}
 `,
   );
-  return { realm, dir, smbConf, krb5ConfPath, tool, stop };
+  return { realm, dir, smbConf, krb5ConfPath, logPath: join(dir, 'samba.log'), tool, stop };
 }
