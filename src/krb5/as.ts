@@ -1,6 +1,12 @@
 // The AS exchange (RFC 4120 §3.1), sans-I/O: build AS-REQs, read PREAUTH_REQUIRED hints
 // (PA-ETYPE-INFO2, RFC 4120 §5.2.7.5), make PA-ENC-TIMESTAMP, and open the AS-REP.
 // `runAsExchange` drives it over an injected `send`.
+//
+// Optimistic pre-authentication: a secret whose keys need no salt (a keytab) can stamp the very
+// first AS-REQ, saving the PREAUTH_REQUIRED round trip. Kerberos.NET does the same for
+// credentials that can make their key unprompted; MIT does it when the caller names a preauth
+// list. A password never does: guessing the salt would turn a good password into a failed
+// pre-authentication, which Active Directory counts toward the account's lockout.
 import {
   type AsReq,
   decodeEtypeInfo,
@@ -19,7 +25,7 @@ import {
 } from '../asn1/index.js';
 import { NameType } from '../asn1/types.js';
 import type { Principal } from '../ccache/principal-text.js';
-import { encrypt, isEnctypeSupported, type Key } from '../crypto/index.js';
+import { encrypt, enctypeName, isEnctypeSupported, type Key } from '../crypto/index.js';
 import { CredentialsError, KerberosError } from '../errors.js';
 import { KdcOption, type KdcReply, kdcError, makeNonce, openKdcRep, readKdcAnswer } from './kdc-reply.js';
 
@@ -27,6 +33,7 @@ import { KdcOption, type KdcReply, kdcError, makeNonce, openKdcRep, readKdcAnswe
 const USAGE_PA_ENC_TIMESTAMP = 1;
 const USAGE_AS_REP_ENC_PART = 3;
 
+const KDC_ERR_PREAUTH_FAILED = 24;
 const KDC_ERR_PREAUTH_REQUIRED = 25;
 const KRB_AP_ERR_SKEW = 37;
 const KDC_ERR_ETYPE_NOSUPP = 14;
@@ -64,6 +71,11 @@ export interface AsRequestOptions {
    * RENEWABLE_OK goes when RENEWABLE is asked for itself, as MIT's get_init_creds does.
    */
   defaultOptions?: number;
+  /**
+   * Stamp the first AS-REQ with PA-ENC-TIMESTAMP when the secret holds a key that needs no salt
+   * (`ClientSecret.optimisticKey`: keytabs). Refusals fall back to the ordinary exchange once.
+   */
+  optimisticPreauth?: boolean;
 }
 
 export function tgsPrincipal(realm: string, issuingRealm = realm): Principal {
@@ -181,6 +193,12 @@ export interface ClientSecret {
   keyFor(hint: KeyHint): Key | undefined | Promise<Key | undefined>;
   /** Enctypes this secret can produce, to restrict what we offer (keytab); undefined = any. */
   enctypes?: readonly number[];
+  /**
+   * The key for pre-authenticating before the KDC has named an enctype or a salt: the first of
+   * `etypes` (our preference, which a KDC holding that key also picks for the reply) this
+   * secret holds. Only secrets whose keys need no salt have one (keytabs), never a password.
+   */
+  optimisticKey?(etypes: readonly number[]): Key | undefined;
 }
 
 export interface AsExchangeIo {
@@ -199,9 +217,17 @@ export interface AsResult {
 }
 
 /**
- * Runs the AS exchange: a first request without pre-authentication; on PREAUTH_REQUIRED the
- * KDC's salt and parameters give the key for PA-ENC-TIMESTAMP; a clock-skew error adjusts our
- * offset to the KDC's time and retries once. Verifies the reply before returning it.
+ * Runs the AS exchange: a first request without pre-authentication (or, with
+ * `optimisticPreauth` and a keytab, with PA-ENC-TIMESTAMP in its strongest key); on
+ * PREAUTH_REQUIRED the KDC's salt and parameters give the key for PA-ENC-TIMESTAMP; a
+ * clock-skew error adjusts our offset to the KDC's time and retries once. Verifies the reply
+ * before returning it.
+ *
+ * An optimistic stamp the KDC refuses (PREAUTH_FAILED, ETYPE_NOSUPP, PREAUTH_REQUIRED) falls back
+ * exactly once: to the enctype the KDC's ETYPE-INFO2 names when that is another one, else to
+ * the ordinary exchange. A key the KDC already refused is never sent again: when it names the
+ * same enctype, the keytab's key is stale, and a second try would only add a failed logon to
+ * the account's lockout count (AD).
  */
 export async function runAsExchange(
   opts: AsRequestOptions,
@@ -232,8 +258,17 @@ export async function runAsExchange(
   let key: Key | undefined;
   let skewRetried = false;
   let preauthSent = false;
+  /** The optimistic key while its request is the one outstanding; cleared by the one fallback. */
+  let optimistic = opts.optimisticPreauth === true ? secret.optimisticKey?.(etypes) : undefined;
+  /** The enctype whose key the KDC refused (PREAUTH_FAILED), never stamped with again. */
+  let refused: { etype: number; error: KrbError } | undefined;
+  if (optimistic !== undefined) {
+    key = optimistic;
+    padata = [encTimestamp(optimistic, io.now() + offsetMs)];
+    preauthSent = true;
+  }
 
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 5; round++) {
     const { bytes, nonce } = buildAsReq(req, io.now() + offsetMs, padata);
     const answer = readKdcAnswer(await io.send(client.realm, bytes), 'as-rep');
     if (answer.kind === 'rep') {
@@ -266,6 +301,33 @@ export async function runAsExchange(
       return { reply, kdcOffsetSeconds, clientKey: key };
     }
     const err = answer.error;
+    if (
+      optimistic !== undefined &&
+      (err.errorCode === KDC_ERR_PREAUTH_FAILED ||
+        err.errorCode === KDC_ERR_ETYPE_NOSUPP ||
+        err.errorCode === KDC_ERR_PREAUTH_REQUIRED)
+    ) {
+      const sent = optimistic.enctype;
+      optimistic = undefined;
+      if (err.errorCode === KDC_ERR_PREAUTH_FAILED) refused = { etype: sent, error: err };
+      const named = keyHintFrom(errorPadata(err), etypes, client);
+      if (named !== undefined && named.etype !== sent) {
+        const k = await secret.keyFor(named);
+        if (k !== undefined) {
+          hint = named;
+          key = k;
+          padata = [encTimestamp(k, io.now() + offsetMs)];
+          continue;
+        }
+      }
+      if (refused !== undefined && named?.etype === refused.etype) throw staleKey(refused);
+      // No other enctype named: the ordinary exchange, from a request without pre-authentication.
+      padata = [];
+      hint = undefined;
+      key = undefined;
+      preauthSent = false;
+      continue;
+    }
     if (err.errorCode === KDC_ERR_PREAUTH_REQUIRED && !preauthSent) {
       const methods = errorPadata(err);
       hint = keyHintFrom(methods, etypes, client);
@@ -276,6 +338,7 @@ export async function runAsExchange(
         const first = etypes[0] as number;
         hint = { etype: first, salt: defaultSalt(client), s2kparams: undefined, fromKdc: false };
       }
+      if (hint.etype === refused?.etype) throw staleKey(refused);
       key = await secret.keyFor(hint);
       if (key === undefined) throw kdcError(err, `no key for enctype ${hint.etype} the KDC asked for`);
       padata = [encTimestamp(key, io.now() + offsetMs)];
@@ -311,6 +374,8 @@ export async function runAsExchange(
       key = undefined;
       preauthSent = false;
       skewRetried = false;
+      optimistic = undefined;
+      refused = undefined;
       round = -1;
       continue;
     }
@@ -324,4 +389,15 @@ export async function runAsExchange(
     'KRB_ERR_GENERIC',
     'AS exchange did not converge (the KDC kept asking for more)',
   );
+}
+
+/** The keytab's key of `etype` did not open at the KDC, which holds a key of that enctype. */
+function staleKey({ etype, error }: { etype: number; error: KrbError }): KerberosError {
+  const e = kdcError(
+    error,
+    `the KDC refused pre-authentication with the keytab's ${enctypeName(etype)} key, and names that enctype itself`,
+  );
+  return new KerberosError(e.errorCode, e.errorName, e.message, {
+    hint: 'the keytab holds an old key (the principal was re-keyed since it was exported): export it again; no second attempt was made, so the refusal counts once toward lockout',
+  });
 }

@@ -25,6 +25,13 @@ export interface AcquireRequestOptions {
   enterprise?: boolean;
   requestPac?: boolean;
   /**
+   * With a keytab, send PA-ENC-TIMESTAMP on the first AS-REQ (in the keytab's key of the first
+   * permitted enctype), saving the KDC's PREAUTH_REQUIRED round trip; a refusal falls back to the
+   * ordinary exchange once, and a key the KDC refused is never sent again. Default true.
+   * Passwords never do this (their salt is the KDC's to name). `false`: always ask first.
+   */
+  optimisticPreauth?: boolean;
+  /**
    * Most PBKDF2 iterations a KDC may ask of `fromPassword` (its etype-info2 s2kparams are not
    * authenticated). Default: krb5.conf `[libdefaults] spnego_max_s2k_iterations`, else 2^20;
    * at most 2^24 - 1, MIT's limit. Over it, CryptoError `S2K_ITERATIONS_LIMIT`.
@@ -83,17 +90,26 @@ export function keytabSecret(kt: Keytab, client: Principal): ClientSecret {
       },
     );
   }
+  const keyOf = (etype: number): Key | undefined => {
+    const e = findKeytabEntry(kt, {
+      principal: client.name.nameString.join('/'),
+      realm: client.realm,
+      enctype: etype,
+    });
+    return e === undefined || !isEnctypeSupported(e.key.keytype)
+      ? undefined
+      : makeKey(e.key.keytype, e.key.keyvalue);
+  };
   return {
     enctypes: [...new Set(entries.map((e) => e.key.keytype))],
-    keyFor: (hint) => {
-      const e = findKeytabEntry(kt, {
-        principal: client.name.nameString.join('/'),
-        realm: client.realm,
-        enctype: hint.etype,
-      });
-      return e === undefined || !isEnctypeSupported(e.key.keytype)
-        ? undefined
-        : makeKey(e.key.keytype, e.key.keyvalue);
+    keyFor: (hint) => keyOf(hint.etype),
+    // A keytab key needs no salt: it can stamp the first AS-REQ.
+    optimisticKey: (etypes) => {
+      for (const etype of etypes) {
+        const k = keyOf(etype);
+        if (k !== undefined) return k;
+      }
+      return undefined;
     },
   };
 }
@@ -147,6 +163,7 @@ export function asRequestOptions(
     proxiable: o.proxiable ?? lib.proxiable,
     canonicalize: o.canonicalize ?? (lib.canonicalize || o.enterprise === true),
     defaultOptions: config.libdefaults.kdcDefaultOptions,
+    optimisticPreauth: o.optimisticPreauth ?? true,
     ...(o.requestPac === undefined ? {} : { requestPac: o.requestPac }),
     ...(o.service === undefined
       ? {}
