@@ -1,7 +1,7 @@
 // DNS lookups Kerberos uses: SRV records to find KDCs (RFC 4120 §7.2.3) and TXT records for a
 // host's realm. Behind an interface so KDC location can be tested without a resolver.
 import type * as NodeDns from 'node:dns';
-import { builtin } from './builtin.js';
+import { builtin, isPlatformUnsupported } from './builtin.js';
 
 const dnsp = () => builtin<typeof NodeDns>('node:dns').promises;
 
@@ -63,7 +63,16 @@ export const systemDns: DnsResolver = {
       throw e;
     }
   },
-  canonicalHost: (host, reverse) => canonicalize(host, reverse, undefined),
+  async canonicalHost(host, reverse) {
+    try {
+      return await canonicalize(host, reverse, undefined);
+    } catch (e) {
+      // No resolver on this platform (an edge runtime): the name is used as given, as MIT does
+      // when the lookup fails.
+      if (isPlatformUnsupported(e)) return undefined;
+      throw e;
+    }
+  },
 };
 
 type Resolver = InstanceType<typeof NodeDns.promises.Resolver>;

@@ -2,6 +2,7 @@
 // inside edge-runtime and workerd. Every feature that needs a file, a socket or DNS fails with
 // its typed error; nothing fails at import.
 import { Credentials, loadConfig, parseConfig, readKeytab } from '../../src/krb5/index.js';
+import { systemDns } from '../../src/runtime/dns.js';
 
 const CONF = `[libdefaults]
   default_realm = EDGE.TEST
@@ -31,5 +32,10 @@ export async function probe(): Promise<Response> {
     fromCcache: await outcome(() => Credentials.fromCcache('FILE:/tmp/krb5cc_edge', { config })),
     readKeytab: await outcome(() => readKeytab('/etc/krb5.keytab')),
     kdcOverTcp: await outcome(() => Credentials.fromPassword('alice@EDGE.TEST', 'pw', { config })),
+    // No resolver: host names are used as given (dns_canonicalize_hostname), not an error.
+    canonicalHost: await outcome(async () => {
+      const name = await systemDns.canonicalHost?.('intranet.example.com', true);
+      if (name !== undefined) throw new Error(`resolved to ${name}`);
+    }),
   });
 }

@@ -41,6 +41,7 @@ function check(o: Outcomes): void {
   }
   assert.equal(o.kdcOverTcp?.name, 'KdcUnreachableError');
   assert.match(o.kdcOverTcp?.message ?? '', /not available on this platform/);
+  assert.deepEqual(o.canonicalHost, { ok: true });
 }
 
 describe('the client path without Node built-ins', () => {
