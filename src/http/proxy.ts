@@ -15,6 +15,7 @@ import { describeBytes, type NamespacedLog } from '../runtime/log.js';
 import { base64Encode } from '../spnego/base64.js';
 import type { SecurityContext } from '../spnego/types.js';
 import { type NegotiateOffer, negotiateOffer } from './challenge.js';
+import { bypassesProxy } from './no-proxy.js';
 import { DISABLED, hostOf } from './options.js';
 
 /** The I/O a proxy needs (src/runtime/http-proxy.ts); a seam for tests. */
@@ -50,24 +51,6 @@ export function parseProxy(value: string | URL, from: string): URL {
   return url;
 }
 
-/** NO_PROXY as curl reads it: `*`, or host names and domains (a leading dot optional), ports ignored. */
-function bypassed(url: URL, noProxy: string | undefined): boolean {
-  if (noProxy === undefined) return false;
-  const host = hostOf(url);
-  for (let entry of noProxy.split(/[\s,]+/)) {
-    entry = entry.trim().toLowerCase();
-    if (entry === '') continue;
-    if (entry === '*') return true;
-    if (entry.startsWith('['))
-      entry = entry.slice(1, entry.indexOf(']') > 0 ? entry.indexOf(']') : undefined);
-    else if ((entry.match(/:/g) ?? []).length === 1) entry = entry.slice(0, entry.indexOf(':'));
-    if (entry.startsWith('.')) entry = entry.slice(1);
-    if (entry.endsWith('.')) entry = entry.slice(0, -1);
-    if (host === entry || host.endsWith(`.${entry}`)) return true;
-  }
-  return false;
-}
-
 const env = (name: string): string | undefined => getEnv(name.toLowerCase()) ?? getEnv(name);
 
 /**
@@ -77,7 +60,7 @@ const env = (name: string): string | undefined => getEnv(name.toLowerCase()) ?? 
 export function proxyFor(url: URL, option: ProxyOption): URL | undefined {
   if (option === false) return undefined;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  if (bypassed(url, env('NO_PROXY'))) return undefined;
+  if (bypassesProxy(url, env('NO_PROXY'))) return undefined;
   if (option !== undefined) return parseProxy(option, 'the proxy option');
   const name = url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY';
   const value = env(name);

@@ -258,13 +258,15 @@ describe('proxy: which requests use it', () => {
       'example.com',
       '.example.com',
       'intranet.example.com:80',
-      'foo, *',
+      '*',
       'x.org,intranet.example.com',
     ]) {
       process.env['NO_PROXY'] = noProxy;
       assert.equal(proxyFor(http, undefined), undefined, noProxy);
       assert.equal(proxyFor(http, 'http://other:1'), undefined, `${noProxy} applies to the option too`);
     }
+    process.env['NO_PROXY'] = 'foo, *';
+    assert.ok(proxyFor(http, undefined), '`*` bypasses only as the whole value, as curl');
     process.env['NO_PROXY'] = 'ample.com,other.example.com';
     assert.ok(proxyFor(http, undefined), 'a suffix that is not a domain boundary does not match');
   });
