@@ -1,14 +1,16 @@
 // `spnego curl [-v] [-X METHOD] [-d DATA] [-H 'K: V'] [--mutual required|optional|disabled]
-// [--opportunistic] [--delegate] [--target NAME] [--location-trusted] [-x PROXY] [-i] [-D FILE|-] [-o FILE]
+// [--opportunistic] [--delegate] [--target NAME] [--location-trusted] [-x PROXY] [--proxy-cacert FILE]
+// [--proxy-mutual required|optional|disabled] [-i] [-D FILE|-] [-o FILE]
 // [-s] [-S] [-f | --fail-with-body] URL`: a request with HTTP Negotiate, the body on stdout (or
 // in -o FILE), the response headers with -i (before the body) or -D (to a file, `-` = stdout).
 // Exit status: 0 on 2xx, 22 otherwise (this command's contract; curl itself exits 0 unless
 // --fail). As curl: -f prints no body for a status >= 400 (exit 22) and lets 3xx through,
 // --fail-with-body prints it and exits 22, -s mutes error messages (-S shows them again), 23 when
 // the output cannot be written, 26 when -d @FILE cannot be read, 6 / 7 when the host does not
-// resolve / refuses the connection, 47 for too many redirects, 56 when the proxy refuses the tunnel. With -v the Negotiate steps go to
+// resolve / refuses the connection, 47 for too many redirects, 56 when the proxy refuses the tunnel, 60
+// when a certificate is not trusted (the https proxy's, or the origin's). With -v the Negotiate steps go to
 // stderr: challenge, target, ticket from cache or KDC, token sizes, mutual result.
-import { SpnegoError } from '../errors.js';
+import { MutualAuthenticationError, SpnegoError } from '../errors.js';
 import { createNegotiator, defaultContextFactory, type NegotiateInternals } from '../http/fetch.js';
 import { type ContextFactory, negotiateFailure } from '../http/flow.js';
 import { DISABLED, type MutualAuthMode, type NegotiateOptions, OPTIONAL, REQUIRED } from '../http/options.js';
@@ -20,7 +22,8 @@ import { getopt } from './getopt.js';
 const USAGE =
   'usage: spnego curl [-v] [-X METHOD] [-d DATA|@FILE] [-H "K: V"]... [--mutual required|optional|disabled]\n' +
   '                   [--opportunistic] [--delegate] [--target NAME] [--location-trusted]\n' +
-  '                   [-x|--proxy http://HOST:PORT] [-i|--include] [-D|--dump-header FILE|-] [-o|--output FILE]\n' +
+  '                   [-x|--proxy http(s)://HOST:PORT] [--proxy-cacert FILE] [--proxy-mutual required|optional|disabled]\n' +
+  '                   [-i|--include] [-D|--dump-header FILE|-] [-o|--output FILE]\n' +
   '                   [-s|--silent] [-S|--show-error] [-f|--fail | --fail-with-body] URL\n';
 
 export interface CurlIo extends CliIo {
@@ -44,6 +47,8 @@ interface Parsed {
   showError: boolean;
   /** -f: no body for >= 400; 'body': --fail-with-body. */
   fail: false | 'quiet' | 'body';
+  /** --proxy-cacert: PEM file trusted for an https:// proxy. */
+  proxyCaFile?: string;
 }
 
 function parseArgs(argv: string[], io: CliIo): Parsed | number {
@@ -59,6 +64,7 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
   let silent = false;
   let showError = false;
   let fail: Parsed['fail'] = false;
+  let proxyCaFile: string | undefined;
   const r = getopt(argv, {
     flags: 'vshiSf',
     withValue: 'XdHuDoxU',
@@ -85,6 +91,8 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
       proxy: true,
       'proxy-negotiate': false,
       'proxy-user': true,
+      'proxy-cacert': true,
+      'proxy-mutual': true,
     },
   });
   if (!r.ok) {
@@ -114,7 +122,17 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
         return 2;
       }
       options.mutualAuthentication = m;
-    } else if (name === '--opportunistic') options.opportunisticAuth = true;
+    } else if (name === '--proxy-mutual') {
+      const m = MUTUAL[value.toLowerCase()];
+      if (m === undefined) {
+        io.stderr(
+          `spnego curl: --proxy-mutual takes required, optional or disabled, not ${JSON.stringify(value)}\n`,
+        );
+        return 2;
+      }
+      options.proxyMutualAuthentication = m;
+    } else if (name === '--proxy-cacert') proxyCaFile = value;
+    else if (name === '--opportunistic') options.opportunisticAuth = true;
     else if (name === '--delegate') options.delegate = true;
     else if (name === '--target') options.targetName = value;
     else if (name === '--location-trusted') options.trustSameServiceRedirects = true;
@@ -153,6 +171,7 @@ function parseArgs(argv: string[], io: CliIo): Parsed | number {
     ...(output === undefined ? {} : { output }),
     ...(method === undefined ? {} : { method }),
     ...(data === undefined ? {} : { data }),
+    ...(proxyCaFile === undefined ? {} : { proxyCaFile }),
   };
 }
 
@@ -194,6 +213,15 @@ export async function curlCommand(
         return 26;
       }
     } else body = p.data;
+  }
+  if (p.proxyCaFile !== undefined) {
+    try {
+      p.options.proxyCa = new TextDecoder().decode(await readFile(p.proxyCaFile));
+    } catch (e) {
+      err(`spnego curl: cannot read ${p.proxyCaFile}: ${describe(e)}`);
+      // curl: "Problem with the SSL CA cert (path? access rights?)"
+      return 77;
+    }
   }
   const headers = new Headers();
   if (body !== undefined) headers.set('content-type', 'application/x-www-form-urlencoded');
@@ -279,15 +307,29 @@ function headerBlock(res: Response): string {
   return `${out}\r\n`;
 }
 
+const TLS_TRUST = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** curl's exit codes for what fetch reports as a TypeError with a system error as cause. */
 function exitCodeOf(e: unknown): number {
   if (!(e instanceof Error)) return 1;
   if (e.cause instanceof SpnegoError && e.cause.code === 'REDIRECT_LIMIT') return 47;
+  // The proxy failed mutual authentication: 1, as for the origin.
+  if (e.cause instanceof MutualAuthenticationError) return 1;
   // curl: "CONNECT tunnel failed" is a receive error.
   if (e.cause instanceof SpnegoError && e.cause.code.startsWith('PROXY_')) return 56;
   let c: unknown = e.cause;
   for (let i = 0; i < 4 && c instanceof Error; i++) {
     const code = (c as { code?: unknown }).code;
+    // curl 60: "Peer certificate cannot be authenticated with known CA certificates".
+    if (typeof code === 'string' && TLS_TRUST.has(code)) return 60;
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 6;
     if (code === 'ECONNREFUSED') return 7;
     if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return 28;

@@ -6,7 +6,7 @@ import { createLog, createWarn, type NamespacedLog } from '../runtime/log.js';
 import { createInitiatorContext } from '../spnego/index.js';
 import { type ContextFactory, type FlowHooks, NegotiateFlow, type Send } from './flow.js';
 import { type NegotiateOptions, resolveOptions } from './options.js';
-import { ProxyClient, type ProxyTransport, parseProxy, proxyFor } from './proxy.js';
+import { ProxyClient, ProxySession, type ProxyTransport, parseProxy, proxyFor } from './proxy.js';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -16,6 +16,8 @@ export interface NegotiateInternals {
   /** Where warnings go (default: the logger's warn, else stderr). */
   warn?: (message: string) => void;
   proxyTransport?: ProxyTransport;
+  /** Trust anchors for origins reached through CONNECT (default: Node's store, NODE_EXTRA_CA_CERTS). */
+  originCa?: string | ReadonlyArray<string>;
 }
 
 // RequestInit members a Request carries itself; anything else in `init` (undici's `dispatcher`,
@@ -139,6 +141,15 @@ export function createNegotiator(
       });
     }
   }
+  const proxyCa = options.proxyCa;
+  if (
+    proxyCa !== undefined &&
+    !(typeof proxyCa === 'string' || proxyCa instanceof Uint8Array) &&
+    !(Array.isArray(proxyCa) && proxyCa.every((c) => typeof c === 'string' || c instanceof Uint8Array))
+  )
+    throw new ConfigError('BAD_OPTION', 'proxyCa must be PEM text, bytes, or a list of them', {
+      hint: "proxyCa: readFileSync('/etc/ssl/corp-proxy-ca.pem', 'utf8')",
+    });
   const contexts = internals.contextFactory ?? defaultContextFactory(options);
   const flow = new NegotiateFlow(
     resolved,
@@ -147,10 +158,14 @@ export function createNegotiator(
     internals.warn ?? createWarn('spnego:http', options.logger),
   );
   const proxies = new ProxyClient(
-    resolved.mutual,
+    resolved.proxyMutual,
     (req) => contexts({ target: req.target, mutual: req.mutual, delegate: false }),
     log,
     internals.proxyTransport,
+    {
+      ...(proxyCa === undefined ? {} : { ca: proxyCa }),
+      ...(internals.originCa === undefined ? {} : { originCa: internals.originCa }),
+    },
   );
   return {
     log,
@@ -163,25 +178,40 @@ export function createNegotiator(
         input instanceof Request && (init === undefined || onlyExtras(init, extra))
           ? input
           : new Request(input, init);
-      return flow.run(base, (url, legInit) => {
-        const target = new URL(url);
-        const proxy = proxyFor(target, proxyOption);
-        if (proxy === undefined)
-          return fetchImpl(url, extra === undefined ? legInit : ({ ...extra, ...legInit } as RequestInit));
-        const body = legInit.body;
-        // Through a proxy the leg needs its length up front: a streamed body is read here.
-        const send = async () =>
-          proxies.send(proxy, target, {
-            method: legInit.method ?? 'GET',
-            headers: new Headers(legInit.headers),
-            body:
-              body instanceof ReadableStream
-                ? await new Response(body).arrayBuffer()
-                : ((body as ArrayBuffer | null | undefined) ?? null),
-            signal: legInit.signal,
-          });
-        return send();
-      });
+      // Behind a CONNECT proxy the origin's TLS connection is ours: the session lets the flow
+      // bind the origin's token to the certificate seen inside the tunnel.
+      const session = new ProxySession(
+        proxies,
+        (u) => proxyFor(u, proxyOption),
+        base.headers.get('proxy-authorization'),
+      );
+      const run = flow.run(
+        base,
+        async (url, legInit) => {
+          const target = new URL(url);
+          const proxy = proxyFor(target, proxyOption);
+          if (proxy === undefined)
+            return fetchImpl(url, extra === undefined ? legInit : ({ ...extra, ...legInit } as RequestInit));
+          const body = legInit.body;
+          // Through a proxy the leg needs its length up front: a streamed body is read here.
+          return proxies.send(
+            proxy,
+            target,
+            {
+              method: legInit.method ?? 'GET',
+              headers: new Headers(legInit.headers),
+              body:
+                body instanceof ReadableStream
+                  ? await new Response(body).arrayBuffer()
+                  : ((body as ArrayBuffer | null | undefined) ?? null),
+              signal: legInit.signal,
+            },
+            session,
+          );
+        },
+        { connection: (u) => session.connection(u, base.signal) },
+      );
+      return run.finally(() => session.close());
     },
   };
 }

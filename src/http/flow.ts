@@ -67,8 +67,11 @@ export interface FlowHooks {
   onAuthenticatedConnection?(res: Response): boolean;
   /** Called when a context completed on `res`; `verified`: the server's AP-REP was checked. */
   authenticated?(res: Response, verified: boolean): void;
-  /** The connection a leg to `url` will use, for channel bindings. */
-  connection?(url: URL): ConnectionInfo | undefined;
+  /**
+   * The connection a leg to `url` will use, for channel bindings; asked when a token is about to
+   * be made (a client may open the connection then, as the proxy tunnel does).
+   */
+  connection?(url: URL): ConnectionInfo | undefined | Promise<ConnectionInfo | undefined>;
 }
 export type ContextFactory = (req: ContextRequest) => Promise<SecurityContext>;
 /** A fetch: the flow hands it a URL and a full RequestInit, so the request is built only once, there. */
@@ -432,7 +435,7 @@ export class NegotiateFlow {
     );
     // Channel bindings hook in here: `connection` carries the TLS peer certificate of the socket
     // this token will travel on (per connection, never cached across hosts).
-    const connection = hooks.connection?.(url);
+    const connection = await hooks.connection?.(url);
     const channelBindings = this.bindingsFor(url, connection);
     const ctx = await this.createContext({
       target,

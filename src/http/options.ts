@@ -61,6 +61,20 @@ export interface NegotiateOptions {
    */
   proxy?: string | URL | false;
   /**
+   * Mutual authentication of the proxy, with the values of mutualAuthentication. REQUIRED: every
+   * answer of the proxy (the response it forwards, its 2xx to CONNECT) must carry a
+   * `Proxy-Authenticate: Negotiate` token that completes the proxy's context, else the request
+   * fails (fetch's TypeError, its cause a MutualAuthenticationError). OPTIONAL (default): a
+   * token the proxy sends must verify, none is needed. DISABLED: the proxy's tokens are ignored.
+   * Squid sends no token, so REQUIRED fails with it.
+   */
+  proxyMutualAuthentication?: MutualAuthMode;
+  /**
+   * Certificates (PEM) trusted for an `https://` proxy instead of the default store, as curl's
+   * `--proxy-cacert`. Default: Node's store plus `NODE_EXTRA_CA_CERTS`.
+   */
+  proxyCa?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /**
    * The largest request body kept in memory so it can be sent again after a 401 (bytes; default
    * 64 MiB); past it the request fails with BODY_TOO_LARGE. With `opportunisticAuth` the body is
    * not buffered but streamed with the token, since no second leg is expected.
@@ -80,6 +94,7 @@ export interface NegotiateOptions {
 
 export interface ResolvedOptions {
   mutual: MutualAuthMode;
+  proxyMutual: MutualAuthMode;
   sanitize: boolean;
   opportunistic: boolean;
   targetName: string | Principal;
@@ -173,20 +188,26 @@ function sizeOption(v: unknown): number {
   return v;
 }
 
-export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
-  if (typeof o !== 'object' || o === null) {
-    throw badOption(`the options must be an object, not ${describe(o)}`, 'pass {} or leave the options out');
-  }
-  const mutual = o.mutualAuthentication ?? DISABLED;
-  if (mutual !== REQUIRED && mutual !== OPTIONAL && mutual !== DISABLED) {
+function mutualOption(v: unknown, name: string, dflt: MutualAuthMode): MutualAuthMode {
+  const mode = v ?? dflt;
+  if (mode !== REQUIRED && mode !== OPTIONAL && mode !== DISABLED) {
     throw new ConfigError(
       'BAD_OPTION',
-      `mutualAuthentication must be REQUIRED, OPTIONAL or DISABLED, not ${String(mutual)}`,
+      `${name} must be REQUIRED, OPTIONAL or DISABLED, not ${String(mode)}`,
       {
         hint: "import { REQUIRED, OPTIONAL, DISABLED } from 'spnego'",
       },
     );
   }
+  return mode;
+}
+
+export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) {
+    throw badOption(`the options must be an object, not ${describe(o)}`, 'pass {} or leave the options out');
+  }
+  const mutual = mutualOption(o.mutualAuthentication, 'mutualAuthentication', DISABLED);
+  const proxyMutual = mutualOption(o.proxyMutualAuthentication, 'proxyMutualAuthentication', OPTIONAL);
   const targetName = o.targetName ?? 'HTTP';
   if (typeof targetName === 'string') checkTargetText(targetName);
   else checkTargetPrincipal(targetName);
@@ -199,6 +220,7 @@ export function resolveOptions(o: NegotiateOptions): ResolvedOptions {
   }
   return {
     mutual,
+    proxyMutual,
     sanitize: booleanOption(o, 'sanitizeMutualErrorResponse', true),
     opportunistic: booleanOption(o, 'opportunisticAuth', false),
     targetName,

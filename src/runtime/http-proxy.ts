@@ -1,11 +1,12 @@
 // HTTP/1.1 through a forward proxy, which fetch cannot do by itself: a plain-HTTP request in
 // absolute form (RFC 9112 §3.2.2) and an HTTPS request inside a CONNECT tunnel (RFC 9110 §9.3.6).
 // Only bytes and sockets live here; which headers go where, and the 407 exchange, are decided by
-// src/http/proxy.ts. Each call uses a connection of its own, closed after the response, so a
-// tunnel (and the TLS session inside it) is never shared between requests or origins.
+// src/http/proxy.ts. A proxy may itself be reached over TLS (`https://`). Each tunnel carries one
+// request on a TLS connection of its own, never shared between requests or origins.
 
 import type * as NodeHttp from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import type * as NodeHttps from 'node:https';
 import type { Socket } from 'node:net';
 import type * as NodeStream from 'node:stream';
 import type * as NodeTls from 'node:tls';
@@ -14,6 +15,8 @@ import { builtin } from './builtin.js';
 
 const httpRequest = (options: NodeHttp.RequestOptions): ClientRequest =>
   builtin<typeof NodeHttp>('node:http').request(options);
+const httpsRequest = (options: NodeHttps.RequestOptions): ClientRequest =>
+  builtin<typeof NodeHttps>('node:https').request(options);
 const tlsConnect = (options: NodeTls.ConnectionOptions): TLSSocket =>
   builtin<typeof NodeTls>('node:tls').connect(options);
 const Readable = () => builtin<typeof NodeStream>('node:stream').Readable;
@@ -26,28 +29,26 @@ export interface ProxyLeg {
   signal: AbortSignal | null | undefined;
 }
 
-/** A CONNECT answered: the proxy's response and, on 2xx, a request sender inside the tunnel. */
+/** A CONNECT answered: the proxy's response and, on 2xx, TLS to the origin inside the tunnel. */
 export interface Tunnel {
   /** The proxy's answer to CONNECT (its status and headers; a body only when not 2xx). */
   response: Response;
   /**
-   * Sends one request to the origin over TLS inside the tunnel (2xx only). `tls` is the TLS
-   * socket of this connection, reachable per connection (its peer certificate is what channel
-   * bindings are computed from).
+   * TLS to the origin inside the tunnel (2xx only), once: resolves with the DER certificate the
+   * origin presented on this connection (a full handshake, never a resumed session), the one
+   * channel bindings are computed from and compared with.
    */
+  secure?(url: URL): Promise<Uint8Array | undefined>;
+  /** Sends the one request this tunnel carries to the origin, over its TLS (2xx only). */
   send?(url: URL, leg: ProxyLeg): Promise<Response>;
-  /** The TLS socket once send() has run: per connection, never shared. */
-  readonly tls?: TunnelTlsSocket;
   close(): void;
 }
 
-/**
- * What the tunnel exposes of its `node:tls` socket, declared structurally so the package's
- * declarations do not need @types/node (a fetch-only TypeScript user may not have it).
- */
-export interface TunnelTlsSocket {
-  readonly destroyed: boolean;
-  getPeerCertificate(detailed?: boolean): { raw?: Uint8Array } | null | undefined;
+/** TLS to an `https://` proxy: trust anchors replacing the default store (curl's --proxy-cacert). */
+export interface ProxyTlsOptions {
+  ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** Trust anchors for origins inside tunnels instead of the default store (tests). */
+  originCa?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -110,55 +111,99 @@ function send(req: ClientRequest, body: ArrayBuffer | null, url: string, method:
   });
 }
 
-function proxyPort(proxy: URL): number {
-  return proxy.port === '' ? 80 : Number(proxy.port);
+/** SNI only for names (RFC 6066 §3), never for an IP address. */
+function sni(host: string): { servername?: string } {
+  return /^[\d.]+$|:/.test(host) ? {} : { servername: host };
 }
 
-/**
- * Keep-alive connections to proxies for forwarded plain-HTTP requests (a CONNECT tunnel is never
- * reused: it belongs to one origin). Idle sockets do not keep the process alive.
- */
-let forwardAgent: NodeHttp.Agent | undefined;
+/** Where the proxy listens, and the TLS options when it is an `https://` proxy. */
+function endpoint(proxy: URL, tls: ProxyTlsOptions) {
+  const host = proxy.hostname.replace(/^\[|\]$/g, '');
+  const secure = proxy.protocol === 'https:';
+  const port = proxy.port === '' ? (secure ? 443 : 80) : Number(proxy.port);
+  const tlsOptions: NodeTls.ConnectionOptions = secure
+    ? { ...sni(host), ...(tls.ca === undefined ? {} : { ca: tls.ca as NodeTls.ConnectionOptions['ca'] }) }
+    : {};
+  return { host, port, secure, tlsOptions };
+}
 
-/** A plain-HTTP request forwarded by the proxy: the request target is the absolute URL. */
-export function forwardThroughProxy(proxy: URL, url: URL, leg: ProxyLeg): Promise<Response> {
-  forwardAgent ??= new (builtin<typeof NodeHttp>('node:http').Agent)({ keepAlive: true, maxSockets: 16 });
-  const headers = headerRecord(leg.headers);
-  headers['host'] = url.host;
-  if (leg.body !== null) headers['content-length'] = String(leg.body.byteLength);
-  const req = httpRequest({
-    host: proxy.hostname.replace(/^\[|\]$/g, ''),
-    port: proxyPort(proxy),
-    method: leg.method,
-    path: url.href,
-    headers,
-    agent: forwardAgent,
-    ...(leg.signal ? { signal: leg.signal } : {}),
-  });
-  return send(req, leg.body, url.href, leg.method);
+/** DER of the certificate the TLS peer presented, undefined when it shows none. */
+function peerCertificate(socket: TLSSocket): Uint8Array | undefined {
+  const raw = socket.getPeerCertificate(false)?.raw as Uint8Array | undefined;
+  return raw && raw.length > 0 ? new Uint8Array(raw) : undefined;
+}
+
+/** The bytes and sockets of one negotiator's proxies: its keep-alive pools, its proxy TLS options. */
+export interface ProxyConnections {
+  forward(proxy: URL, url: URL, leg: ProxyLeg): Promise<Response>;
+  tunnel(proxy: URL, target: URL, headers: Headers, signal: AbortSignal | null | undefined): Promise<Tunnel>;
+}
+
+export function createProxyConnections(tls: ProxyTlsOptions = {}): ProxyConnections {
+  /**
+   * Keep-alive connections to proxies for forwarded plain-HTTP requests (a CONNECT tunnel is
+   * never reused: it belongs to one origin). Idle sockets do not keep the process alive.
+   */
+  let httpAgent: NodeHttp.Agent | undefined;
+  let httpsAgent: NodeHttps.Agent | undefined;
+  return {
+    forward(proxy, url, leg) {
+      const at = endpoint(proxy, tls);
+      const headers = headerRecord(leg.headers);
+      headers['host'] = url.host;
+      if (leg.body !== null) headers['content-length'] = String(leg.body.byteLength);
+      const common = {
+        host: at.host,
+        port: at.port,
+        method: leg.method,
+        path: url.href,
+        headers,
+        ...(leg.signal ? { signal: leg.signal } : {}),
+      };
+      let req: ClientRequest;
+      if (at.secure) {
+        httpsAgent ??= new (builtin<typeof NodeHttps>('node:https').Agent)({
+          keepAlive: true,
+          maxSockets: 16,
+          ...at.tlsOptions,
+        });
+        req = httpsRequest({ ...common, ...at.tlsOptions, agent: httpsAgent });
+      } else {
+        httpAgent ??= new (builtin<typeof NodeHttp>('node:http').Agent)({ keepAlive: true, maxSockets: 16 });
+        req = httpRequest({ ...common, agent: httpAgent });
+      }
+      return send(req, leg.body, url.href, leg.method);
+    },
+    tunnel: (proxy, target, headers, signal) =>
+      openTunnel(endpoint(proxy, tls), target, headers, signal, tls.originCa),
+  };
 }
 
 /** CONNECT host:port through the proxy; on 2xx the tunnel can carry one TLS connection. */
-export function openTunnel(
-  proxy: URL,
+function openTunnel(
+  at: ReturnType<typeof endpoint>,
   target: URL,
   headers: Headers,
   signal: AbortSignal | null | undefined,
+  originCa: ProxyTlsOptions['originCa'],
 ): Promise<Tunnel> {
   const port = target.port === '' ? 443 : Number(target.port);
   const authority = `${target.hostname}:${port}`;
   const h = headerRecord(headers);
   h['host'] = authority;
   return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: proxy.hostname.replace(/^\[|\]$/g, ''),
-      port: proxyPort(proxy),
+    const options = {
+      host: at.host,
+      port: at.port,
       method: 'CONNECT',
       path: authority,
       headers: h,
-      agent: false,
+      agent: false as const,
       ...(signal ? { signal } : {}),
-    });
+    };
+    // To an https:// proxy the CONNECT itself travels inside TLS (its certificate checked), and
+    // the origin's TLS runs inside that: TLS in TLS, as curl does with `-x https://`.
+    const req = at.secure ? httpsRequest({ ...options, ...at.tlsOptions }) : httpRequest(options);
     // A 2xx to CONNECT switches the connection to a tunnel; Node reports it as 'connect'.
     req.once('connect', (msg: IncomingMessage, socket: Socket, head: Buffer) => {
       const status = msg.statusCode ?? 0;
@@ -174,36 +219,40 @@ export function openTunnel(
       }
       if (head.length > 0) socket.unshift(head);
       let tls: TLSSocket | undefined;
+      let secured: Promise<Uint8Array | undefined> | undefined;
+      const secure = (url: URL): Promise<Uint8Array | undefined> => {
+        secured ??= new Promise<Uint8Array | undefined>((done, fail) => {
+          const host = url.hostname.replace(/^\[|\]$/g, '');
+          // No `session`: a full handshake, so the peer certificate is this connection's own.
+          const s = tlsConnect({
+            socket,
+            ...sni(host),
+            ALPNProtocols: ['http/1.1'],
+            ...(originCa === undefined ? {} : { ca: originCa as NodeTls.ConnectionOptions['ca'] }),
+          });
+          tls = s;
+          s.once('error', (e) => fail(networkError(e)));
+          s.once('secureConnect', () => done(peerCertificate(s)));
+        });
+        return secured;
+      };
       resolve({
         response,
-        get tls() {
-          return tls;
-        },
-        send(url, leg) {
-          return new Promise<Response>((done, fail) => {
-            const host = url.hostname.replace(/^\[|\]$/g, '');
-            tls = tlsConnect({
-              socket,
-              // SNI only for names (RFC 6066 §3), never for an IP address.
-              ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
-              ALPNProtocols: ['http/1.1'],
-            });
-            const secured = tls;
-            secured.once('error', (e) => fail(networkError(e)));
-            secured.once('secureConnect', () => {
-              const headers = headerRecord(leg.headers);
-              headers['host'] = url.host;
-              if (leg.body !== null) headers['content-length'] = String(leg.body.byteLength);
-              const req2 = httpRequest({
-                createConnection: () => secured,
-                method: leg.method,
-                path: `${url.pathname}${url.search}`,
-                headers,
-                ...(leg.signal ? { signal: leg.signal } : {}),
-              });
-              send(req2, leg.body, url.href, leg.method).then(done, fail);
-            });
+        secure,
+        async send(url, leg) {
+          await secure(url);
+          const secured = tls as TLSSocket;
+          const headers = headerRecord(leg.headers);
+          headers['host'] = url.host;
+          if (leg.body !== null) headers['content-length'] = String(leg.body.byteLength);
+          const req2 = httpRequest({
+            createConnection: () => secured,
+            method: leg.method,
+            path: `${url.pathname}${url.search}`,
+            headers,
+            ...(leg.signal ? { signal: leg.signal } : {}),
           });
+          return send(req2, leg.body, url.href, leg.method);
         },
         close() {
           tls?.destroy();

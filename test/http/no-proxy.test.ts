@@ -69,10 +69,7 @@ describe('NO_PROXY: curl unit1614 (Curl_check_noproxy)', () => {
     assert.equal(bypassesProxy(url('[::1]'), '::1/128'), true);
     assert.equal(bypassesProxy(url('[::1]'), '0:0::1/128'), true);
     assert.equal(bypassesProxy(url('[::1]'), '0:0::1/129'), false, 'more than 128 bits');
-    assert.equal(
-      bypassesProxy(url('[fe80::ab47:4396:55c9:8474]'), 'fe80::ab47:4396:55c9:8474/64'),
-      true,
-    );
+    assert.equal(bypassesProxy(url('[fe80::ab47:4396:55c9:8474]'), 'fe80::ab47:4396:55c9:8474/64'), true);
   });
 });
 

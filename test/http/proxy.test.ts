@@ -3,17 +3,33 @@
 // answered with 407, refused or cut; proxy and origin tokens kept apart; the proxy option and
 // curl's environment variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, either case).
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import ky from 'ky';
 import { curlCommand } from '../../src/cli/curl.js';
-import { ConfigError, SpnegoError } from '../../src/errors.js';
+import {
+  ChannelBindingError,
+  ConfigError,
+  MutualAuthenticationError,
+  SpnegoError,
+} from '../../src/errors.js';
 import { createNegotiator } from '../../src/http/fetch.js';
 import { negotiateWith } from '../../src/http/ky.js';
-import { type NegotiateOptions, REQUIRED } from '../../src/http/options.js';
+import { DISABLED, type NegotiateOptions, REQUIRED } from '../../src/http/options.js';
 import { proxyFor } from '../../src/http/proxy.js';
-import { acceptor, b64, fakeFactory, readAuthorization, serverPool } from './helpers.js';
+import { tlsServerEndPoint } from '../../src/krb5/gss/tls-bindings.js';
+import { acceptor, b64, fakeFactory, type Recorded, readAuthorization, serverPool } from './helpers.js';
 
 const serve = serverPool();
 
@@ -30,7 +46,12 @@ interface ProxyDouble {
   close(): Promise<void>;
 }
 
-type ConnectMode = 'ok' | 'refuse' | 'cut';
+/**
+ * What an authorized CONNECT gets: 'refuse' a 403, 'cut' the socket closed before any answer,
+ * 'tunnel' a 200 and the bytes piped to the next of `backends` (in turn: a server whose
+ * certificate changes between tunnels), 'close' a 200 and then the socket closed.
+ */
+type ConnectMode = 'refuse' | 'cut' | 'tunnel' | 'close';
 
 /**
  * A proxy double listening on 127.0.0.1 (so its SPN is HTTP@127.0.0.1): every request and CONNECT
@@ -38,7 +59,15 @@ type ConnectMode = 'ok' | 'refuse' | 'cut';
  * is the Proxy-Authenticate it sends.
  */
 async function startProxy(
-  opts: { challenge?: string; connect?: ConnectMode; finalToken?: boolean } = {},
+  opts: {
+    challenge?: string;
+    connect?: ConnectMode;
+    finalToken?: boolean;
+    /** A bad token on the CONNECT 200 / forwarded response instead of the final one. */
+    badFinalToken?: boolean;
+    backends?: number[];
+    tls?: { cert: string; key: string };
+  } = {},
 ): Promise<ProxyDouble> {
   const seen: ProxySeen[] = [];
   const challenge = opts.challenge ?? 'Negotiate';
@@ -47,7 +76,13 @@ async function startProxy(
     const t = readAuthorization(req.headers['proxy-authorization']);
     return t?.kind === 'init' && t.target === 'HTTP@127.0.0.1';
   };
-  const server = createServer((req, res) => {
+  const finalHeader = (req: IncomingMessage): string | undefined => {
+    if (!opts.finalToken && !opts.badFinalToken) return undefined;
+    const t = readAuthorization(req.headers['proxy-authorization']);
+    return `Negotiate ${b64(opts.badFinalToken ? 'final|999999' : `final|${t?.id}`)}`;
+  };
+  let nextBackend = 0;
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     seen.push({
       method: req.method ?? '',
       target: req.url ?? '',
@@ -63,17 +98,16 @@ async function startProxy(
     delete headers['proxy-authorization'];
     const up = httpRequest(req.url ?? '', { method: req.method, headers }, (upRes) => {
       const h = { ...upRes.headers } as Record<string, string | string[]>;
-      if (opts.finalToken) {
-        const t = readAuthorization(req.headers['proxy-authorization']);
-        h['proxy-authenticate'] = `Negotiate ${b64(`final|${t?.id}`)}`;
-      }
+      const final = finalHeader(req);
+      if (final !== undefined) h['proxy-authenticate'] = final;
       res.writeHead(upRes.statusCode ?? 502, h);
       upRes.pipe(res);
     });
     up.on('error', () => res.destroy());
     req.pipe(up);
-  });
-  server.on('connection', (s: Socket) => {
+  };
+  const server = opts.tls ? createHttpsServer(opts.tls, handler) : createServer(handler);
+  server.on(opts.tls ? 'secureConnection' : 'connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -94,12 +128,32 @@ async function startProxy(
       );
       return;
     }
+    if (opts.connect === 'tunnel' || opts.connect === 'close') {
+      const final = finalHeader(req);
+      socket.write(
+        `HTTP/1.1 200 Connection established\r\n${final === undefined ? '' : `Proxy-Authenticate: ${final}\r\n`}\r\n`,
+      );
+      if (opts.connect === 'close') {
+        socket.destroy();
+        return;
+      }
+      const backends = opts.backends ?? [];
+      const port = backends[nextBackend++ % backends.length] as number;
+      const up = createConnection({ host: '127.0.0.1', port });
+      sockets.add(up);
+      up.on('close', () => sockets.delete(up));
+      up.on('error', () => socket.destroy());
+      socket.on('error', () => up.destroy());
+      up.pipe(socket);
+      socket.pipe(up);
+      return;
+    }
     socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const double: ProxyDouble = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     seen,
     close: () =>
       new Promise<void>((resolve) => {
@@ -271,13 +325,25 @@ describe('proxy: which requests use it', () => {
     assert.ok(proxyFor(http, undefined), 'a suffix that is not a domain boundary does not match');
   });
 
-  it('a bad proxy option is a ConfigError at creation; an https:// proxy is refused', () => {
-    for (const bad of ['http://[bad', 'https://proxy.example.com', 42 as unknown as string]) {
+  it('a bad proxy option is a ConfigError at creation; http:// and https:// proxies are taken', () => {
+    for (const ok of ['http://proxy.example.com:3128', 'https://proxy.example.com', 'proxy.example.com:8080'])
+      createNegotiator({ proxy: ok });
+    for (const bad of [
+      'http://[bad',
+      'socks5://proxy.example.com:1080',
+      'file:///etc/passwd',
+      42 as unknown as string,
+    ]) {
       assert.throws(
         () => createNegotiator({ proxy: bad }),
         (e: unknown) => e instanceof ConfigError && e.code === 'BAD_OPTION',
       );
     }
+    for (const bad of [42, [CA, 7], { pem: CA }])
+      assert.throws(
+        () => createNegotiator({ proxyCa: bad as unknown as string }),
+        (e: unknown) => e instanceof ConfigError && e.code === 'BAD_OPTION',
+      );
   });
 });
 
@@ -295,5 +361,275 @@ describe('spnego curl -x', () => {
     assert.equal(code, 0, stderr);
     assert.equal(stdout, 'ok GET HTTP@localhost ');
     assert.equal(proxy.seen.length, 3);
+  });
+
+  it('-x https://… with --proxy-cacert; an untrusted proxy exits 60, --proxy-mutual required without a proxy token 1', async () => {
+    const origin = await serve(acceptor());
+    const proxy = await startProxy({ tls: SERVER });
+    const curl = async (args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await curlCommand(
+        args,
+        { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
+        { contextFactory: fakeFactory() },
+      );
+      return { code, stdout, stderr };
+    };
+    const caFile = join(VECTORS, 'kkdcp', 'ca.pem');
+    const ok = await curl(['-x', proxy.url, '--proxy-cacert', caFile, `${origin.url}/c`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, 'ok GET HTTP@localhost ');
+    const untrusted = await curl(['-x', proxy.url, `${origin.url}/c`]);
+    assert.equal(untrusted.code, 60, untrusted.stderr);
+    const mutual = await curl([
+      '-x',
+      proxy.url,
+      '--proxy-cacert',
+      caFile,
+      '--proxy-mutual',
+      'required',
+      `${origin.url}/c`,
+    ]);
+    assert.equal(mutual.code, 1, mutual.stderr);
+    assert.match(mutual.stderr, /PROXY_MUTUAL_AUTH_MISSING/);
+    const missing = await curl([
+      '-x',
+      proxy.url,
+      '--proxy-cacert',
+      join(VECTORS, 'no-such.pem'),
+      `${origin.url}/c`,
+    ]);
+    assert.equal(missing.code, 77);
+  });
+});
+
+const VECTORS = join(import.meta.dirname, '..', 'vectors');
+const pem = (name: string) => readFileSync(join(VECTORS, name), 'utf8');
+/** A test CA and a localhost/127.0.0.1 certificate it signed; another, self-signed, certificate. */
+const CA = pem('kkdcp/ca.pem');
+const SERVER = { cert: pem('kkdcp/server.pem'), key: pem('kkdcp/server-key.pem') };
+const OTHER = { cert: pem('tls-bindings/other.pem'), key: pem('tls-bindings/other-key.pem') };
+const bindingsOf = (certPem: string) => tlsServerEndPoint(new Uint8Array(new X509Certificate(certPem).raw));
+
+interface TlsOrigin {
+  port: number;
+  requests: Recorded[];
+}
+
+/** An https origin on 127.0.0.1 running the usual acceptor, with the given certificate. */
+async function startTlsOrigin(certs: { cert: string; key: string }): Promise<TlsOrigin> {
+  const requests: Recorded[] = [];
+  const handle = acceptor();
+  const server: Server = createHttpsServer(certs, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const rec = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
+      requests.push(rec);
+      handle(rec, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, requests };
+}
+
+/** A negotiator whose tunnels trust the test CA (and `extra`) for origins. */
+function tunnelClient(options: NegotiateOptions, extra: string[] = []) {
+  const factory = fakeFactory();
+  const n = createNegotiator(options, { contextFactory: factory, originCa: [CA, ...extra] });
+  const f = (input: string, init?: RequestInit) => n.fetch(input, init, globalThis.fetch);
+  return Object.assign(f, { factory });
+}
+
+const causeCode = (code: string) => (e: unknown) =>
+  e instanceof TypeError && e.cause instanceof SpnegoError && e.cause.code === code;
+
+describe('proxy: an https:// proxy (TLS to the proxy itself)', () => {
+  it('plain HTTP forwarded over TLS to the proxy, its certificate checked against proxyCa', async () => {
+    const origin = await serve(acceptor());
+    const proxy = await startProxy({ tls: SERVER });
+    const f = client({ proxy: proxy.url, proxyCa: CA, mutualAuthentication: REQUIRED });
+    const res = await f(`${origin.url}/over-tls`, { method: 'POST', body: 'b' });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'ok POST HTTP@localhost b');
+    assert.deepEqual(
+      proxy.seen.map((s) => s.proxyToken?.target ?? null),
+      [null, 'HTTP@127.0.0.1', 'HTTP@127.0.0.1'],
+    );
+  });
+
+  it('an untrusted proxy certificate ends the request before anything reaches the proxy', async () => {
+    const origin = await serve(acceptor());
+    const proxy = await startProxy({ tls: OTHER });
+    for (const options of [{ proxy: proxy.url }, { proxy: proxy.url, proxyCa: CA }]) {
+      await assert.rejects(client(options)(`${origin.url}/`), TypeError);
+      await assert.rejects(client(options)('https://localhost:1/'), TypeError);
+    }
+    assert.equal(proxy.seen.length, 0, 'no request, no token');
+    assert.equal(origin.requests.length, 0);
+  });
+
+  it('CONNECT inside TLS to the proxy, then TLS to the origin inside the tunnel; the origin token bound to its certificate', async () => {
+    const backend = await startTlsOrigin(SERVER);
+    const proxy = await startProxy({ tls: SERVER, connect: 'tunnel', backends: [backend.port] });
+    const f = tunnelClient({ proxy: proxy.url, proxyCa: [CA], mutualAuthentication: REQUIRED });
+    const res = await f(`https://localhost:${backend.port}/tls-in-tls`, { method: 'POST', body: 'x' });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'ok POST HTTP@localhost x');
+    for (const r of backend.requests)
+      assert.equal(r.headers['proxy-authorization'], undefined, 'the proxy token stays outside the tunnel');
+    assert.deepEqual(
+      proxy.seen.map((s) => [s.method, s.proxyToken?.target ?? null, s.authorization ?? null]),
+      [
+        ['CONNECT', null, null],
+        ['CONNECT', 'HTTP@127.0.0.1', null],
+        ['CONNECT', 'HTTP@127.0.0.1', null],
+      ],
+      'the origin token never reaches the proxy',
+    );
+    const originCtx = f.factory.made.find((c) => c.req.target === 'HTTP@localhost');
+    assert.deepEqual(originCtx?.req.channelBindings, bindingsOf(SERVER.cert));
+    for (const c of f.factory.made.filter((c) => c.req.target === 'HTTP@127.0.0.1'))
+      assert.equal(c.req.channelBindings, undefined, 'the proxy token is not bound');
+  });
+});
+
+describe('proxy: channel bindings for the origin behind CONNECT', () => {
+  it('the token is bound to the certificate seen inside the tunnel; channelBindings: false sends it unbound', async () => {
+    const backend = await startTlsOrigin(SERVER);
+    const proxy = await startProxy({ connect: 'tunnel', backends: [backend.port] });
+    const bound = tunnelClient({ proxy: proxy.url });
+    assert.equal((await bound(`https://localhost:${backend.port}/b`)).status, 200);
+    const made = bound.factory.made.filter((c) => c.req.target === 'HTTP@localhost');
+    assert.equal(made.length, 1);
+    assert.deepEqual(made[0]?.req.channelBindings, bindingsOf(SERVER.cert));
+    const unbound = tunnelClient({ proxy: proxy.url, channelBindings: false });
+    assert.equal((await unbound(`https://localhost:${backend.port}/u`)).status, 200);
+    assert.equal(
+      unbound.factory.made.find((c) => c.req.target === 'HTTP@localhost')?.req.channelBindings,
+      undefined,
+    );
+  });
+
+  it('opportunistic: the tunnel is opened before the token, which is bound and sent on it (one leg)', async () => {
+    const backend = await startTlsOrigin(SERVER);
+    const proxy = await startProxy({ connect: 'tunnel', backends: [backend.port] });
+    const f = tunnelClient({ proxy: proxy.url, opportunisticAuth: true });
+    const res = await f(`https://localhost:${backend.port}/o`, { method: 'PUT', body: 'streamed' });
+    assert.equal(res.status, 200);
+    assert.equal(backend.requests.length, 1, 'one request, the token on it');
+    assert.equal(readAuthorization(backend.requests[0]?.headers.authorization)?.target, 'HTTP@localhost');
+    assert.deepEqual(
+      f.factory.made.find((c) => c.req.target === 'HTTP@localhost')?.req.channelBindings,
+      bindingsOf(SERVER.cert),
+    );
+    assert.equal(proxy.seen.filter((s) => s.method === 'CONNECT' && s.proxyToken).length, 1, 'one tunnel');
+  });
+
+  it('a server certificate that changes between legs: the token is not sent (ChannelBindingError)', async () => {
+    const first = await startTlsOrigin(SERVER);
+    const second = await startTlsOrigin(OTHER);
+    const proxy = await startProxy({ connect: 'tunnel', backends: [first.port, second.port] });
+    const f = tunnelClient({ proxy: proxy.url }, [OTHER.cert]);
+    await assert.rejects(
+      f(`https://localhost:${first.port}/changes`),
+      (e: unknown) =>
+        e instanceof TypeError &&
+        e.cause instanceof ChannelBindingError &&
+        e.cause.code === 'CERTIFICATE_CHANGED',
+    );
+    assert.equal(first.requests.length, 1);
+    assert.equal(first.requests[0]?.headers.authorization, undefined);
+    assert.equal(second.requests.length, 0, 'nothing, no token, went to the other certificate');
+  });
+
+  it('a tunnel the proxy closes after its 200 is a TypeError, not a hang', async () => {
+    const proxy = await startProxy({ connect: 'close' });
+    await assert.rejects(tunnelClient({ proxy: proxy.url })('https://localhost:1/'), TypeError);
+    await assert.rejects(
+      tunnelClient({ proxy: proxy.url, opportunisticAuth: true })('https://localhost:1/'),
+      TypeError,
+    );
+  });
+
+  it('a 407 loop on CONNECT is bounded and typed (PROXY_AUTH_FAILED), the origin never reached', async () => {
+    const backend = await startTlsOrigin(SERVER);
+    const proxy = await startProxy({ connect: 'tunnel', backends: [backend.port] });
+    const stubborn = createNegotiator(
+      { proxy: proxy.url.replace('127.0.0.1', 'localhost') },
+      { contextFactory: fakeFactory(), originCa: CA },
+    );
+    await assert.rejects(
+      stubborn.fetch(`https://localhost:${backend.port}/`, undefined, globalThis.fetch),
+      causeCode('PROXY_AUTH_FAILED'),
+    );
+    assert.ok(proxy.seen.length <= 8, `bounded: ${proxy.seen.length}`);
+    assert.equal(backend.requests.length, 0);
+  });
+});
+
+describe('proxy: proxyMutualAuthentication', () => {
+  it('REQUIRED: a proxy that sends no token fails the request (MutualAuthenticationError), http and CONNECT', async () => {
+    const origin = await serve(acceptor());
+    const backend = await startTlsOrigin(SERVER);
+    const silent = await startProxy({ connect: 'tunnel', backends: [backend.port] });
+    const f = tunnelClient({ proxy: silent.url, proxyMutualAuthentication: REQUIRED });
+    for (const url of [`${origin.url}/`, `https://localhost:${backend.port}/`])
+      await assert.rejects(
+        f(url),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.cause instanceof MutualAuthenticationError &&
+          e.cause.code === 'PROXY_MUTUAL_AUTH_MISSING',
+        url,
+      );
+    assert.equal(backend.requests.length, 0, 'nothing sent into an unauthenticated tunnel');
+  });
+
+  it('REQUIRED: a proxy that answers with its final token is verified (http and CONNECT)', async () => {
+    const origin = await serve(acceptor());
+    const backend = await startTlsOrigin(SERVER);
+    const proxy = await startProxy({ connect: 'tunnel', backends: [backend.port], finalToken: true });
+    const f = tunnelClient({ proxy: proxy.url, proxyMutualAuthentication: REQUIRED });
+    assert.equal((await f(`${origin.url}/`)).status, 200);
+    assert.equal((await f(`https://localhost:${backend.port}/`)).status, 200);
+    const proxyCtx = f.factory.made.filter((c) => c.req.target === 'HTTP@127.0.0.1');
+    assert.ok(proxyCtx.length > 0 && proxyCtx.every((c) => c.req.mutual));
+    assert.ok(proxyCtx.at(-1)?.complete);
+  });
+
+  it('OPTIONAL (default) refuses a token that does not verify; DISABLED ignores it', async () => {
+    const origin = await serve(acceptor());
+    const backend = await startTlsOrigin(SERVER);
+    const liar = await startProxy({ connect: 'tunnel', backends: [backend.port], badFinalToken: true });
+    for (const url of [`${origin.url}/`, `https://localhost:${backend.port}/`]) {
+      await assert.rejects(
+        tunnelClient({ proxy: liar.url })(url),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.cause instanceof MutualAuthenticationError &&
+          e.cause.code === 'PROXY_MUTUAL_AUTH_FAILED',
+      );
+      const f = tunnelClient({ proxy: liar.url, proxyMutualAuthentication: DISABLED });
+      assert.equal((await f(url)).status, 200);
+      assert.ok(f.factory.made.filter((c) => c.req.target === 'HTTP@127.0.0.1').every((c) => !c.req.mutual));
+    }
+  });
+
+  it('a bad value is a ConfigError', () => {
+    assert.throws(
+      () => createNegotiator({ proxyMutualAuthentication: 'yes' as unknown as typeof REQUIRED }),
+      (e: unknown) => e instanceof ConfigError && e.code === 'BAD_OPTION',
+    );
   });
 });

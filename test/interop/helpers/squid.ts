@@ -42,6 +42,8 @@ export interface Squid {
   readonly port: number;
   /** `http://localhost:<port>`: the proxy's SPN is HTTP/localhost. */
   readonly url: string;
+  /** `https://localhost:<port>` when started with `tls`: the same proxy behind TLS (https_port). */
+  readonly httpsUrl: string | undefined;
   readonly dir: string;
   /** Access-log lines: `<status> <method> <url> <user>`. */
   accessLog(): string[];
@@ -52,7 +54,29 @@ export interface Squid {
 const live = new Set<ChildProcess>();
 let exitHook = false;
 
-export async function startSquid(opts: { realm: MitRealm; keytab: string; spn?: string }): Promise<Squid> {
+export interface SquidOptions {
+  realm: MitRealm;
+  keytab: string;
+  spn?: string;
+  /** Also listen with TLS (https_port; Debian's squid is built with GnuTLS): a certificate for localhost. */
+  tls?: { certFile: string; keyFile: string };
+}
+
+/**
+ * Starts Squid; a port taken between freePort() and Squid's bind (other suites start daemons
+ * too) makes it exit before listening: it is started again on other ports.
+ */
+export async function startSquid(opts: SquidOptions): Promise<Squid> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSquidOnce(opts);
+    } catch (e) {
+      if (attempt >= 3 || !/exited before listening|did not listen/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function startSquidOnce(opts: SquidOptions): Promise<Squid> {
   const bin = findBinary('squid');
   if (bin === undefined) throw new Error(`squid not found: sudo apt-get install -y ${SQUID_PACKAGES}`);
   if (!exitHook) {
@@ -64,6 +88,7 @@ export async function startSquid(opts: { realm: MitRealm; keytab: string; spn?: 
   const dir = mkdtempSync(join(process.env['SPNEGO_INTEROP_TMP'] || tmpdir(), 'squid-'));
   chmodSync(dir, 0o777);
   const port = await freePort();
+  const tlsPort = opts.tls === undefined ? undefined : await freePort();
   const keytab = join(dir, 'proxy.keytab');
   copyFileSync(opts.keytab, keytab);
   chmodSync(keytab, 0o644);
@@ -74,8 +99,20 @@ export async function startSquid(opts: { realm: MitRealm; keytab: string; spn?: 
   mkdirSync(rcache);
   chmodSync(rcache, 0o1777);
   const spn = opts.spn ?? `HTTP/localhost@${opts.realm.realm}`;
+  const tlsLines: string[] = [];
+  if (opts.tls !== undefined) {
+    // Squid runs as `proxy`: its own readable copies of the certificate and key.
+    const cert = join(dir, 'proxy-cert.pem');
+    const key = join(dir, 'proxy-key.pem');
+    copyFileSync(opts.tls.certFile, cert);
+    copyFileSync(opts.tls.keyFile, key);
+    chmodSync(cert, 0o644);
+    chmodSync(key, 0o644);
+    tlsLines.push(`https_port 127.0.0.1:${tlsPort} tls-cert=${cert} tls-key=${key}`);
+  }
   const conf = [
     `http_port 127.0.0.1:${port}`,
+    ...tlsLines,
     'visible_hostname localhost',
     `pid_filename ${join(dir, 'squid.pid')}`,
     `cache_log ${join(dir, 'cache.log')}`,
@@ -141,7 +178,18 @@ export async function startSquid(opts: { realm: MitRealm; keytab: string; spn?: 
         });
         s.once('error', () => resolve(false));
       });
-      if (up) break;
+      if (up && tlsPort !== undefined) {
+        // https_port opens after http_port: wait for both.
+        const tlsUp = await new Promise<boolean>((resolve) => {
+          const s = createConnection({ host: '127.0.0.1', port: tlsPort });
+          s.once('connect', () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.once('error', () => resolve(false));
+        });
+        if (tlsUp) break;
+      } else if (up) break;
       if (Date.now() > deadline)
         throw new Error(`squid did not listen on ${port}:\n${stderr}\n${read('cache.log')}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -153,6 +201,7 @@ export async function startSquid(opts: { realm: MitRealm; keytab: string; spn?: 
   return {
     port,
     url: `http://localhost:${port}`,
+    httpsUrl: tlsPort === undefined ? undefined : `https://localhost:${tlsPort}`,
     dir,
     accessLog: () => read('access.log').split('\n').filter(Boolean),
     cacheLog: () => read('cache.log'),
