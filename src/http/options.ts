@@ -54,10 +54,11 @@ export interface NegotiateOptions {
    */
   trustSameServiceRedirects?: boolean;
   /**
-   * The forward proxy, `http://host:port`: plain-HTTP requests are forwarded by it, https ones go
-   * through CONNECT. A proxy that answers 407 Negotiate is authenticated as `HTTP@<proxy host>`.
+   * The forward proxy, `http://host:port` (or `https://host:port`, reached over TLS): plain-HTTP
+   * requests are forwarded by it, https ones go through CONNECT. A proxy that answers 407 Negotiate is authenticated as `HTTP@<proxy host>`.
    * Default: `https_proxy`/`HTTPS_PROXY` for https URLs, `http_proxy`/`HTTP_PROXY` for http ones,
-   * except hosts NO_PROXY names, as curl. `false`: no proxy (your own fetch decides).
+   * except hosts NO_PROXY names (as curl: names and their subdomains, IP addresses and CIDR
+   * ranges, `*` for all). `false`: no proxy (your own fetch decides).
    */
   proxy?: string | URL | false;
   /**
@@ -84,8 +85,9 @@ export interface NegotiateOptions {
    * RFC 5929 `tls-server-end-point` channel bindings over https (default true): the token is
    * bound to the certificate the server presented on the connection it travels on, which a
    * server with Extended Protection (IIS, AD services, `channelBindings: 'required'`) checks.
-   * Only a client that owns its connections can do it (spnego/undici); fetch and ky hide the TLS
-   * socket, so their tokens carry no bindings. `false`: never bind.
+   * Only a client that owns its connections can do it (spnego/undici, and negotiateFetch/ky
+   * through a CONNECT proxy, whose tunnel is ours); fetch and ky otherwise hide the TLS socket, so
+   * their tokens carry no bindings. `false`: never bind.
    */
   channelBindings?: boolean;
   /** Console-like logger for the `spnego*` debug messages (default: DEBUG=spnego* on stderr). */
