@@ -121,7 +121,8 @@ export async function s4u2Proxy(
             'the service account needs the back end in msDS-AllowedToDelegateTo (constrained delegation), or the back end ' +
             'must list it in msDS-AllowedToActOnBehalfOfOtherIdentity (resource-based); the evidence ticket must be ' +
             'forwardable for the former (protocol transition: TRUSTED_TO_AUTH_FOR_DELEGATION), and the user not ' +
-            '"sensitive and cannot be delegated"',
+            '"sensitive and cannot be delegated"; resource-based delegation also needs a KDC that has it (not ' +
+            "Samba's Heimdal KDC before 4.19, nor MIT's DB2/LDAP back ends)",
         },
       );
     }

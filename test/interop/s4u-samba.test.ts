@@ -240,6 +240,7 @@ describe('S4U against a Samba AD DC', { skip: skipUnlessSamba(), timeout: 600_00
         `${account}: ${String(ours)}`,
       );
       assert.match(ours.hint ?? '', /msDS-AllowedToActOnBehalfOfOtherIdentity/);
+      assert.match(ours.hint ?? '', /Heimdal KDC before 4\.19/);
       if (kdc.flavour === 'Heimdal' && kdc.below419) {
         // Samba 4.17's Heimdal KDC has no RBCD (its WHATSNEW: "the default (Heimdal-based) KDC does not
         // support RBCD yet"; 4.19 brings it): S4U2Proxy asks for a forwardable evidence ticket, then
