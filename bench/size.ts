@@ -1,5 +1,6 @@
-// bench/size: per entry point of scripts/entries.mjs, the min+gzip size (our code alone, and with
-// its dependencies bundled as a user's bundler would; ky and node: built-ins stay external) and
+// bench/size: per entry point of scripts/entries.mjs, the min+gzip size of what importing it loads
+// (our code alone, and with its dependencies bundled as a user's bundler would; ky and node:
+// built-ins stay external; chunks reached only by a dynamic import() counted apart as "lazy") and
 // the in-process import time of the built entry (median of N fresh processes; `performance.now()`
 // around `await import(...)`), plus the same for each runtime dependency, as one table.
 //   npm run build && node --import tsx bench/size.ts [--runs 11]
@@ -40,6 +41,55 @@ async function minGzip(contents: string, external: string[], ownOnly = false): P
   return gzipSync(r.outputFiles[0]?.contents ?? new Uint8Array(), { level: 9 }).length;
 }
 
+/**
+ * An entry as it loads: bundled with code splitting (as dist/ is), its output plus every chunk it
+ * imports statically is what `import()` of the entry loads ("first load"); chunks reached only
+ * through a dynamic import() load when first used ("lazy"). Sizes min+gzip -9 of each part
+ * concatenated.
+ */
+async function entrySizes(
+  src: string,
+  external: string[],
+  ownOnly: boolean,
+): Promise<{ first: number; lazy: number }> {
+  const outdir = join(ROOT, '.bench-size-out');
+  const r = await build({
+    entryPoints: [join(ROOT, src)],
+    bundle: true,
+    splitting: true,
+    minify: true,
+    write: false,
+    metafile: true,
+    outdir,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: [...external, 'node:*'],
+    ...(ownOnly ? { packages: 'external' as const } : {}),
+    logLevel: 'silent',
+  });
+  const outputs = r.metafile?.outputs ?? {};
+  const rel = (p: string) => p.replace(/^.*\.bench-size-out\//, '');
+  const entry = Object.keys(outputs).find((o) => outputs[o]?.entryPoint !== undefined);
+  const first = new Set<string>();
+  const queue = entry ? [entry] : [];
+  while (queue.length > 0) {
+    const o = queue.shift() as string;
+    if (first.has(rel(o))) continue;
+    first.add(rel(o));
+    for (const i of outputs[o]?.imports ?? [])
+      if (!i.external && i.kind === 'import-statement') queue.push(i.path);
+  }
+  const parts = (inFirst: boolean) =>
+    Buffer.concat(
+      r.outputFiles
+        .filter((f) => f.path.endsWith('.js') && first.has(rel(f.path)) === inFirst)
+        .map((f) => Buffer.from(f.contents)),
+    );
+  const gz = (b: Buffer) => (b.length === 0 ? 0 : gzipSync(b, { level: 9 }).length);
+  return { first: gz(parts(true)), lazy: gz(parts(false)) };
+}
+
 function importMs(node: string, spec: string): Promise<number> {
   const code = `const t=performance.now();await import(${JSON.stringify(spec)});process.stdout.write(String(performance.now()-t))`;
   return new Promise((resolve, reject) =>
@@ -68,12 +118,17 @@ for (const [label, env] of [
 const rows: string[][] = [];
 for (const [subpath, src] of ENTRIES) {
   const spec = specifier(subpath);
-  const body = `export * from ${JSON.stringify(join(ROOT, src))};`;
-  const ours = await minGzip(body, [], true);
-  const all = await minGzip(body, PEERS);
+  const ours = await entrySizes(src, [], true);
+  const all = await entrySizes(src, PEERS, false);
   const times: string[] = [];
   for (const [, bin] of nodes) times.push((await median(bin, spec)).toFixed(1));
-  rows.push([spec, (ours / 1024).toFixed(1), (all / 1024).toFixed(1), ...times]);
+  rows.push([
+    spec,
+    (ours.first / 1024).toFixed(1),
+    (all.first / 1024).toFixed(1),
+    (all.lazy / 1024).toFixed(1),
+    ...times,
+  ]);
 }
 for (const [spec, contents] of [
   [
@@ -93,13 +148,14 @@ for (const [spec, contents] of [
         : module;
   const times: string[] = [];
   for (const [, bin] of nodes) times.push((await median(bin, probe)).toFixed(1));
-  rows.push([`dependency: ${spec}`, '', (size / 1024).toFixed(1), ...times]);
+  rows.push([`dependency: ${spec}`, '', (size / 1024).toFixed(1), '', ...times]);
 }
 
 const header = [
   'entry',
   'ours KB min+gz',
   'with deps KB min+gz (no peers: ky, undici...)',
+  'lazy KB min+gz (loaded on first use)',
   ...nodes.map(([n]) => `import ms ${n}`),
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

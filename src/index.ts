@@ -29,15 +29,10 @@ export {
 } from './http/index.js';
 /** RFC 5929 tls-server-end-point channel-binding data of a DER server certificate. */
 export { tlsServerEndPoint } from './krb5/gss/tls-bindings.js';
+export type { AcceptorContext, AcceptorContextOptions } from './spnego/acceptor.js';
 // The HTTP-independent security contexts (RFC 4178 SPNEGO over the RFC 4121 krb5 mechanism),
 // for protocols other than HTTP and for a `kerberos`-package style API.
-export {
-  type AcceptorContext,
-  type AcceptorContextOptions,
-  type AcceptorResult,
-  createAcceptorContext,
-  createInitiatorContext,
-  type InitiatorOptions,
-  type SecurityContext,
-  type StepResult,
-} from './spnego/index.js';
+// The acceptor is server code: here it loads on its first step(), so a client does not pay for it.
+export { createAcceptorContext } from './spnego/acceptor-lazy.js';
+export { createInitiatorContext } from './spnego/initiator.js';
+export type { AcceptorResult, InitiatorOptions, SecurityContext, StepResult } from './spnego/types.js';

@@ -6,9 +6,12 @@ import { randomName } from '../runtime/ccache-io.js';
 import { listDir, makeDir, readFileIfExists, removeFile, statFile, writeFileAtomic } from '../runtime/fs.js';
 import { readCredentialFile } from './bytes.js';
 import { type Ccache, type CcacheCredential, parseCcache, serializeCcache } from './ccache.js';
-import { type KcmOptions, KcmStore, listKcmCollection, newKcmStore, openKcmStore } from './kcm-store.js';
+import type { KcmOptions, KcmStore } from './kcm-store.js';
 import { type Principal, principalsEqual, unparsePrincipal } from './principal-text.js';
 import { defaultCcacheName, parseCcacheName, type ResolveOptions } from './resolve.js';
+
+/** The KCM client (its protocol and daemon socket) loads only when a KCM: cache is named. */
+const kcm = () => import('./kcm-store.js');
 
 export interface CcacheStore {
   /** Full name as MIT klist prints it: `FILE:/tmp/krb5cc_1000`, `DIR::/dir/tkt`, `MEMORY:x`. */
@@ -160,7 +163,7 @@ export async function openCcache(name: string, opts: StoreOptions = {}): Promise
   const { type, residual } = parseCcacheName(name);
   if (type === 'FILE') return new FileStore(residual);
   if (type === 'MEMORY') return new MemoryStore(residual);
-  if (type === 'KCM') return openKcmStore(residual, opts.kcm);
+  if (type === 'KCM') return (await kcm()).openKcmStore(residual, opts.kcm);
   if (residual.startsWith(':')) {
     const path = residual.slice(1);
     const dir = path.slice(0, path.lastIndexOf('/'));
@@ -182,7 +185,7 @@ export async function openDefaultCcache(opts: ResolveOptions & StoreOptions = {}
  */
 export async function listCcacheCollection(name: string, opts: StoreOptions = {}): Promise<CcacheStore[]> {
   const { type, residual } = parseCcacheName(name);
-  if (type === 'KCM') return listKcmCollection(residual, opts.kcm);
+  if (type === 'KCM') return (await kcm()).listKcmCollection(residual, opts.kcm);
   if (type === 'FILE') {
     const st = await statFile(residual);
     return st?.isFile ? [new FileStore(residual)] : [];
@@ -232,6 +235,7 @@ export async function ccacheForNewPrincipal(
   if (existing !== undefined) return existing;
   const { type, residual } = parseCcacheName(name);
   if (type === 'KCM') {
+    const { openKcmStore, newKcmStore } = await kcm();
     if (residual !== '') return openKcmStore(residual, opts.kcm);
     const primary = await openKcmStore('', opts.kcm);
     return (await primary.readIfExists()) === undefined ? primary : newKcmStore(opts.kcm);
@@ -245,7 +249,7 @@ export async function ccacheForNewPrincipal(
 
 /** Makes `store` the primary of its DIR: or KCM collection (MIT kswitch). */
 export async function switchPrimary(store: CcacheStore): Promise<void> {
-  if (store instanceof KcmStore) return store.makePrimary();
+  if (store instanceof (await kcm()).KcmStore) return (store as KcmStore).makePrimary();
   if (!(store instanceof DirMemberStore)) {
     throw new CredentialsError('CCACHE_TYPE_UNSUPPORTED', `${store.name} is not in a DIR: or KCM collection`);
   }

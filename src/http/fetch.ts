@@ -3,7 +3,7 @@
 import { ConfigError } from '../errors.js';
 import { Credentials } from '../krb5/credentials.js';
 import { createLog, createWarn, type NamespacedLog } from '../runtime/log.js';
-import { createInitiatorContext } from '../spnego/index.js';
+import { createInitiatorContext } from '../spnego/initiator.js';
 import { type ContextFactory, type FlowHooks, NegotiateFlow, type Send } from './flow.js';
 import { type NegotiateOptions, resolveOptions } from './options.js';
 import { ProxyClient, ProxySession, type ProxyTransport, parseProxy, proxyFor } from './proxy.js';

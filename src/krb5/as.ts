@@ -23,11 +23,11 @@ import {
   type PaData,
   PaDataType,
 } from '../asn1/index.js';
-import { NameType } from '../asn1/types.js';
 import type { Principal } from '../ccache/principal-text.js';
 import { encrypt, enctypeName, isEnctypeSupported, type Key } from '../crypto/index.js';
 import { CredentialsError, KerberosError } from '../errors.js';
 import { KdcOption, type KdcReply, kdcError, makeNonce, openKdcRep, readKdcAnswer } from './kdc-reply.js';
+import { tgsPrincipal } from './tgs-principal.js';
 
 /** RFC 4120 §7.5.1 key usages of the AS exchange. */
 const USAGE_PA_ENC_TIMESTAMP = 1;
@@ -76,10 +76,6 @@ export interface AsRequestOptions {
    * (`ClientSecret.optimisticKey`: keytabs). Refusals fall back to the ordinary exchange once.
    */
   optimisticPreauth?: boolean;
-}
-
-export function tgsPrincipal(realm: string, issuingRealm = realm): Principal {
-  return { realm: issuingRealm, name: { nameType: NameType.SRV_INST, nameString: ['krbtgt', realm] } };
 }
 
 /** Builds an AS-REQ (RFC 4120 §5.4.1). `nowMs` is already corrected by the KDC time offset. */
@@ -401,3 +397,5 @@ function staleKey({ etype, error }: { etype: number; error: KrbError }): Kerbero
     hint: 'the keytab holds an old key (the principal was re-keyed since it was exported): export it again; no second attempt was made, so the refusal counts once toward lockout',
   });
 }
+
+export { tgsPrincipal } from './tgs-principal.js';

@@ -27,7 +27,7 @@ import { CredentialsError, KerberosError } from '../errors.js';
 import { type DnsResolver, systemDns } from '../runtime/dns.js';
 import { isWritePermissionDenied } from '../runtime/fs.js';
 import { createLog, createWarn, type Logger, type NamespacedLog } from '../runtime/log.js';
-import { type ClientSecret, runAsExchange } from './as.js';
+import type { ClientSecret } from './as.js';
 import type { Krb5Config } from './config.js';
 import { loadConfig } from './config-load.js';
 import {
@@ -53,9 +53,13 @@ import {
 } from './credentials/tickets.js';
 import { type KdcReply, kdcError, readKdcAnswer, toCcacheCredential } from './kdc-reply.js';
 import { kdcProxyUrl, locateKdcs } from './locate.js';
-import { s4u2Proxy, s4u2Self } from './s4u.js';
 import { buildTgsReq, openTgsRep, type TgsRequestOptions, type TgtCredential, tgsRealmOf } from './tgs.js';
 import { type KdcTransport, sendToKdcs } from './transport.js';
+
+// Loaded when first used: the AS exchange (password/keytab login; a ccache user never runs it)
+// and S4U (impersonation, constrained delegation).
+const asExchange = () => import('./as.js');
+const s4u = () => import('./s4u.js');
 
 export { servicePrincipal } from './credentials/names.js';
 export type { ServiceTicket } from './credentials/tickets.js';
@@ -325,7 +329,7 @@ export class Credentials {
     if (!this.secret) throw new CredentialsError('NO_SECRET', 'no key to obtain a TGT with');
     const opts = asRequestOptions(this.principal, this.config, this.secret.acquire);
     this.log(`AS-REQ for ${unparsePrincipal(opts.client)} (enctypes ${opts.etypes.join(',')})`);
-    const res = await runAsExchange(
+    const res = await (await asExchange()).runAsExchange(
       opts,
       this.secret.secret,
       { send: (r, b) => this.transport.send(r, b), now: this.now },
@@ -644,7 +648,7 @@ export class Credentials {
     if (this.proxy) {
       const { via, evidence } = this.proxy;
       const target = referral ? { ...server, realm: via.principal.realm } : server;
-      const reply = await s4u2Proxy(via.session, evidence, target);
+      const reply = await (await s4u()).s4u2Proxy(via.session, evidence, target);
       this.remember(toCcacheCredential(reply));
       return replyToTicket(reply);
     }
@@ -679,7 +683,7 @@ export class Credentials {
   async getTicketForUser(user: string | Principal): Promise<ServiceTicket> {
     await this.refreshFromStore();
     const who = typeof user === 'string' ? parsePrincipal(user, this.principal.realm) : user;
-    const reply = await s4u2Self(this.session, who);
+    const reply = await (await s4u()).s4u2Self(this.session, who);
     return replyToTicket(reply);
   }
 

@@ -3,12 +3,7 @@
 // drive this with hostile or silent KDC doubles.
 import { decodeKdcProxyMessage, decodeKerberosMessage, encodeKdcProxyMessage } from '../asn1/index.js';
 import { KdcProxyError, KdcUnreachableError } from '../errors.js';
-import {
-  type HttpsPostOptions,
-  type HttpsPostReply,
-  httpsPost,
-  loadHttpAnchors,
-} from '../runtime/https-post.js';
+import type { HttpsPostOptions, HttpsPostReply } from '../runtime/https-post.js';
 import { type ByteStream, connectTcp, udpExchange } from '../runtime/net.js';
 import { kdcProxyUrl } from './locate.js';
 
@@ -40,7 +35,14 @@ export interface NetIo {
   loadHttpAnchors?(specs: readonly string[]): Promise<string[]>;
 }
 
-export const defaultNetIo: NetIo = { connectTcp, udpExchange, httpsPost, loadHttpAnchors };
+// The HTTPS client of a KDC proxy (MS-KKDCP) loads only when krb5.conf names an https:// KDC.
+const httpsClient = () => import('../runtime/https-post.js');
+export const defaultNetIo: NetIo = {
+  connectTcp,
+  udpExchange,
+  httpsPost: async (url, body, opts) => (await httpsClient()).httpsPost(url, body, opts),
+  loadHttpAnchors: async (specs) => (await httpsClient()).loadHttpAnchors(specs),
+};
 
 /** Anything that can carry one KDC request to a realm and return the reply bytes. */
 export interface KdcTransport {

@@ -1,6 +1,6 @@
 // RFC 4121 §4.2 per-message operations, shared by both sides: once a context is established
 // they all go to the mechanism's MessageProtection; before that they fail with NO_CONTEXT.
-import type { MessageProtection } from '../krb5/gss/index.js';
+import type { MessageProtection } from '../krb5/gss/per-message.js';
 
 export abstract class PerMessageOps {
   /** The established context's protection, or a GssError NO_CONTEXT. */

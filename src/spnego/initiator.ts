@@ -13,15 +13,13 @@ import {
 } from '../asn1/index.js';
 import { TicketFlag } from '../ccache/flags.js';
 import { Asn1Error, SPNEGOExchangeError } from '../errors.js';
-import {
-  decodeKrb5Token,
-  errorFromToken,
-  GssError,
-  isKrb5Oid,
-  Krb5Initiator,
-  type MessageProtection,
-  TokenId,
-} from '../krb5/gss/index.js';
+// The mechanism's modules one by one, not its index: the index also carries the acceptor, which
+// a client never needs (the main entry loads it lazily).
+import { TokenId } from '../krb5/gss/constants.js';
+import { GssError } from '../krb5/gss/errors.js';
+import { decodeKrb5Token, errorFromToken, isKrb5Oid } from '../krb5/gss/framing.js';
+import { Krb5Initiator } from '../krb5/gss/initiator.js';
+import type { MessageProtection } from '../krb5/gss/per-message.js';
 import type { KdcReply } from '../krb5/kdc-reply.js';
 import { createLog, describeBytes, type NamespacedLog } from '../runtime/log.js';
 import { PerMessageOps } from './established.js';

@@ -4,10 +4,10 @@
 import type { CcacheCredential } from '../../ccache/ccache.js';
 import { type Principal, unparsePrincipal } from '../../ccache/principal-text.js';
 import { KerberosError } from '../../errors.js';
-import { tgsPrincipal } from '../as.js';
 import type { Krb5Config } from '../config.js';
 import type { KdcReply } from '../kdc-reply.js';
 import { type TgsRequestOptions, type TgtCredential, tgsRealmOf } from '../tgs.js';
+import { tgsPrincipal } from '../tgs-principal.js';
 import { isTgsName, tgtOfCred, tgtOfReply } from './tickets.js';
 
 const MAX_REFERRALS = 10;
