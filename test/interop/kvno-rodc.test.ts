@@ -6,8 +6,10 @@
 // form (02 05 00 80 00 00 01) with ASN1_OVERFLOW, Heimdal's with ASN1_OVERRUN: the encoding is
 // not cosmetic (an unsigned MiniKdc makes MIT's kinit fail). MiniKdc issues the TGT (krbtgt kvno
 // 0x93a40001, an RODC's) and the service ticket (kvno 0x80000001); its keytab (written by us)
-// serves MIT's acceptor. A real Samba RODC is not provisioned here: `samba-tool domain join RODC`
-// needs a full DC with replication running, far beyond this suite's time.
+// serves MIT's acceptor. No real Samba RODC here: `samba-tool domain join … RODC` needs the DC
+// running LDAP, RPC and replication and a second address that Samba sees as an interface (an
+// alias on the host's loopback, or network namespaces our client cannot reach) — more than a
+// test should do to a shared machine. Samba's own decoder stands in for its KDC.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

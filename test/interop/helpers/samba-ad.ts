@@ -3,7 +3,7 @@
 // the accounts a suite needs made in ONE python process (samba-tool's commands run in-process:
 // each separate samba-tool costs seconds of start-up), then `samba` in the foreground with only
 // its KDC (`server services = kdc`) on 127.0.0.1:88. Samba's KDC port is fixed, so only one suite
-// may use it at a time; provisioning is slow (~30-60 s), so a suite provisions once.
+// may use it at a time; a suite provisions once (~3 s, the setup in one process a few more).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
