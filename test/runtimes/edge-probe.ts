@@ -1,7 +1,8 @@
 // What the client path does where Node built-ins are absent: run by test/runtimes/edge.test.ts
 // inside edge-runtime and workerd. Every feature that needs a file, a socket or DNS fails with
-// its typed error; nothing fails at import.
-import { Credentials, loadConfig, parseConfig, readKeytab } from '../../src/krb5/index.js';
+// its typed error; nothing fails at import. In workerd a `kdc = host:port` is reached over TCP
+// through cloudflare:sockets (tcpLogin).
+import { Credentials, loadConfig, parseConfig, parseKeytab, readKeytab } from '../../src/krb5/index.js';
 import { systemDns } from '../../src/runtime/dns.js';
 
 const CONF = `[libdefaults]
@@ -38,4 +39,22 @@ export async function probe(): Promise<Response> {
       if (name !== undefined) throw new Error(`resolved to ${name}`);
     }),
   });
+}
+
+/**
+ * A keytab login and a service ticket straight from a KDC at `kdcAddress` (host:port), no proxy:
+ * in workerd over cloudflare:sockets. TCP only, as MIT with udp_preference_limit = 1.
+ */
+export async function tcpLogin(kdcAddress: string, keytabB64: string, principal: string): Promise<Response> {
+  const config = parseConfig(
+    CONF.replace('127.0.0.1:1', kdcAddress).replace('kdc_timeout = 1', 'udp_preference_limit = 1'),
+  );
+  return Response.json(
+    await outcome(async () => {
+      const keytab = parseKeytab(Uint8Array.from(atob(keytabB64), (c) => c.charCodeAt(0)));
+      const creds = await Credentials.fromKeytab(principal, keytab, { config });
+      const st = await creds.getServiceTicket('HTTP/localhost');
+      if (st.server.name.nameString.join('/') !== 'HTTP/localhost') throw new Error('wrong ticket');
+    }),
+  );
 }
