@@ -12,10 +12,11 @@
 //
 // Two more rows, side by side with their reference: through Squid (negotiate_kerberos_auth) in
 // front of the same Apache, proxy and origin both Negotiate, spnego+fetch against `curl
-// --proxy-negotiate --negotiate`; and spnego/undici against a location with
+// --proxy-negotiate --negotiate`, over plain TCP to the proxy and over TLS to its https_port
+// (`-x https://`, the proxy's certificate checked against a test CA); and spnego/undici against a location with
 // `GssapiConnectionBound On` (Apache authenticates the connection, as IIS does), where the
 // figure that matters is tokens per request (one per connection).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ky from 'ky';
 import { request } from 'undici';
@@ -27,6 +28,7 @@ import { Credentials } from '../src/krb5/credentials.js';
 import { startApache } from '../test/interop/helpers/apache.js';
 import { run, startMitRealm } from '../test/interop/helpers/mit-realm.js';
 import { startSquid } from '../test/interop/helpers/squid.js';
+import { makeTestCa } from '../test/interop/helpers/tls.js';
 
 const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 1000);
 /** Untimed requests before each row (JIT, connection pool, the client's own caches). */
@@ -107,7 +109,8 @@ const apache = await startApache({
   keytab,
   locations: [{ path: '/bound/', directives: ['GssapiConnectionBound On'] }],
 });
-const squid = await startSquid({ realm, keytab });
+const ca = await makeTestCa(realm.dir);
+const squid = await startSquid({ realm, keytab, tls: { certFile: ca.certFile, keyFile: ca.keyFile } });
 const rows: Array<{ name: string; ms: number | undefined; note?: string }> = [];
 try {
   await realm.kinit('alice', 'alice-pw');
@@ -170,40 +173,49 @@ try {
       : { name: 'curl --negotiate', ms: undefined, note: c.stderr.slice(0, 200) },
   );
 
-  // Through the Negotiate proxy: proxy token + origin token per request.
-  const proxied = negotiateFetch({ ...options, proxy: squid.url });
-  rows.push({
-    name: 'spnego + fetch via Squid',
-    ms: await timeIt(async () => {
-      const res = await proxied(url);
-      if (res.status !== 200) throw new Error(`spnego via squid: ${res.status}`);
-      await res.text();
-    }),
-    note: 'proxy + origin Negotiate',
-  });
-  const t1 = performance.now();
-  const cp = await run(
-    'curl',
-    [
-      '-sf',
-      '--proxy-negotiate',
-      '-U',
-      ':',
-      '-x',
-      squid.url,
-      '--negotiate',
-      '-u',
-      ':',
-      ...Array.from({ length: N }, () => url),
-    ],
-    { env, timeoutMs: 600_000 },
-  );
-  const curlProxyMs = (performance.now() - t1) / N;
-  rows.push(
-    cp.code === 0
-      ? { name: 'curl --proxy-negotiate via Squid', ms: curlProxyMs, note: 'one process' }
-      : { name: 'curl --proxy-negotiate via Squid', ms: undefined, note: cp.stderr.slice(0, 200) },
-  );
+  // Through the Negotiate proxy: proxy token + origin token per request, to the proxy over plain
+  // TCP and over TLS (its https_port).
+  const proxyCa = readFileSync(ca.caFile, 'utf8');
+  for (const [label, proxy, extra] of [
+    ['Squid', squid.url, []],
+    ['Squid https://', squid.httpsUrl as string, ['--proxy-cacert', ca.caFile]],
+  ] as const) {
+    const proxied = negotiateFetch({ ...options, proxy, proxyCa });
+    rows.push({
+      name: `spnego + fetch via ${label}`,
+      ms: await timeIt(async () => {
+        const res = await proxied(url);
+        if (res.status !== 200) throw new Error(`spnego via ${label}: ${res.status}`);
+        await res.text();
+      }),
+      note: 'proxy + origin Negotiate',
+    });
+    const t1 = performance.now();
+    const cp = await run(
+      'curl',
+      [
+        '-sf',
+        '--proxy-negotiate',
+        '-U',
+        ':',
+        '-x',
+        proxy,
+        ...extra,
+        '--negotiate',
+        '-u',
+        ':',
+        ...Array.from({ length: N }, () => url),
+      ],
+      { env, timeoutMs: 600_000 },
+    );
+    const curlProxyMs = (performance.now() - t1) / N;
+    const name = `curl --proxy-negotiate via ${label}`;
+    rows.push(
+      cp.code === 0
+        ? { name, ms: curlProxyMs, note: 'one process' }
+        : { name, ms: undefined, note: cp.stderr.slice(0, 200) },
+    );
+  }
 
   // A connection-bound server: the dispatcher sends one token per connection.
   let tokens = 0;
