@@ -149,7 +149,7 @@ export class ProxySession {
       if (this.ownProxyAuthorization !== null) headers.set('proxy-authorization', this.ownProxyAuthorization);
       const tunnel = await this.client.connect(proxy, url, headers, signal);
       try {
-        this.arrived(url, await (tunnel.secure as NonNullable<Tunnel['secure']>)(url));
+        this.arrived(url, await (tunnel.secure as NonNullable<Tunnel['secure']>)(url, signal));
       } catch (e) {
         tunnel.close();
         throw e;
@@ -331,7 +331,14 @@ export class ProxyClient {
       const proxyHeaders = new Headers();
       if (own !== null) proxyHeaders.set('proxy-authorization', own);
       else if (header !== undefined) proxyHeaders.set('proxy-authorization', header);
-      const sent = await attempt(proxyHeaders);
+      let sent: T;
+      try {
+        sent = await attempt(proxyHeaders);
+      } catch (e) {
+        // As fetch: an aborted request rejects with the signal's reason.
+        if (signal?.aborted) throw signal.reason;
+        throw e;
+      }
       const res = sent.res;
       if (res.status !== 407) {
         if (connect && (res.status < 200 || res.status > 299)) {
@@ -436,11 +443,12 @@ export class ProxyClient {
     const headers = new Headers(leg.headers);
     headers.delete('proxy-authorization');
     try {
-      const cert = await (tunnel.secure as NonNullable<Tunnel['secure']>)(url);
+      const cert = await (tunnel.secure as NonNullable<Tunnel['secure']>)(url, leg.signal);
       session?.arrived(url, cert);
       return await (tunnel.send as NonNullable<Tunnel['send']>)(url, { ...leg, headers });
     } catch (e) {
       tunnel.close();
+      if (leg.signal?.aborted) throw leg.signal.reason;
       throw e;
     }
   }

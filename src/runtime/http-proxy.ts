@@ -38,7 +38,7 @@ export interface Tunnel {
    * origin presented on this connection (a full handshake, never a resumed session), the one
    * channel bindings are computed from and compared with.
    */
-  secure?(url: URL): Promise<Uint8Array | undefined>;
+  secure?(url: URL, signal?: AbortSignal | null): Promise<Uint8Array | undefined>;
   /** Sends the one request this tunnel carries to the origin, over its TLS (2xx only). */
   send?(url: URL, leg: ProxyLeg): Promise<Response>;
   close(): void;
@@ -220,7 +220,7 @@ function openTunnel(
       if (head.length > 0) socket.unshift(head);
       let tls: TLSSocket | undefined;
       let secured: Promise<Uint8Array | undefined> | undefined;
-      const secure = (url: URL): Promise<Uint8Array | undefined> => {
+      const secure = (url: URL, signal?: AbortSignal | null): Promise<Uint8Array | undefined> => {
         secured ??= new Promise<Uint8Array | undefined>((done, fail) => {
           const host = url.hostname.replace(/^\[|\]$/g, '');
           // No `session`: a full handshake, so the peer certificate is this connection's own.
@@ -231,8 +231,22 @@ function openTunnel(
             ...(originCa === undefined ? {} : { ca: originCa as NodeTls.ConnectionOptions['ca'] }),
           });
           tls = s;
-          s.once('error', (e) => fail(networkError(e)));
-          s.once('secureConnect', () => done(peerCertificate(s)));
+          // An origin that never completes the handshake must not outlive the caller's signal.
+          const onAbort = (): void => {
+            s.destroy();
+            socket.destroy();
+            fail(signal?.reason);
+          };
+          if (signal?.aborted) return onAbort();
+          signal?.addEventListener('abort', onAbort, { once: true });
+          s.once('error', (e) => {
+            signal?.removeEventListener('abort', onAbort);
+            fail(networkError(e));
+          });
+          s.once('secureConnect', () => {
+            signal?.removeEventListener('abort', onAbort);
+            done(peerCertificate(s));
+          });
         });
         return secured;
       };
@@ -240,7 +254,7 @@ function openTunnel(
         response,
         secure,
         async send(url, leg) {
-          await secure(url);
+          await secure(url, leg.signal);
           const secured = tls as TLSSocket;
           const headers = headerRecord(leg.headers);
           headers['host'] = url.host;

@@ -13,7 +13,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { type AddressInfo, createConnection, type Socket } from 'node:net';
+import { type AddressInfo, createConnection, createServer as createNetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import ky from 'ky';
@@ -51,7 +51,7 @@ interface ProxyDouble {
  * 'tunnel' a 200 and the bytes piped to the next of `backends` (in turn: a server whose
  * certificate changes between tunnels), 'close' a 200 and then the socket closed.
  */
-type ConnectMode = 'refuse' | 'cut' | 'tunnel' | 'close';
+type ConnectMode = 'refuse' | 'cut' | 'tunnel' | 'close' | 'stall';
 
 /**
  * A proxy double listening on 127.0.0.1 (so its SPN is HTTP@127.0.0.1): every request and CONNECT
@@ -122,6 +122,7 @@ async function startProxy(
       socket.destroy();
       return;
     }
+    if (opts.connect === 'stall') return;
     if (!authorized(req)) {
       socket.end(
         `HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: ${challenge}\r\nContent-Length: 0\r\n\r\n`,
@@ -560,6 +561,36 @@ describe('proxy: channel bindings for the origin behind CONNECT', () => {
       tunnelClient({ proxy: proxy.url, opportunisticAuth: true })('https://localhost:1/'),
       TypeError,
     );
+  });
+
+  it("a proxy that never answers CONNECT: the caller's signal ends the request (with opportunistic auth too)", async () => {
+    const proxy = await startProxy({ connect: 'stall' });
+    for (const opportunisticAuth of [false, true]) {
+      const started = Date.now();
+      await assert.rejects(
+        tunnelClient({ proxy: proxy.url, opportunisticAuth })('https://localhost:1/', {
+          signal: AbortSignal.timeout(300),
+        }),
+        (e: unknown) => e instanceof Error && /abort|timeout/i.test(`${e.name} ${e.message}`),
+      );
+      assert.ok(Date.now() - started < 5000);
+    }
+  });
+
+  it("an origin that never answers TLS inside the tunnel: the caller's signal ends the request", async () => {
+    const silent = createNetServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    after(() => silent.close());
+    const port = (silent.address() as AddressInfo).port;
+    const proxy = await startProxy({ connect: 'tunnel', backends: [port] });
+    for (const opportunisticAuth of [false, true]) {
+      await assert.rejects(
+        tunnelClient({ proxy: proxy.url, opportunisticAuth })(`https://localhost:${port}/`, {
+          signal: AbortSignal.timeout(300),
+        }),
+        (e: unknown) => e instanceof Error && /abort|timeout/i.test(`${e.name} ${e.message}`),
+      );
+    }
   });
 
   it('a 407 loop on CONNECT is bounded and typed (PROXY_AUTH_FAILED), the origin never reached', async () => {
