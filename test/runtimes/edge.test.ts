@@ -67,32 +67,38 @@ describe('the client path without Node built-ins', () => {
     }
   });
 
-  it('workerd: a KDC named host:port is reached over TCP through cloudflare:sockets', async () => {
-    const { Miniflare } = await import('miniflare');
-    const kdc = await MiniKdc.start({
-      realm: 'EDGE.TEST',
-      principals: ['robot', 'HTTP/localhost'],
-      udp: false,
+  for (const [flags, how] of [
+    [[], 'cloudflare:sockets'],
+    [['nodejs_compat'], "nodejs_compat's node:net (workerd's, over the same sockets)"],
+  ] as const) {
+    it(`workerd${flags.length ? ` (${flags.join(', ')})` : ''}: a KDC named host:port is reached over TCP through ${how}`, async () => {
+      const { Miniflare } = await import('miniflare');
+      const kdc = await MiniKdc.start({
+        realm: 'EDGE.TEST',
+        principals: ['robot', 'HTTP/localhost'],
+        udp: false,
+      });
+      const keytab = Buffer.from(kdc.keytabFor('robot')).toString('base64');
+      const call = `tcpLogin(${JSON.stringify(kdc.address)}, ${JSON.stringify(keytab)}, 'robot@EDGE.TEST')`;
+      const mf = new Miniflare({
+        modules: true,
+        script: await bundle('esm', call),
+        compatibilityDate: flags.length ? '2025-09-15' : '2025-01-01',
+        compatibilityFlags: [...flags],
+      });
+      try {
+        assert.deepEqual(await (await mf.dispatchFetch('http://worker.local/')).json(), { ok: true });
+        assert.deepEqual(
+          kdc.requests.map((r) => [r.transport, r.type, r.errorCode]),
+          [
+            ['tcp', 'AS-REQ', undefined],
+            ['tcp', 'TGS-REQ', undefined],
+          ],
+        );
+      } finally {
+        await mf.dispose();
+        await kdc.stop();
+      }
     });
-    const keytab = Buffer.from(kdc.keytabFor('robot')).toString('base64');
-    const call = `tcpLogin(${JSON.stringify(kdc.address)}, ${JSON.stringify(keytab)}, 'robot@EDGE.TEST')`;
-    const mf = new Miniflare({
-      modules: true,
-      script: await bundle('esm', call),
-      compatibilityDate: '2025-01-01',
-    });
-    try {
-      assert.deepEqual(await (await mf.dispatchFetch('http://worker.local/')).json(), { ok: true });
-      assert.deepEqual(
-        kdc.requests.map((r) => [r.transport, r.type, r.errorCode]),
-        [
-          ['tcp', 'AS-REQ', undefined],
-          ['tcp', 'TGS-REQ', undefined],
-        ],
-      );
-    } finally {
-      await mf.dispose();
-      await kdc.stop();
-    }
-  });
+  }
 });
