@@ -9,7 +9,9 @@
 // (the AS-REQ, pre-authenticated from the keytab on the first try, and the TGS-REQ) plus HTTP
 // requests (one: opportunisticAuth sends the token with it). CPU: what the request cost the
 // runtime's process (edge-runtime and Node: process.cpuUsage; workerd: /proc, 10 ms ticks).
-// Goal (issue 17): <= 3 round trips plus 100 ms of CPU. Knob: BENCH_RUNS (default 5 per runtime).
+// Goal (issue 17): <= 3 round trips plus 100 ms of CPU. The last row runs the same Worker with
+// the ordinary exchange (optimisticPreauth: false, no opportunisticAuth): 5 round trips, as before.
+// Knob: BENCH_RUNS (default 5 per runtime).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -81,7 +83,7 @@ printRow([
   'round trips (KDC POSTs + HTTP)',
   'CPU',
 ]);
-for (const kind of ['worker', 'edge', 'node'] as const) {
+for (const kind of ['worker', 'edge', 'node', 'worker-ordinary'] as const) {
   const rows: Row[] = [];
   const posts: number[] = [];
   const gets: number[] = [];
@@ -92,10 +94,10 @@ for (const kind of ['worker', 'edge', 'node'] as const) {
     const args =
       kind === 'node'
         ? ['--import', 'tsx', EDGE_RUN.replace('edge-run.ts', 'edge-node.ts')]
-        : ['--import', 'tsx', EDGE_RUN, kind];
+        : ['--import', 'tsx', EDGE_RUN, kind === 'worker-ordinary' ? 'worker' : kind];
     // Asynchronously: the KDC proxy and the web server answer from this process meanwhile.
     const r = await promisify(execFile)(process.execPath, args, {
-      env,
+      env: { ...env, ORDINARY: kind === 'worker-ordinary' ? '1' : '' },
       encoding: 'utf8',
       timeout: 120_000,
     }).catch((e: { stdout?: string; stderr?: string }) => ({
@@ -114,7 +116,12 @@ for (const kind of ['worker', 'edge', 'node'] as const) {
     posts.push(proxied - before);
     gets.push(httpRequests - beforeHttp);
   }
-  const name = { worker: 'workerd (miniflare)', edge: 'edge-runtime', node: 'Node (reference)' }[kind];
+  const name = {
+    worker: 'workerd (miniflare)',
+    edge: 'edge-runtime',
+    node: 'Node (reference)',
+    'worker-ordinary': 'workerd, ordinary',
+  }[kind];
   const kb = kind === 'node' ? '-' : `${(rows[0]!.bundleGzipBytes / 1024).toFixed(1)} KB`;
   const cpu = rows.map((x) => x.cpuMs).filter((x): x is number => x !== undefined);
   printRow([

@@ -12,19 +12,23 @@ export interface EdgeEnv {
   KEYTAB_B64: string;
   PRINCIPAL: string;
   URL: string;
+  /** "1": the ordinary exchange (no optimistic pre-authentication, no opportunistic token), for bench/edge's comparison row. */
+  ORDINARY?: string;
 }
 
 export async function handle(env: EdgeEnv): Promise<Response> {
   const started = Date.now();
   try {
     const keytab = parseKeytab(Uint8Array.from(atob(env.KEYTAB_B64), (c) => c.charCodeAt(0)));
+    const ordinary = env.ORDINARY === '1';
     const credentials = await Credentials.fromKeytab(env.PRINCIPAL, keytab, {
       config: parseConfig(env.KRB5_CONF),
+      optimisticPreauth: !ordinary,
     });
     const fetchNegotiate = negotiateFetch({
       credentials,
       mutualAuthentication: REQUIRED,
-      opportunisticAuth: true,
+      opportunisticAuth: !ordinary,
     });
     const res = await fetchNegotiate(env.URL);
     const body = (await res.text()).trim();

@@ -8,6 +8,7 @@ const res = await handle({
   KEYTAB_B64: process.env.KEYTAB_B64 ?? '',
   PRINCIPAL: process.env.PRINCIPAL ?? '',
   URL: process.env.URL ?? '',
+  ORDINARY: process.env.ORDINARY ?? '',
 });
 const cpuMs = (): number => {
   const u = process.cpuUsage(cpu0);

@@ -18,6 +18,7 @@ const env = {
   KEYTAB_B64: process.env.KEYTAB_B64 ?? '',
   PRINCIPAL: process.env.PRINCIPAL ?? '',
   URL: process.env.URL ?? '',
+  ORDINARY: process.env.ORDINARY ?? '',
 };
 
 async function bundle(format: 'esm' | 'iife', footer: string): Promise<string> {
