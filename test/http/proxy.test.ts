@@ -593,6 +593,22 @@ describe('proxy: channel bindings for the origin behind CONNECT', () => {
     }
   });
 
+  it('a CONNECT 407 with several schemes (Basic, then Negotiate, one header each) is answered with Negotiate', async () => {
+    const backend = await startTlsOrigin(SERVER);
+    const proxy = await startProxy({
+      challenge: 'Basic realm="corp"\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate',
+      connect: 'tunnel',
+      backends: [backend.port],
+    });
+    const f = tunnelClient({ proxy: proxy.url, mutualAuthentication: REQUIRED });
+    assert.equal((await f(`https://localhost:${backend.port}/multi`)).status, 200);
+    assert.deepEqual(
+      proxy.seen.map((s) => s.proxyToken?.target ?? null),
+      [null, 'HTTP@127.0.0.1', 'HTTP@127.0.0.1'],
+    );
+    for (const r of backend.requests) assert.equal(r.headers['proxy-authorization'], undefined);
+  });
+
   it('a 407 loop on CONNECT is bounded and typed (PROXY_AUTH_FAILED), the origin never reached', async () => {
     const backend = await startTlsOrigin(SERVER);
     const proxy = await startProxy({ connect: 'tunnel', backends: [backend.port] });
