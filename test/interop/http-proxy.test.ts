@@ -307,6 +307,19 @@ describe('Negotiate through Squid to Apache mod_auth_gssapi', { skip }, () => {
     );
     assert.equal(ref.code, 0, ref.stderr);
     assert.equal(ref.stdout, ours.stdout);
+    // Without --proxy-cacert the proxy's certificate is checked against Node's store plus
+    // NODE_EXTRA_CA_CERTS (set to the test CA here); with neither it is refused (exit 60, as curl).
+    const extra = await run(process.execPath, ['--import', 'tsx', MAIN, 'curl', '-x', proxy, url], {
+      env: env(),
+      timeoutMs: 60_000,
+    });
+    assert.equal(extra.code, 0, extra.stderr);
+    const { NODE_EXTRA_CA_CERTS: _, ...noCa } = env();
+    const refused = await run(process.execPath, ['--import', 'tsx', MAIN, 'curl', '-x', proxy, url], {
+      env: noCa,
+      timeoutMs: 60_000,
+    });
+    assert.equal(refused.code, 60, refused.stderr);
   });
 
   it('proxyMutualAuthentication REQUIRED: Squid sends no token, so forwarding and CONNECT fail (typed)', async () => {
