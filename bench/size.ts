@@ -3,7 +3,7 @@
 // built-ins stay external; chunks reached only by a dynamic import() counted apart as "lazy") and
 // the in-process import time of the built entry (median of N fresh processes; `performance.now()`
 // around `await import(...)`), plus the same for each runtime dependency, as one table.
-//   npm run build && node --import tsx bench/size.ts [--runs 11]
+//   npm run build && node --import tsx bench/size.ts [--runs 11] [--why]
 // Node 22 / 24 columns when SPNEGO_NODE22 / SPNEGO_NODE24 name their binaries.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,7 +13,9 @@ import { build } from 'esbuild';
 import { ENTRIES, specifier } from '../scripts/entries.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 11);
+const runsAt = process.argv.indexOf('--runs');
+const runs = runsAt < 0 ? 11 : Number(process.argv[runsAt + 1]);
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
 if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('run npm run build first');
 
 /** Peer dependencies (ky, undici, axios, got, ws...) stay outside every bundle: users bring them. */
@@ -51,7 +53,7 @@ async function entrySizes(
   src: string,
   external: string[],
   ownOnly: boolean,
-): Promise<{ first: number; lazy: number }> {
+): Promise<{ first: number; lazy: number; modules: Array<[string, number]> }> {
   const outdir = join(ROOT, '.bench-size-out');
   const r = await build({
     entryPoints: [join(ROOT, src)],
@@ -87,7 +89,15 @@ async function entrySizes(
         .map((f) => Buffer.from(f.contents)),
     );
   const gz = (b: Buffer) => (b.length === 0 ? 0 : gzipSync(b, { level: 9 }).length);
-  return { first: gz(parts(true)), lazy: gz(parts(false)) };
+  // Minified bytes per source module in the first load, largest first (for --why).
+  const bytes = new Map<string, number>();
+  for (const [o, meta] of Object.entries(outputs)) {
+    if (!first.has(rel(o))) continue;
+    for (const [input, v] of Object.entries(meta.inputs))
+      bytes.set(input, (bytes.get(input) ?? 0) + v.bytesInOutput);
+  }
+  const modules = [...bytes].sort((a, b) => b[1] - a[1]);
+  return { first: gz(parts(true)), lazy: gz(parts(false)), modules };
 }
 
 function importMs(node: string, spec: string): Promise<number> {
@@ -116,10 +126,12 @@ for (const [label, env] of [
 }
 
 const rows: string[][] = [];
+let mainModules: Array<[string, number]> = [];
 for (const [subpath, src] of ENTRIES) {
   const spec = specifier(subpath);
   const ours = await entrySizes(src, [], true);
   const all = await entrySizes(src, PEERS, false);
+  if (subpath === '.') mainModules = all.modules;
   const times: string[] = [];
   for (const [, bin] of nodes) times.push((await median(bin, spec)).toFixed(1));
   rows.push([
@@ -167,3 +179,8 @@ console.log(
 console.log(line(header));
 console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
 for (const r of rows) console.log(line(r));
+if (process.argv.includes('--why')) {
+  // What `import('spnego')` loads, by source module: where the main entry's bytes come from.
+  console.log('\nmain entry, first load: minified bytes per module (largest 25)');
+  for (const [m, b] of mainModules.slice(0, 25)) console.log(`  ${String(b).padStart(6)}  ${m}`);
+}
