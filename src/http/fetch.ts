@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { Credentials } from '../krb5/credentials.js';
 import { createLog, createWarn, type NamespacedLog } from '../runtime/log.js';
 import { createInitiatorContext } from '../spnego/initiator.js';
+import { DirectSession, type DirectTlsOptions, ownConnectionsAvailable } from './direct.js';
 import { type ContextFactory, type FlowHooks, NegotiateFlow, type Send } from './flow.js';
 import { type NegotiateOptions, resolveOptions } from './options.js';
 import { ProxyClient, ProxySession, type ProxyTransport, parseProxy, proxyFor } from './proxy.js';
@@ -109,11 +110,21 @@ export function defaultContextFactory(o: NegotiateOptions): ContextFactory {
     });
 }
 
+/**
+ * For clients whose fetch hides the TLS socket (spnego/axios, spnego/got): their https legs go
+ * over connections of our own, so that tokens are bound to the certificate of the connection
+ * they travel on (channelBindings). Node only; elsewhere, and for http, `fetchImpl` sends.
+ */
+export interface OwnConnections {
+  tls?: DirectTlsOptions;
+}
+
 export interface Negotiator {
   fetch(
     input: string | URL | Request,
     init: RequestInit | undefined,
     fetchImpl: FetchLike,
+    own?: OwnConnections,
   ): Promise<Response>;
   /** The flow itself, for clients that send legs their own way (spnego/undici). */
   run(base: Request, send: Send, hooks?: FlowHooks): Promise<Response>;
@@ -167,10 +178,11 @@ export function createNegotiator(
       ...(internals.originCa === undefined ? {} : { originCa: internals.originCa }),
     },
   );
+  let canOwn: boolean | undefined;
   return {
     log,
     run: (base, send, hooks) => flow.run(base, send, hooks),
-    fetch(input, init, fetchImpl) {
+    fetch(input, init, fetchImpl, own) {
       const extra = passThrough(init);
       // ky hands over a finished Request (its own options travel as `extra`): use it as it is
       // rather than building a copy; the flow reads it once and builds each leg's request itself.
@@ -185,11 +197,21 @@ export function createNegotiator(
         (u) => proxyFor(u, proxyOption),
         base.headers.get('proxy-authorization'),
       );
+      // Direct https legs on our own connections, when the client asks and bindings are on.
+      if (own !== undefined && canOwn === undefined) canOwn = ownConnectionsAvailable();
+      const direct =
+        own !== undefined && resolved.channelBindings && canOwn === true
+          ? new DirectSession(own.tls ?? {})
+          : undefined;
+      const owned = (u: URL): boolean =>
+        direct !== undefined && u.protocol === 'https:' && proxyFor(u, proxyOption) === undefined;
       const run = flow.run(
         base,
         async (url, legInit) => {
           const target = new URL(url);
           const proxy = proxyFor(target, proxyOption);
+          if (proxy === undefined && direct !== undefined && owned(target))
+            return direct.send(target, legInit);
           if (proxy === undefined)
             return fetchImpl(url, extra === undefined ? legInit : ({ ...extra, ...legInit } as RequestInit));
           const body = legInit.body;
@@ -209,9 +231,17 @@ export function createNegotiator(
             session,
           );
         },
-        { connection: (u) => session.connection(u, base.signal) },
+        {
+          connection: (u) =>
+            direct !== undefined && owned(u)
+              ? direct.connection(u, base.signal)
+              : session.connection(u, base.signal),
+        },
       );
-      return run.finally(() => session.close());
+      return run.finally(() => {
+        session.close();
+        direct?.close();
+      });
     },
   };
 }

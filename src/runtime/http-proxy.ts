@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type * as NodeStream from 'node:stream';
 import type * as NodeTls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
+import type * as NodeZlib from 'node:zlib';
 import { builtin } from './builtin.js';
 
 const httpRequest = (options: NodeHttp.RequestOptions): ClientRequest =>
@@ -53,7 +54,7 @@ export interface ProxyTlsOptions {
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-function headersOf(msg: IncomingMessage): Headers {
+export function headersOf(msg: IncomingMessage): Headers {
   const h = new Headers();
   const raw = msg.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -66,12 +67,39 @@ function headersOf(msg: IncomingMessage): Headers {
   return h;
 }
 
-/** An IncomingMessage as a WHATWG Response whose body streams from the socket. */
-function toResponse(msg: IncomingMessage, url: string, method: string): Response {
+/**
+ * The body with its Content-Encoding undone, as fetch does (WHATWG Fetch §4.6 step 16):
+ * gzip, deflate and br; any other coding is left as it came.
+ */
+function decoded(msg: IncomingMessage): NodeStream.Readable {
+  const coding = String(msg.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  const zlib = (): typeof NodeZlib => builtin<typeof NodeZlib>('node:zlib');
+  const decoder =
+    coding === 'gzip' || coding === 'x-gzip'
+      ? zlib().createGunzip({ finishFlush: zlib().constants.Z_SYNC_FLUSH })
+      : coding === 'deflate'
+        ? zlib().createInflate({ finishFlush: zlib().constants.Z_SYNC_FLUSH })
+        : coding === 'br'
+          ? zlib().createBrotliDecompress({ finishFlush: zlib().constants.BROTLI_OPERATION_FLUSH })
+          : undefined;
+  if (decoder === undefined) return msg;
+  msg.on('error', (e) => decoder.destroy(e));
+  return msg.pipe(decoder);
+}
+
+/**
+ * An IncomingMessage as a WHATWG Response whose body streams from the socket; with `decode`,
+ * the body is decoded as fetch would (the headers stay as the server sent them).
+ */
+export function toResponse(msg: IncomingMessage, url: string, method: string, decode = false): Response {
   const status = msg.statusCode ?? 0;
   const nullBody = NULL_BODY.has(status) || method === 'HEAD';
   if (nullBody) msg.resume();
-  const body = nullBody ? null : (Readable().toWeb(msg) as unknown as ReadableStream<Uint8Array>);
+  const body = nullBody
+    ? null
+    : (Readable().toWeb(decode ? decoded(msg) : msg) as unknown as ReadableStream<Uint8Array>);
   let res: Response;
   try {
     res = new Response(body, { status, statusText: msg.statusMessage ?? '', headers: headersOf(msg) });
@@ -83,13 +111,13 @@ function toResponse(msg: IncomingMessage, url: string, method: string): Response
   return res;
 }
 
-function networkError(e: unknown): TypeError {
+export function networkError(e: unknown): TypeError {
   return e instanceof TypeError && e.message === 'fetch failed'
     ? e
     : new TypeError('fetch failed', { cause: e });
 }
 
-function headerRecord(h: Headers): Record<string, string> {
+export function headerRecord(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   h.forEach((v, k) => {
     out[k] = v;
@@ -112,7 +140,7 @@ function send(req: ClientRequest, body: ArrayBuffer | null, url: string, method:
 }
 
 /** SNI only for names (RFC 6066 §3), never for an IP address. */
-function sni(host: string): { servername?: string } {
+export function sni(host: string): { servername?: string } {
   return /^[\d.]+$|:/.test(host) ? {} : { servername: host };
 }
 
@@ -128,7 +156,7 @@ function endpoint(proxy: URL, tls: ProxyTlsOptions) {
 }
 
 /** DER of the certificate the TLS peer presented, undefined when it shows none. */
-function peerCertificate(socket: TLSSocket): Uint8Array | undefined {
+export function peerCertificate(socket: TLSSocket): Uint8Array | undefined {
   const raw = socket.getPeerCertificate(false)?.raw as Uint8Array | undefined;
   return raw && raw.length > 0 ? new Uint8Array(raw) : undefined;
 }

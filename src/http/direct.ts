@@ -1,0 +1,93 @@
+// Channel bindings for clients whose fetch hides the TLS socket (spnego/axios, spnego/got): their
+// https legs go over connections of our own (src/runtime/https-direct.ts), one per request and
+// origin, so each token is bound (RFC 5929 tls-server-end-point) to the certificate of the
+// connection it travels on, as spnego/undici does with its own sockets. A DirectSession is one
+// request's connections (all its legs and redirect hops): per origin, the connection and the
+// certificate a token was bound to. A socket opened later for that origin (the server closed the
+// connection between legs) that presents another certificate is refused before the token goes
+// out: ChannelBindingError CERTIFICATE_CHANGED.
+import { ChannelBindingError } from '../errors.js';
+import {
+  type DirectConnection,
+  type DirectTlsOptions,
+  directTlsAvailable,
+  openDirect,
+} from '../runtime/https-direct.js';
+import type { ConnectionInfo } from './flow.js';
+
+export type { DirectTlsOptions };
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether https legs can go over our own connections on this platform (Node). */
+export const ownConnectionsAvailable = directTlsAvailable;
+
+export class DirectSession {
+  private readonly connections = new Map<string, DirectConnection>();
+  private readonly bound = new Map<string, Uint8Array | undefined>();
+
+  constructor(private readonly tls: DirectTlsOptions) {}
+
+  private connectionTo(url: URL): DirectConnection {
+    const origin = url.origin;
+    let c = this.connections.get(origin);
+    if (c === undefined) {
+      c = openDirect(url, this.tls, (cert) => {
+        if (this.bound.has(origin) && !sameBytes(this.bound.get(origin), cert))
+          throw new ChannelBindingError(
+            'CERTIFICATE_CHANGED',
+            `${url.host} presented another certificate on a new connection than the one the token in flight is bound to; the token was not sent`,
+            {
+              hint: 'a TLS-terminating proxy or load balancer with several certificates sits in front of the server',
+            },
+          );
+      });
+      this.connections.set(origin, c);
+    }
+    return c;
+  }
+
+  /**
+   * The flow's `connection` hook for an https origin: the connection the token will travel on,
+   * opened now when none is up (a token made before the first leg has a certificate to bind).
+   */
+  async connection(url: URL, signal: AbortSignal | null | undefined): Promise<ConnectionInfo> {
+    const c = this.connectionTo(url);
+    await c.open(signal);
+    return {
+      // Asked only when a token is being bound: from now on every socket to this origin must
+      // present the certificate it is bound to.
+      peerCertificate: () => {
+        const cert = c.certificate();
+        this.bound.set(url.origin, cert);
+        return cert;
+      },
+    };
+  }
+
+  /** One leg over this request's connection to `url`'s origin. */
+  send(url: URL, init: RequestInit): Promise<Response> {
+    const body = init.body;
+    return this.connectionTo(url).send(url, {
+      method: init.method ?? 'GET',
+      headers: new Headers(init.headers),
+      body:
+        body === null || body === undefined
+          ? null
+          : body instanceof ReadableStream || body instanceof ArrayBuffer
+            ? body
+            : new TextEncoder().encode(String(body)).buffer,
+      signal: init.signal,
+    });
+  }
+
+  /** The request has its final response: connections not carrying it close. */
+  close(): void {
+    for (const c of this.connections.values()) c.close();
+  }
+}

@@ -1,0 +1,197 @@
+// HTTPS on a connection of our own (node:tls + node:http), for clients whose fetch hides the TLS
+// socket (spnego/axios, spnego/got): what RFC 5929 tls-server-end-point channel bindings need is
+// the certificate of the very connection a token travels on, and only the owner of the socket
+// knows it. One DirectConnection serves one request's legs to one origin, in turn, over one
+// keep-alive socket; when the server closes it between legs, the next leg opens another, and
+// that socket's certificate is shown to `check` after the handshake and before a byte of the
+// request is written, so a token bound to another certificate never leaves. Every socket makes
+// a full handshake (no session resumption): a resumed session shows no peer certificate.
+// Only bytes and sockets live here; which certificate a token is bound to is src/http's.
+
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type * as NodeHttps from 'node:https';
+import type * as NodeStream from 'node:stream';
+import type * as NodeTls from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { builtin, hasBuiltins } from './builtin.js';
+import { headerRecord, networkError, peerCertificate, sni, toResponse } from './http-proxy.js';
+
+/** TLS for origins reached on our own connections: trust anchors instead of Node's store. */
+export interface DirectTlsOptions {
+  /** PEM or DER certificates trusted instead of the default store (default: Node's store and NODE_EXTRA_CA_CERTS). */
+  ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** false: accept any certificate (tests only; the token is still bound to what was presented). */
+  rejectUnauthorized?: boolean;
+}
+
+/** One leg as the flow builds it. */
+export interface DirectLeg {
+  method: string;
+  headers: Headers;
+  body: ArrayBuffer | ReadableStream<Uint8Array> | null;
+  signal: AbortSignal | null | undefined;
+}
+
+export interface DirectConnection {
+  /** Makes sure a socket is up (opening one now if none is), and resolves with its certificate. */
+  open(signal: AbortSignal | null | undefined): Promise<Uint8Array | undefined>;
+  /** The certificate of the socket the next leg goes on (the last one opened). */
+  certificate(): Uint8Array | undefined;
+  send(url: URL, leg: DirectLeg): Promise<Response>;
+  /** No further legs: idle sockets close now, the one carrying the final response when it ends. */
+  close(): void;
+}
+
+/**
+ * Whether our own TLS connections can be made here: Node with its built-ins. Bun and Deno have
+ * node:https, but not every TLS detail a bound token relies on (the peer certificate of each
+ * socket) is promised there; they, and edge runtimes, keep the client's fetch.
+ */
+export function directTlsAvailable(): boolean {
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  if (g.Bun !== undefined || g.Deno !== undefined || !hasBuiltins()) return false;
+  try {
+    builtin('node:https');
+    builtin('node:tls');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A connection to `origin` for one request. `check` sees the certificate of every socket it
+ * opens, after the handshake and before the request is written; throwing refuses the socket
+ * (it is destroyed and the leg fails with what was thrown).
+ */
+export function openDirect(
+  origin: URL,
+  tls: DirectTlsOptions,
+  check: (cert: Uint8Array | undefined) => void,
+): DirectConnection {
+  const https = builtin<typeof NodeHttps>('node:https');
+  const host = origin.hostname.replace(/^\[|\]$/g, '');
+  const port = origin.port === '' ? 443 : Number(origin.port);
+  let cert: Uint8Array | undefined;
+  /** A socket opened ahead of its leg (for a token made before any leg), not yet the agent's. */
+  let ahead: TLSSocket | undefined;
+  let opening: Promise<TLSSocket> | undefined;
+  let live: TLSSocket | undefined;
+  /** The signal of the leg now being sent: an origin that never completes a handshake must not outlive it. */
+  let legSignal: AbortSignal | null | undefined;
+  let closed = false;
+  /** Errors check() threw: a leg fails with them as they are. */
+  const refused = new WeakSet<object>();
+
+  const connect = (signal: AbortSignal | null | undefined): Promise<TLSSocket> =>
+    new Promise<TLSSocket>((done, fail) => {
+      // No `session`: a full handshake, so the peer certificate is this socket's own.
+      const s = builtin<typeof NodeTls>('node:tls').connect({
+        host,
+        port,
+        ...sni(host),
+        ALPNProtocols: ['http/1.1'],
+        ...(tls.ca === undefined ? {} : { ca: tls.ca as NodeTls.ConnectionOptions['ca'] }),
+        ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
+      });
+      const onAbort = (): void => {
+        s.destroy();
+        fail(signal?.reason);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // `on`, not `once`: a socket waiting for its leg must not crash the process when it fails;
+      // the leg on it sees the failure through its request.
+      s.on('error', (e) => {
+        signal?.removeEventListener('abort', onAbort);
+        fail(networkError(e));
+      });
+      s.once('secureConnect', () => {
+        signal?.removeEventListener('abort', onAbort);
+        const c = peerCertificate(s);
+        try {
+          check(c);
+        } catch (e) {
+          s.destroy();
+          if (typeof e === 'object' && e !== null) refused.add(e);
+          fail(e);
+          return;
+        }
+        cert = c;
+        live = s;
+        done(s);
+      });
+    });
+
+  // One socket at a time, kept alive between legs; the agent asks for another only when the
+  // last one is gone, and gets it from connect() (checked) or the one opened ahead.
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  type Create = (options: object, cb: (err: Error | null, socket?: TLSSocket) => void) => undefined;
+  (agent as unknown as { createConnection: Create }).createConnection = (_options, cb) => {
+    const pre = ahead;
+    ahead = undefined;
+    if (pre !== undefined && !pre.destroyed) cb(null, pre);
+    else
+      connect(legSignal).then(
+        (s) => cb(null, s),
+        (e: Error) => cb(e),
+      );
+    return undefined;
+  };
+  // After close(), the socket of the final response is not kept once that response has ended.
+  const keep = agent.keepSocketAlive.bind(agent);
+  agent.keepSocketAlive = (socket) => !closed && keep(socket);
+
+  return {
+    async open(signal) {
+      if (live !== undefined && !live.destroyed) return cert;
+      opening ??= connect(signal).finally(() => {
+        opening = undefined;
+      });
+      ahead = await opening;
+      return cert;
+    },
+    certificate: () => cert,
+    send(url, leg) {
+      legSignal = leg.signal;
+      const headers = headerRecord(leg.headers);
+      headers['host'] = url.host;
+      const body = leg.body;
+      if (body instanceof ArrayBuffer) headers['content-length'] = String(body.byteLength);
+      const req: ClientRequest = https.request({
+        host,
+        port,
+        method: leg.method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        agent,
+        ...(leg.signal ? { signal: leg.signal } : {}),
+      });
+      return new Promise<Response>((resolve, reject) => {
+        req.once('response', (msg: IncomingMessage) => {
+          try {
+            resolve(toResponse(msg, url.href, leg.method, true));
+          } catch (e) {
+            reject(networkError(e));
+          }
+        });
+        req.once('error', (e) => {
+          // As fetch: an abort rejects with the signal's reason; what check() threw (a
+          // ChannelBindingError) as it is; anything else is a network error.
+          if (leg.signal?.aborted) reject(leg.signal.reason);
+          else reject(refused.has(e) ? e : networkError(e));
+        });
+        if (body instanceof ReadableStream) {
+          const { Readable } = builtin<typeof NodeStream>('node:stream');
+          Readable.fromWeb(body as never).pipe(req);
+        } else req.end(body === null ? undefined : Buffer.from(body));
+      });
+    },
+    close() {
+      closed = true;
+      ahead?.destroy();
+      ahead = undefined;
+      for (const list of Object.values(agent.freeSockets)) for (const s of list ?? []) s.destroy();
+    },
+  };
+}
