@@ -2,17 +2,18 @@
 // spnego/undici through undici.request and Node's fetch, the TLS peer certificate of the very
 // connection a token goes over, a location with `GssapiConnectionBound On` (the server
 // authenticates the connection, as IIS does: one token per connection, counted in Apache's log);
-// spnego/axios through axios's fetch adapter, spnego/got through its beforeRequest hook.
+// spnego/axios through axios's fetch adapter, spnego/got through its beforeRequest hook, their
+// https legs on connections of our own: each token bound to Apache's certificate.
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import axios from 'axios';
 import got from 'got';
-import { Agent, request, fetch as undiciFetch } from 'undici';
-import { negotiateAxios } from '../../src/adapters/axios.js';
-import { negotiateGot } from '../../src/adapters/got.js';
+import { request } from 'undici';
+import { negotiateInterceptorWith, unwrapNegotiateError } from '../../src/adapters/axios.js';
+import { negotiateGotWith } from '../../src/adapters/got.js';
 import { NegotiateDispatcher } from '../../src/adapters/undici.js';
 import { defaultContextFactory } from '../../src/http/fetch.js';
 import type { ContextRequest } from '../../src/http/flow.js';
@@ -38,6 +39,16 @@ describe('spnego/undici, spnego/axios and spnego/got → Apache mod_auth_gssapi 
       return [];
     }
   };
+  /** RFC 5929 tls-server-end-point of Apache's certificate (SHA-256 signed: SHA-256). */
+  const apacheBindings = (): Uint8Array =>
+    new Uint8Array(
+      Buffer.concat([
+        Buffer.from('tls-server-end-point:'),
+        createHash('sha256')
+          .update(new X509Certificate(readFileSync(ca.certFile)).raw)
+          .digest(),
+      ]),
+    );
   const eventually = async (pred: () => boolean): Promise<void> => {
     for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
   };
@@ -90,49 +101,60 @@ describe('spnego/undici, spnego/axios and spnego/got → Apache mod_auth_gssapi 
     }
   });
 
-  it('axios: GET and POST, alice, mutual REQUIRED verified; a REQUIRED failure is ours, not an AxiosError', async () => {
-    const tlsAgent = new Agent({ connect: { ca: readFileSync(ca.caFile, 'utf8') } });
-    try {
-      const viaCa = (i: string | URL | Request, n?: RequestInit) =>
-        undiciFetch(i as string, { ...(n as object), dispatcher: tlsAgent }) as unknown as Promise<Response>;
-      const api = negotiateAxios(
-        axios.create({ responseType: 'text' }),
-        { credentials: creds, mutualAuthentication: REQUIRED },
-        viaCa,
-      );
-      const get = await api.get(`${apache.url}/echo`);
-      assert.equal(get.data, `method=GET\nuser=alice@${REALM}\n`);
-      const post = await api.post(`${apache.url}/echo`, 'posted by axios', {
-        headers: { 'content-type': 'text/plain' },
-      });
-      assert.equal(post.data, `method=POST\nuser=alice@${REALM}\nposted by axios`);
-      await assert.rejects(
-        api.get(`${apache.url}/public/`),
-        (e: unknown) => (e as { code?: string }).code === 'MUTUAL_AUTH_MISSING',
-      );
-    } finally {
-      await tlsAgent.close();
-    }
+  it('axios: GET and POST, alice, mutual REQUIRED verified, tokens bound to the TLS connection; a REQUIRED failure is ours, not an AxiosError', async () => {
+    const seen: ContextRequest[] = [];
+    const contexts = defaultContextFactory({ credentials: creds });
+    const instance = axios.create({ responseType: 'text' });
+    instance.interceptors.request.use(
+      negotiateInterceptorWith(
+        { credentials: creds, mutualAuthentication: REQUIRED, tls: { ca: readFileSync(ca.caFile, 'utf8') } },
+        {
+          contextFactory: (req) => {
+            seen.push(req);
+            return contexts(req);
+          },
+        },
+      ),
+    );
+    instance.interceptors.response.use(undefined, unwrapNegotiateError);
+    const get = await instance.get(`${apache.url}/echo`);
+    assert.equal(get.data, `method=GET\nuser=alice@${REALM}\n`);
+    const post = await instance.post(`${apache.url}/echo`, 'posted by axios', {
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(post.data, `method=POST\nuser=alice@${REALM}\nposted by axios`);
+    assert.equal(seen.length, 2);
+    for (const req of seen) assert.deepEqual(req.channelBindings, apacheBindings());
+    await assert.rejects(
+      instance.get(`${apache.url}/public/`),
+      (e: unknown) => (e as { code?: string }).code === 'MUTUAL_AUTH_MISSING',
+    );
   });
 
-  it('got: GET and POST, alice, mutual REQUIRED verified; a REQUIRED failure carries our code', async () => {
-    const tlsAgent = new Agent({ connect: { ca: readFileSync(ca.caFile, 'utf8') } });
-    try {
-      const viaCa = (i: string | URL | Request, n?: RequestInit) =>
-        undiciFetch(i as string, { ...(n as object), dispatcher: tlsAgent }) as unknown as Promise<Response>;
-      const api = got.extend(negotiateGot({ credentials: creds, mutualAuthentication: REQUIRED }, viaCa), {
-        retry: { limit: 0 },
-      });
-      assert.equal(await api.get(`${apache.url}/echo`).text(), `method=GET\nuser=alice@${REALM}\n`);
-      const posted = await api.post(`${apache.url}/echo`, { body: 'posted by got' }).text();
-      assert.equal(posted, `method=POST\nuser=alice@${REALM}\nposted by got`);
-      await assert.rejects(
-        api.get(`${apache.url}/public/`),
-        (e: unknown) => (e as { code?: string }).code === 'MUTUAL_AUTH_MISSING',
-      );
-    } finally {
-      await tlsAgent.close();
-    }
+  it('got: GET and POST, alice, mutual REQUIRED verified, tokens bound to the TLS connection; a REQUIRED failure carries our code', async () => {
+    const seen: ContextRequest[] = [];
+    const contexts = defaultContextFactory({ credentials: creds });
+    const api = got.extend(
+      negotiateGotWith(
+        { credentials: creds, mutualAuthentication: REQUIRED, tls: { ca: readFileSync(ca.caFile, 'utf8') } },
+        {
+          contextFactory: (req) => {
+            seen.push(req);
+            return contexts(req);
+          },
+        },
+      ),
+      { retry: { limit: 0 } },
+    );
+    assert.equal(await api.get(`${apache.url}/echo`).text(), `method=GET\nuser=alice@${REALM}\n`);
+    const posted = await api.post(`${apache.url}/echo`, { body: 'posted by got' }).text();
+    assert.equal(posted, `method=POST\nuser=alice@${REALM}\nposted by got`);
+    assert.equal(seen.length, 2);
+    for (const req of seen) assert.deepEqual(req.channelBindings, apacheBindings());
+    await assert.rejects(
+      api.get(`${apache.url}/public/`),
+      (e: unknown) => (e as { code?: string }).code === 'MUTUAL_AUTH_MISSING',
+    );
   });
 
   it('the context is told the certificate of the TLS connection its token travels on', async () => {

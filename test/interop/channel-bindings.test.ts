@@ -3,6 +3,9 @@
 //   acceptor is given the tls-server-end-point bindings of its own certificate: accepted, and MIT
 //   reports GSS_C_CHANNEL_BOUND_FLAG; an acceptor expecting another certificate's bindings
 //   refuses the same client; with channelBindings: false MIT accepts an unbound token (not bound);
+// - the same for spnego/axios and spnego/got (their https legs on connections of our own; the
+//   python server speaks HTTP/1.0, so the bound token goes on a second connection, whose
+//   certificate is checked against the one it is bound to);
 // - a python-gssapi client binding its token to the certificate it saw → our negotiateMiddleware
 //   with channelBindings: 'required' (channelBound reported); the same client without bindings
 //   is refused.
@@ -15,7 +18,11 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import axios from 'axios';
+import got from 'got';
 import { request } from 'undici';
+import { negotiateAxios } from '../../src/adapters/axios.js';
+import { negotiateGot } from '../../src/adapters/got.js';
 import { NegotiateDispatcher } from '../../src/adapters/undici.js';
 import { loadConfig } from '../../src/krb5/config-load.js';
 import { Credentials } from '../../src/krb5/credentials.js';
@@ -114,6 +121,36 @@ describe('channel bindings verified by MIT (python3 ssl + python3-gssapi)', {
     assert.equal(r.status, 401);
     assert.match(r.body.error ?? '', /not established|channel binding|bindings/i);
   });
+
+  /** GET with spnego/axios or spnego/got (default transport: bound over https); status and JSON body. */
+  const adapterClient = async (kind: 'axios' | 'got', url: string) => {
+    const o = { credentials: creds, tls: { ca: readFileSync(CA, 'utf8') } };
+    if (kind === 'axios') {
+      const api = negotiateAxios(axios.create({ responseType: 'text', validateStatus: () => true }), o);
+      const r = await api.get<string>(url);
+      return {
+        status: r.status,
+        body: JSON.parse(r.data) as { user?: string; channel_bound?: boolean; error?: string },
+      };
+    }
+    const r = await got.extend(negotiateGot(o), { retry: { limit: 0 }, throwHttpErrors: false }).get(url);
+    return {
+      status: r.statusCode,
+      body: JSON.parse(r.body) as { user?: string; channel_bound?: boolean; error?: string },
+    };
+  };
+
+  for (const kind of ['axios', 'got'] as const) {
+    it(`spnego/${kind} → MIT acceptor: bound to the certificate it saw (accepted, channel-bound); another certificate's acceptor refuses`, async () => {
+      const r = await adapterClient(kind, await pythonServer(CERT));
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.user, 'alice@CBT.TEST');
+      assert.equal(r.body.channel_bound, true);
+      const refused = await adapterClient(kind, await pythonServer(OTHER));
+      assert.equal(refused.status, 401);
+      assert.match(refused.body.error ?? '', /not established|channel binding|bindings/i);
+    });
+  }
 
   it("python-gssapi client → our channelBindings: 'required' server: bound accepted, unbound refused", async () => {
     const mw = negotiateMiddleware({
