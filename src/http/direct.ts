@@ -1,11 +1,13 @@
 // Channel bindings for clients whose fetch hides the TLS socket (spnego/axios, spnego/got): their
-// https legs go over connections of our own (src/runtime/https-direct.ts), one per request and
-// origin, so each token is bound (RFC 5929 tls-server-end-point) to the certificate of the
-// connection it travels on, as spnego/undici does with its own sockets. A DirectSession is one
-// request's connections (all its legs and redirect hops): per origin, the connection and the
-// certificate a token was bound to. A socket opened later for that origin (the server closed the
-// connection between legs) that presents another certificate is refused before the token goes
-// out: ChannelBindingError CERTIFICATE_CHANGED.
+// https legs go over connections of our own (src/runtime/https-direct.ts), so each token is bound
+// (RFC 5929 tls-server-end-point) to the certificate of the connection it travels on, as
+// spnego/undici does with its own sockets. A DirectSession is one request's connections (all its
+// legs and redirect hops): per origin, the connection and the certificate a token was bound to.
+// A socket opened later for that origin (the server closed the connection between legs) that
+// presents another certificate is refused before the token goes out: ChannelBindingError
+// CERTIFICATE_CHANGED. When the request ends its connections go back to the negotiator's pool
+// (DirectPool), and a later request to the origin takes one whose kept-alive socket is idle: a
+// token is then bound to the certificate that socket presented in its own full handshake.
 import { ChannelBindingError } from '../errors.js';
 import {
   type DirectConnection,
@@ -27,17 +29,55 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
 /** Whether https legs can go over our own connections on this platform (Node). */
 export const ownConnectionsAvailable = directTlsAvailable;
 
+/** Idle connections kept per origin between requests (each one socket). */
+const POOLED_PER_ORIGIN = 16;
+
+/** A negotiator's connections between requests: one is lent to one request at a time. */
+export class DirectPool {
+  private readonly parked = new Map<string, DirectConnection[]>();
+
+  /** An idle connection to `origin` (its socket kept alive, carrying nothing), or undefined. */
+  take(origin: string): DirectConnection | undefined {
+    const list = this.parked.get(origin);
+    if (list === undefined) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const c = list[i] as DirectConnection;
+      if (c.dead()) list.splice(i, 1);
+      else if (c.idle()) {
+        list.splice(i, 1);
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  /** Back from a request; the one carrying its final response becomes idle when that ends. */
+  put(origin: string, c: DirectConnection): void {
+    c.park();
+    c.guard = () => undefined;
+    const list = (this.parked.get(origin) ?? []).filter((x) => !x.dead());
+    this.parked.set(origin, list);
+    if (c.dead()) return;
+    list.push(c);
+    while (list.length > POOLED_PER_ORIGIN) list.shift()?.close();
+  }
+}
+
 export class DirectSession {
   private readonly connections = new Map<string, DirectConnection>();
   private readonly bound = new Map<string, Uint8Array | undefined>();
 
-  constructor(private readonly tls: DirectTlsOptions) {}
+  constructor(
+    private readonly tls: DirectTlsOptions,
+    private readonly pool: DirectPool,
+  ) {}
 
   private connectionTo(url: URL): DirectConnection {
     const origin = url.origin;
     let c = this.connections.get(origin);
     if (c === undefined) {
-      c = openDirect(url, this.tls, (cert) => {
+      c = this.pool.take(origin) ?? openDirect(url, this.tls);
+      c.guard = (cert) => {
         if (this.bound.has(origin) && !sameBytes(this.bound.get(origin), cert))
           throw new ChannelBindingError(
             'CERTIFICATE_CHANGED',
@@ -46,7 +86,7 @@ export class DirectSession {
               hint: 'a TLS-terminating proxy or load balancer with several certificates sits in front of the server',
             },
           );
-      });
+      };
       this.connections.set(origin, c);
     }
     return c;
@@ -86,8 +126,9 @@ export class DirectSession {
     });
   }
 
-  /** The request has its final response: connections not carrying it close. */
+  /** The request has its final response: its connections go back to the pool. */
   close(): void {
-    for (const c of this.connections.values()) c.close();
+    for (const [origin, c] of this.connections) this.pool.put(origin, c);
+    this.connections.clear();
   }
 }

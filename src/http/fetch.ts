@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { Credentials } from '../krb5/credentials.js';
 import { createLog, createWarn, type NamespacedLog } from '../runtime/log.js';
 import { createInitiatorContext } from '../spnego/initiator.js';
-import { DirectSession, type DirectTlsOptions, ownConnectionsAvailable } from './direct.js';
+import { DirectPool, DirectSession, type DirectTlsOptions, ownConnectionsAvailable } from './direct.js';
 import { type ContextFactory, type FlowHooks, NegotiateFlow, type Send } from './flow.js';
 import { type NegotiateOptions, resolveOptions } from './options.js';
 import { ProxyClient, ProxySession, type ProxyTransport, parseProxy, proxyFor } from './proxy.js';
@@ -179,6 +179,8 @@ export function createNegotiator(
     },
   );
   let canOwn: boolean | undefined;
+  /** Our own https connections between requests (kept-alive sockets, unref'd while idle). */
+  const pool = new DirectPool();
   return {
     log,
     run: (base, send, hooks) => flow.run(base, send, hooks),
@@ -201,7 +203,7 @@ export function createNegotiator(
       if (own !== undefined && canOwn === undefined) canOwn = ownConnectionsAvailable();
       const direct =
         own !== undefined && resolved.channelBindings && canOwn === true
-          ? new DirectSession(own.tls ?? {})
+          ? new DirectSession(own.tls ?? {}, pool)
           : undefined;
       const owned = (u: URL): boolean =>
         direct !== undefined && u.protocol === 'https:' && proxyFor(u, proxyOption) === undefined;

@@ -1,12 +1,13 @@
 // HTTPS on a connection of our own (node:tls + node:http), for clients whose fetch hides the TLS
 // socket (spnego/axios, spnego/got): what RFC 5929 tls-server-end-point channel bindings need is
 // the certificate of the very connection a token travels on, and only the owner of the socket
-// knows it. One DirectConnection serves one request's legs to one origin, in turn, over one
-// keep-alive socket; when the server closes it between legs, the next leg opens another, and
-// that socket's certificate is shown to `check` after the handshake and before a byte of the
-// request is written, so a token bound to another certificate never leaves. Every socket makes
-// a full handshake (no session resumption): a resumed session shows no peer certificate.
-// Only bytes and sockets live here; which certificate a token is bound to is src/http's.
+// knows it. A DirectConnection carries one request's legs to one origin at a time, in turn, over
+// one keep-alive socket (and is then lent to the next request, see src/http/direct.ts); when the
+// server closes it between legs, the next leg opens another, and that socket's certificate is
+// shown to the guard after the handshake and before a byte of the request is written, so a token
+// bound to another certificate never leaves. Every socket makes a full handshake (no session
+// resumption): a resumed session shows no peer certificate. Only bytes and sockets live here;
+// which certificate a token is bound to is src/http's.
 
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type * as NodeHttps from 'node:https';
@@ -33,12 +34,24 @@ export interface DirectLeg {
 }
 
 export interface DirectConnection {
+  /**
+   * Sees the certificate of every socket opened from now on, after the handshake and before the
+   * request is written; throwing refuses the socket (it is destroyed and the leg fails with what
+   * was thrown). Set by the request that holds the connection.
+   */
+  guard: (cert: Uint8Array | undefined) => void;
   /** Makes sure a socket is up (opening one now if none is), and resolves with its certificate. */
   open(signal: AbortSignal | null | undefined): Promise<Uint8Array | undefined>;
   /** The certificate of the socket the next leg goes on (the last one opened). */
   certificate(): Uint8Array | undefined;
   send(url: URL, leg: DirectLeg): Promise<Response>;
-  /** No further legs: idle sockets close now, the one carrying the final response when it ends. */
+  /** Idle between requests: a kept-alive socket is up and carries nothing now. */
+  idle(): boolean;
+  /** Gone for good: no socket is up or busy (nothing left to reuse). */
+  dead(): boolean;
+  /** The request holding it ended: a socket opened ahead and never used closes. */
+  park(): void;
+  /** No further use: idle sockets close now, the one carrying a response when it ends. */
   close(): void;
 }
 
@@ -59,16 +72,8 @@ export function directTlsAvailable(): boolean {
   }
 }
 
-/**
- * A connection to `origin` for one request. `check` sees the certificate of every socket it
- * opens, after the handshake and before the request is written; throwing refuses the socket
- * (it is destroyed and the leg fails with what was thrown).
- */
-export function openDirect(
-  origin: URL,
-  tls: DirectTlsOptions,
-  check: (cert: Uint8Array | undefined) => void,
-): DirectConnection {
+/** A connection to `origin`; no socket is opened before it is needed. */
+export function openDirect(origin: URL, tls: DirectTlsOptions): DirectConnection {
   const https = builtin<typeof NodeHttps>('node:https');
   const host = origin.hostname.replace(/^\[|\]$/g, '');
   const port = origin.port === '' ? 443 : Number(origin.port);
@@ -80,7 +85,7 @@ export function openDirect(
   /** The signal of the leg now being sent: an origin that never completes a handshake must not outlive it. */
   let legSignal: AbortSignal | null | undefined;
   let closed = false;
-  /** Errors check() threw: a leg fails with them as they are. */
+  /** Errors the guard threw: a leg fails with them as they are. */
   const refused = new WeakSet<object>();
 
   const connect = (signal: AbortSignal | null | undefined): Promise<TLSSocket> =>
@@ -110,7 +115,7 @@ export function openDirect(
         signal?.removeEventListener('abort', onAbort);
         const c = peerCertificate(s);
         try {
-          check(c);
+          self.guard(c);
         } catch (e) {
           s.destroy();
           if (typeof e === 'object' && e !== null) refused.add(e);
@@ -142,7 +147,8 @@ export function openDirect(
   const keep = agent.keepSocketAlive.bind(agent);
   agent.keepSocketAlive = (socket) => !closed && keep(socket);
 
-  return {
+  const self: DirectConnection = {
+    guard: () => undefined,
     async open(signal) {
       if (live !== undefined && !live.destroyed) return cert;
       opening ??= connect(signal).finally(() => {
@@ -176,7 +182,7 @@ export function openDirect(
           }
         });
         req.once('error', (e) => {
-          // As fetch: an abort rejects with the signal's reason; what check() threw (a
+          // As fetch: an abort rejects with the signal's reason; what the guard threw (a
           // ChannelBindingError) as it is; anything else is a network error.
           if (leg.signal?.aborted) reject(leg.signal.reason);
           else reject(refused.has(e) ? e : networkError(e));
@@ -187,11 +193,23 @@ export function openDirect(
         } else req.end(body === null ? undefined : Buffer.from(body));
       });
     },
-    close() {
-      closed = true;
+    idle() {
+      const free = Object.values(agent.freeSockets).flat();
+      return !closed && live !== undefined && !live.destroyed && free.includes(live);
+    },
+    dead() {
+      const busy = Object.values(agent.sockets).flat().length > 0;
+      return closed || ((live === undefined || live.destroyed) && !busy && opening === undefined);
+    },
+    park() {
       ahead?.destroy();
       ahead = undefined;
+    },
+    close() {
+      closed = true;
+      self.park();
       for (const list of Object.values(agent.freeSockets)) for (const s of list ?? []) s.destroy();
     },
   };
+  return self;
 }

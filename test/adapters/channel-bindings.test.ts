@@ -225,6 +225,26 @@ for (const [name, make] of Object.entries(clients)) {
       assert.equal(new Set(s.seen.map((x) => x.port)).size, 1);
     });
 
+    it('requests in turn share one kept-alive connection (each token bound to it); concurrent ones get their own', async () => {
+      const s = await tlsDouble();
+      const c = make({ tls: { ca: CA } });
+      for (const p of ['/h1', '/h2', '/h3']) assert.equal(await c.get(`${s.url}${p}`), `ok GET ${p} `);
+      assert.equal(new Set(s.seen.map((x) => x.port)).size, 1);
+      assert.equal(c.factory.made.length, 3);
+      for (const ctx of c.factory.made) assert.deepEqual(ctx.req.channelBindings, SERVER_BINDINGS);
+      const before = s.seen.length;
+      const all = await Promise.all(['/i1', '/i2', '/i3'].map((p) => c.get(`${s.url}${p}`)));
+      assert.deepEqual(all, ['ok GET /i1 ', 'ok GET /i2 ', 'ok GET /i3 ']);
+      // Each request kept its two legs on one connection of its own.
+      const legs = s.seen.slice(before);
+      assert.equal(new Set(legs.map((x) => x.port)).size, 3);
+      // The server drops its idle connections: the next request opens a fresh one.
+      s.server.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await c.get(`${s.url}/j`), 'ok GET /j ');
+      assert.deepEqual(c.factory.made.at(-1)!.req.channelBindings, SERVER_BINDINGS);
+    });
+
     it('a gzip body is decoded, as fetch does', async () => {
       const s = await tlsDouble({ gzip: true });
       const c = make({ tls: { ca: CA } });
