@@ -34,5 +34,6 @@ export type { AcceptorContext, AcceptorContextOptions } from './spnego/acceptor.
 // for protocols other than HTTP and for a `kerberos`-package style API.
 // The acceptor is server code: here it loads on its first step(), so a client does not pay for it.
 export { createAcceptorContext } from './spnego/acceptor-lazy.js';
-export { createInitiatorContext } from './spnego/initiator.js';
+// The initiator and the Kerberos engine under it load on the first call (see initiator-lazy.ts).
+export { createInitiatorContext } from './spnego/initiator-lazy.js';
 export type { AcceptorResult, InitiatorOptions, SecurityContext, StepResult } from './spnego/types.js';

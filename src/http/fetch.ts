@@ -1,13 +1,18 @@
 // `negotiateFetch`: HTTP Negotiate as a fetch-compatible function. The same negotiator also
 // backs the ky integration (ky.ts), so both clients behave identically.
 import { ConfigError } from '../errors.js';
-import { Credentials } from '../krb5/credentials.js';
+import type { Credentials } from '../krb5/credentials.js';
+import { isCredentials } from '../krb5/credentials-brand.js';
 import { createLog, createWarn, type NamespacedLog } from '../runtime/log.js';
-import { createInitiatorContext } from '../spnego/initiator.js';
 import { DirectPool, DirectSession, type DirectTlsOptions, ownConnectionsAvailable } from './direct.js';
 import { type ContextFactory, type FlowHooks, NegotiateFlow, type Send } from './flow.js';
 import { type NegotiateOptions, resolveOptions } from './options.js';
 import { ProxyClient, ProxySession, type ProxyTransport, parseProxy, proxyFor } from './proxy.js';
+
+// The Kerberos engine (Credentials with the ccache, crypto, ASN.1 and KDC exchanges under it; the
+// SPNEGO initiator) loads with the first token, not with the entry: importing spnego stays cheap
+// for a serverless instance, and a request that is never challenged never loads it.
+const engine = () => import('./engine.js');
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -62,11 +67,7 @@ function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
   // Anything else (a plain object, a Credentials of a second installed copy of this package)
   // would otherwise fall through to the default ccache: the request would go out as whoever
   // ran kinit last, not as the identity the caller chose.
-  if (
-    o.credentials !== undefined &&
-    typeof o.credentials !== 'string' &&
-    !(o.credentials instanceof Credentials)
-  ) {
+  if (o.credentials !== undefined && typeof o.credentials !== 'string' && !isCredentials(o.credentials)) {
     throw new ConfigError('BAD_OPTION', 'credentials must be a Credentials or a principal name', {
       hint: "build it with Credentials.fromCcache/fromKeytab/fromPassword from 'spnego/krb5'; two installed copies of spnego do not share the class",
     });
@@ -81,13 +82,15 @@ function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
   }
   let pending: Promise<Credentials> | undefined;
   return () => {
-    if (o.credentials instanceof Credentials) return Promise.resolve(o.credentials);
+    if (isCredentials(o.credentials)) return Promise.resolve(o.credentials);
     if (!pending) {
-      pending = Credentials.fromEnvironment({
-        ...(typeof o.credentials === 'string' ? { principal: o.credentials } : {}),
-        ...(o.logger === undefined ? {} : { logger: o.logger }),
-        ...(o.config === undefined ? {} : { config: o.config }),
-      });
+      pending = engine().then(({ Credentials }) =>
+        Credentials.fromEnvironment({
+          ...(typeof o.credentials === 'string' ? { principal: o.credentials } : {}),
+          ...(o.logger === undefined ? {} : { logger: o.logger }),
+          ...(o.config === undefined ? {} : { config: o.config }),
+        }),
+      );
       pending.catch(() => {
         pending = undefined;
       });
@@ -99,15 +102,17 @@ function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
 /** Contexts from the options' credentials (default: the default ccache, loaded once, lazily). */
 export function defaultContextFactory(o: NegotiateOptions): ContextFactory {
   const credentials = credentialSource(o);
-  return async (req) =>
-    createInitiatorContext({
-      credentials: await credentials(),
+  return async (req) => {
+    const [{ createInitiatorContext }, creds] = await Promise.all([engine(), credentials()]);
+    return createInitiatorContext({
+      credentials: creds,
       target: req.target,
       mutual: req.mutual,
       delegate: req.delegate,
       ...(req.channelBindings === undefined ? {} : { channelBindings: req.channelBindings }),
       ...(o.logger === undefined ? {} : { logger: o.logger }),
     });
+  };
 }
 
 /**

@@ -51,6 +51,7 @@ import {
   tgtOfCred,
   toDate,
 } from './credentials/tickets.js';
+import { markCredentials } from './credentials-brand.js';
 import { type KdcReply, kdcError, readKdcAnswer, toCcacheCredential } from './kdc-reply.js';
 import { kdcProxyUrl, locateKdcs } from './locate.js';
 import { buildTgsReq, openTgsRep, type TgsRequestOptions, type TgtCredential, tgsRealmOf } from './tgs.js';
@@ -163,6 +164,7 @@ export class Credentials {
   private proxy: { via: Credentials; evidence: { ticket: Ticket; client: Principal } } | undefined;
 
   private constructor(ccache: Ccache, config: Krb5Config, opts: CredentialsOptions) {
+    markCredentials(this);
     this.ccache = ccache;
     this.principal = ccache.defaultPrincipal;
     this.config = config;

@@ -12,7 +12,8 @@ import { createNegotiator, negotiateFetch } from '../../src/http/fetch.js';
 import { type ContextFactory, MAX_LEGS } from '../../src/http/flow.js';
 import { negotiate } from '../../src/http/ky.js';
 import { DISABLED, type NegotiateOptions, OPTIONAL, REQUIRED } from '../../src/http/options.js';
-import type { Credentials } from '../../src/krb5/credentials.js';
+import { type Credentials, Credentials as CredentialsClass } from '../../src/krb5/credentials.js';
+import { mint } from '../gss/helpers.js';
 import { acceptor, b64, fakeFactory, readAuthorization, serverPool } from './helpers.js';
 
 function client(options: NegotiateOptions = {}, factory = fakeFactory()) {
@@ -453,6 +454,18 @@ describe('credentials option', () => {
     ]) {
       assert.throws(make, (e: unknown) => e instanceof ConfigError && e.code === 'BAD_OPTION' && !!e.hint);
     }
+  });
+
+  it('a Credentials is told apart without the class (the entry loads it with the first token): built ones pass, lookalikes do not', async () => {
+    const { credentials } = await mint();
+    assert.doesNotThrow(() => negotiateFetch({ credentials }));
+    assert.doesNotThrow(() => negotiate({ credentials }));
+    // An object carrying the prototype but never built by the class has none of its state.
+    const hollow = Object.create(CredentialsClass.prototype) as Credentials;
+    assert.throws(
+      () => negotiateFetch({ credentials: hollow }),
+      (e: unknown) => e instanceof ConfigError && e.code === 'BAD_OPTION',
+    );
   });
 });
 
