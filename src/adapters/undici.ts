@@ -350,3 +350,294 @@ export class NegotiateDispatcher extends Dispatcher {
 export function negotiateDispatcher(options: NegotiateDispatcherOptions = {}): NegotiateDispatcher {
   return new NegotiateDispatcher(options);
 }
+
+// ---------------------------------------------------------------------------------------------
+// negotiateInterceptor: the same flow as an undici interceptor, for `dispatcher.compose(...)`.
+// Each leg goes down the chain through the `dispatch` it wraps (the Agent's connection pool, or
+// the next interceptor); the caller's handler sees only the final response. The wrapped
+// dispatcher owns the sockets and shows them to no interceptor, so these tokens carry no channel
+// bindings and a connection-bound server gets a token per request, as with fetch: for either,
+// use NegotiateDispatcher.
+
+type Dispatch = Dispatcher['dispatch'];
+
+/** The handler APIs a caller may speak: undici 6's (onConnect/onHeaders/…) and undici 7's (onRequestStart/onResponseStart/…). */
+interface AnyHandler {
+  onConnect?(abort: (e?: Error) => void): void;
+  onHeaders?(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean;
+  onData?(chunk: Buffer): boolean;
+  onComplete?(trailers: Buffer[] | null): void;
+  onError?(e: Error): void;
+  onRequestStart?(controller: ResponseController, context: unknown): void;
+  onResponseStart?(
+    controller: ResponseController,
+    status: number,
+    headers: Record<string, string | string[]>,
+    statusText: string,
+  ): void;
+  onResponseData?(controller: ResponseController, chunk: Buffer): void;
+  onResponseEnd?(controller: ResponseController, trailers: Record<string, string | string[]>): void;
+  onResponseError?(controller: ResponseController, e: Error): void;
+}
+
+interface ResponseController {
+  abort(reason?: Error): void;
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
+  readonly aborted: boolean;
+  readonly reason: Error | null;
+}
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** One leg sent down the chain, as a Response whose body streams with back-pressure. */
+function legVia(
+  dispatch: Dispatch,
+  base: DispatchOptions,
+  url: URL,
+  init: RequestInit,
+  signal: AbortSignal,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const headers: string[] = [];
+    new Headers(init.headers).forEach((v, k) => {
+      headers.push(k, v);
+    });
+    const send = (body: Uint8Array | null): void => {
+      let abortLeg: ((e?: Error) => void) | undefined;
+      let resumeLeg: (() => void) | undefined;
+      let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+      let settled = false;
+      const onAbort = (): void => abortLeg?.(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => signal.removeEventListener('abort', onAbort);
+      const handler = {
+        onConnect(abort: (e?: Error) => void): void {
+          abortLeg = abort;
+          if (signal.aborted) abort(signal.reason as Error);
+        },
+        onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+          resumeLeg = resume;
+          const h = new Headers();
+          for (let i = 0; i + 1 < raw.length; i += 2) {
+            try {
+              h.append(String(raw[i]), String(raw[i + 1]));
+            } catch {
+              // a value fetch would refuse: dropped, as undici's fetch does
+            }
+          }
+          const nullBody = NULL_BODY.has(status) || init.method === 'HEAD';
+          const responseBody = nullBody
+            ? null
+            : new ReadableStream<Uint8Array>(
+                {
+                  start: (c) => {
+                    stream = c;
+                  },
+                  pull: () => resumeLeg?.(),
+                  cancel: (reason) => abortLeg?.(reason instanceof Error ? reason : new Error('cancelled')),
+                },
+                { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+              );
+          try {
+            const res = new Response(responseBody, { status, statusText, headers: h });
+            Object.defineProperty(res, 'url', { value: url.href });
+            settled = true;
+            resolve(res);
+          } catch (e) {
+            settled = true;
+            reject(new TypeError('fetch failed', { cause: e }));
+            abortLeg?.(e as Error);
+          }
+          return true;
+        },
+        onData(chunk: Buffer): boolean {
+          if (stream === undefined) return true;
+          try {
+            stream.enqueue(new Uint8Array(chunk));
+          } catch {
+            return true; // cancelled by its reader
+          }
+          return (stream.desiredSize ?? 1) > 0;
+        },
+        onComplete(): void {
+          done();
+          try {
+            stream?.close();
+          } catch {
+            // cancelled by its reader
+          }
+        },
+        onError(e: Error): void {
+          done();
+          if (!settled) {
+            settled = true;
+            reject(signal.aborted ? signal.reason : e);
+          } else
+            try {
+              stream?.error(e);
+            } catch {
+              // cancelled by its reader
+            }
+        },
+      };
+      const { origin: _o, path: _p, method: _m, headers: _h, body: _b, ...rest } = base;
+      dispatch(
+        {
+          ...rest,
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+          headers,
+          body,
+        },
+        handler as unknown as DispatchHandler,
+      );
+    };
+    const body = init.body;
+    if (body === null || body === undefined) send(null);
+    else if (body instanceof ReadableStream)
+      new Response(body).arrayBuffer().then((b) => send(new Uint8Array(b)), reject);
+    else send(new Uint8Array(body as ArrayBuffer));
+  });
+}
+
+/** The caller's side: the start of the request, the final response with back-pressure, or a failure. */
+function callerOf(handler: AnyHandler, abort: (e?: Error) => void) {
+  let paused = false;
+  let aborted = false;
+  let reason: Error | null = null;
+  let wake: (() => void) | undefined;
+  const controller: ResponseController = {
+    abort(e) {
+      if (aborted) return;
+      aborted = true;
+      reason = e ?? new Error('aborted');
+      abort(reason);
+      wake?.();
+    },
+    pause() {
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      wake?.();
+    },
+    get paused() {
+      return paused;
+    },
+    get aborted() {
+      return aborted;
+    },
+    get reason() {
+      return reason;
+    },
+  };
+  const modern = typeof handler.onRequestStart === 'function';
+  const waitWhilePaused = async (): Promise<void> => {
+    while (paused && !aborted) await new Promise<void>((r) => (wake = r));
+  };
+  return {
+    start(): void {
+      if (modern) handler.onRequestStart?.(controller, {});
+      else handler.onConnect?.((e) => controller.abort(e));
+    },
+    async deliver(res: Response): Promise<void> {
+      if (aborted) {
+        await res.body?.cancel().catch(() => undefined);
+        return;
+      }
+      if (modern) {
+        const headers: Record<string, string | string[]> = {};
+        res.headers.forEach((v, k) => {
+          if (k !== 'set-cookie') headers[k] = v;
+        });
+        const cookies = res.headers.getSetCookie?.() ?? [];
+        if (cookies.length > 0) headers['set-cookie'] = cookies;
+        handler.onResponseStart?.(controller, res.status, headers, res.statusText);
+      } else {
+        const raw: Buffer[] = [];
+        res.headers.forEach((v, k) => {
+          if (k !== 'set-cookie') raw.push(Buffer.from(k), Buffer.from(v));
+        });
+        for (const v of res.headers.getSetCookie?.() ?? [])
+          raw.push(Buffer.from('set-cookie'), Buffer.from(v));
+        if (handler.onHeaders?.(res.status, raw, () => controller.resume(), res.statusText) === false)
+          controller.pause();
+      }
+      if (res.body) {
+        const reader = res.body.getReader();
+        for (;;) {
+          await waitWhilePaused();
+          if (aborted) {
+            await reader.cancel(reason).catch(() => undefined);
+            return;
+          }
+          const { value, done } = await reader.read();
+          if (done) break;
+          const chunk = Buffer.from(value);
+          if (modern) handler.onResponseData?.(controller, chunk);
+          else if (handler.onData?.(chunk) === false) controller.pause();
+        }
+      }
+      if (aborted) return;
+      if (modern) handler.onResponseEnd?.(controller, {});
+      else handler.onComplete?.([]);
+    },
+    fail(e: unknown): void {
+      const err = e instanceof Error ? e : new Error(String(e));
+      if (modern) handler.onResponseError?.(controller, err);
+      else handler.onError?.(err);
+    },
+  };
+}
+
+/**
+ * An undici interceptor that answers `401 Negotiate` (RFC 4559) with Kerberos, with the options
+ * and semantics of negotiate(): `new Agent().compose(negotiateInterceptor(options))` (undici ≥ 6.
+ * 20 / 7). Redirects are followed by whoever drives the dispatcher (fetch, undici's redirect
+ * interceptor composed after this one), each hop a request of its own. Tokens are not bound to
+ * the TLS channel and a connection-bound server is answered per request: NegotiateDispatcher
+ * owns its sockets and does both.
+ */
+export function negotiateInterceptor(
+  options: NegotiateOptions = {},
+): Dispatcher.DispatcherComposeInterceptor {
+  return negotiateInterceptorWith(options, {});
+}
+
+/** negotiateInterceptor() with test seams. */
+export function negotiateInterceptorWith(
+  options: NegotiateOptions,
+  internals: NegotiateInternals,
+): Dispatcher.DispatcherComposeInterceptor {
+  // Options are validated here, once, as by the dispatcher's constructor.
+  const negotiator = createNegotiator(options, internals);
+  return (dispatch) =>
+    function negotiateDispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
+      // Upgrades, CONNECT and methods a Request cannot carry pass through untouched.
+      const method = String(opts.method).toUpperCase();
+      if (opts.upgrade || method === 'CONNECT' || method === 'TRACE' || method === 'TRACK')
+        return dispatch(opts, handler);
+      const aborter = new AbortController();
+      const caller = callerOf(handler as AnyHandler, (e) => aborter.abort(e));
+      void (async () => {
+        caller.start();
+        const url = new URL(opts.path, String(opts.origin ?? ''));
+        const body = await bufferBody(opts.body);
+        const request = new Request(url, {
+          method: opts.method,
+          headers: headerPairs(opts.headers),
+          ...(body === null || method === 'GET' || method === 'HEAD' ? {} : { body: body as BodyInit }),
+          redirect: 'manual',
+          signal: aborter.signal,
+        });
+        const res = await negotiator.run(request, (legUrl, init) =>
+          legVia(dispatch, opts, new URL(legUrl), init, aborter.signal),
+        );
+        await caller.deliver(res);
+      })().catch((e: unknown) => caller.fail(e));
+      return true;
+    };
+}
