@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import axios from 'axios';
 import got from 'got';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { negotiateInterceptorWith, unwrapNegotiateError } from '../../src/adapters/axios.js';
 import { negotiateGotWith } from '../../src/adapters/got.js';
-import { NegotiateDispatcher } from '../../src/adapters/undici.js';
+import { NegotiateDispatcher, negotiateInterceptor } from '../../src/adapters/undici.js';
 import { defaultContextFactory } from '../../src/http/fetch.js';
 import type { ContextRequest } from '../../src/http/flow.js';
 import { REQUIRED } from '../../src/index.js';
@@ -98,6 +98,29 @@ describe('spnego/undici, spnego/axios and spnego/got → Apache mod_auth_gssapi 
       assert.equal(await f.text(), 'private\n');
     } finally {
       await d.destroy();
+    }
+  });
+
+  it('undici interceptor: Agent.compose(negotiateInterceptor()), GET and POST, alice, mutual REQUIRED verified over TLS', async () => {
+    const agent = new Agent({ connect: { ca: readFileSync(ca.caFile, 'utf8') } });
+    const d = agent.compose(negotiateInterceptor({ credentials: creds, mutualAuthentication: REQUIRED }));
+    try {
+      const r = await request(`${apache.url}/echo`, {
+        method: 'POST',
+        body: 'via the interceptor',
+        dispatcher: d,
+      });
+      assert.equal(r.statusCode, 200);
+      assert.equal(await r.body.text(), `method=POST\nuser=alice@${REALM}\nvia the interceptor`);
+      const f = await fetch(`${apache.url}/private/`, { dispatcher: d } as RequestInit);
+      assert.equal(f.status, 200);
+      assert.equal(await f.text(), 'private\n');
+      await assert.rejects(
+        request(`${apache.url}/public/`, { dispatcher: d }),
+        (e: unknown) => (e as { code?: string }).code === 'MUTUAL_AUTH_MISSING',
+      );
+    } finally {
+      await agent.close();
     }
   });
 
