@@ -121,8 +121,8 @@ const clients = {
     instance.interceptors.response.use(undefined, unwrapNegotiateError);
     return {
       factory,
-      get: async (url: string, headers: Record<string, string> = {}) =>
-        (await instance.get<string>(url, { headers })).data,
+      get: async (url: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+        (await instance.get<string>(url, { headers, ...(signal ? { signal } : {}) })).data,
       post: async (url: string, body: string) =>
         (await instance.post<string>(url, body, { headers: { 'content-type': 'text/plain' } })).data,
     };
@@ -133,7 +133,8 @@ const clients = {
     });
     return {
       factory,
-      get: (url: string, headers: Record<string, string> = {}) => api.get(url, { headers }).text(),
+      get: (url: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+        api.get(url, { headers, ...(signal ? { signal } : {}) }).text(),
       post: (url: string, body: string) => api.post(url, { body }).text(),
     };
   },
@@ -215,6 +216,30 @@ for (const [name, make] of Object.entries(clients)) {
         [true],
       );
       assert.deepEqual(c.factory.made[0]!.req.channelBindings, SERVER_BINDINGS);
+    });
+
+    it('opportunistic POST: the body streams with the bound token on the first leg', async () => {
+      const s = await tlsDouble();
+      const c = make({ tls: { ca: CA }, opportunisticAuth: true });
+      assert.equal(await c.post(`${s.url}/o`, 'streamed'), 'ok POST /o streamed');
+      assert.deepEqual(
+        s.seen.map((x) => [x.token, x.body]),
+        [[true, 'streamed']],
+      );
+      assert.deepEqual(c.factory.made[0]!.req.channelBindings, SERVER_BINDINGS);
+    });
+
+    it('an abort ends the request on our own connection, not after the server answers', async () => {
+      const server = createHttpsServer(SERVER, () => {
+        // never answers
+      });
+      const url = await listen(server);
+      const ac = new AbortController();
+      const c = make({ tls: { ca: CA } });
+      setTimeout(() => ac.abort(new Error('stop')), 100);
+      const t0 = Date.now();
+      await assert.rejects(c.get(url, {}, ac.signal));
+      assert.ok(Date.now() - t0 < 5000);
     });
 
     it('a redirect within the origin is followed by the flow, the token bound on the same connection', async () => {
