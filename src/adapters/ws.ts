@@ -52,6 +52,10 @@ function handshake(
       upgradeHeaders = headersOf(res.headers);
     });
     ws.once('open', () => {
+      // Held until the caller has the socket: a message the server sends right after its 101
+      // (often in the same packet) would otherwise be emitted while the flow is still judging
+      // the 101, before anyone listens, and be lost.
+      ws.pause?.();
       // The 101, as a 200 the flow can judge; the socket rides along.
       const res = new Response(null, {
         status: 200,
@@ -131,5 +135,8 @@ export async function negotiateWebSocket(
       },
     );
   }
+  // Resumed data flows on a later tick: the caller's `await` continuation, which attaches its
+  // listeners, runs first.
+  socket.resume?.();
   return socket;
 }

@@ -19,7 +19,7 @@ interface WsDouble {
 }
 
 /** A WebSocket server that demands Negotiate on the upgrade; `final` decides the 101's token. */
-async function wsServer(final: (id: string) => string | undefined): Promise<WsDouble> {
+async function wsServer(final: (id: string) => string | undefined, greeting?: string): Promise<WsDouble> {
   const upgrades: WsDouble['upgrades'] = [];
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<Socket>();
@@ -43,6 +43,7 @@ async function wsServer(final: (id: string) => string | undefined): Promise<WsDo
     const f = final(t.id);
     if (f !== undefined) tokens.set(req, f);
     wss.handleUpgrade(req, socket, head, (ws) => {
+      if (greeting !== undefined) ws.send(greeting);
       ws.on('message', (m) => ws.send(`echo ${String(m)}`));
     });
   });
@@ -62,8 +63,8 @@ const wsServers: WsDouble[] = [];
 after(async () => {
   for (const w of wsServers) await w.close();
 });
-async function startWs(final: (id: string) => string | undefined = (id) => `final|${id}`) {
-  const w = await wsServer(final);
+async function startWs(final: (id: string) => string | undefined = (id) => `final|${id}`, greeting?: string) {
+  const w = await wsServer(final, greeting);
   wsServers.push(w);
   return w;
 }
@@ -85,6 +86,29 @@ describe('spnego/ws: the WebSocket upgrade', () => {
       assert.deepEqual(w.upgrades, [{ token: false }, { token: true }]);
       assert.equal(factory.made[0]?.complete, true);
       assert.equal(factory.made[0]?.req.target, 'HTTP@localhost');
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('a message the server sends right after its 101 reaches the caller, who listens only after the await', async () => {
+    // The greeting leaves in the 101's packet; the flow is still judging the 101 when ws parses it.
+    const w = await startWs(undefined, 'welcome');
+    const ws = await negotiateWebSocket(
+      WebSocket,
+      w.url,
+      { mutualAuthentication: REQUIRED },
+      { contextFactory: fakeFactory() },
+    );
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        ws.once('message', (m) => resolve(String(m)));
+        ws.once('close', () => reject(new Error('closed before a message')));
+        setTimeout(() => reject(new Error('the greeting was lost')), 2000).unref();
+      });
+      assert.equal(first, 'welcome');
+      ws.send('after');
+      assert.equal(await new Promise<string>((r) => ws.once('message', (m) => r(String(m)))), 'echo after');
     } finally {
       ws.close();
     }

@@ -35,8 +35,16 @@ export interface ApacheLocation {
   path: string;
   /** Require Negotiate (AuthType GSSAPI + Require valid-user); default true. */
   auth?: boolean;
+  /** With auth: what `Require` demands instead of `valid-user`, e.g. `user alice@REALM`. */
+  require?: string;
   /** Serve the echo CGI here (method, user, body); default: a static file `<name>\n`. */
   echo?: boolean;
+  /**
+   * Serve a CGI that reads the whole request body and answers method, user and its byte count:
+   * for large uploads, which the echo CGI cannot take (`cat` fills its stdout pipe while Apache
+   * is still writing the body to its stdin, and both wait until Apache's Timeout, 60 s).
+   */
+  sink?: boolean;
   /** Extra Apache directives inside the <Location>, e.g. `GssapiAllowedMech krb5`. */
   directives?: string[];
 }
@@ -95,6 +103,11 @@ printf 'method=%s\\nuser=%s\\n' "$REQUEST_METHOD" "$REMOTE_USER"
 exec cat
 `;
 
+const SINK_CGI = `#!/bin/sh
+n=$(wc -c)
+printf 'Content-Type: text/plain\\r\\n\\r\\nmethod=%s\\nuser=%s\\nbytes=%s\\n' "$REQUEST_METHOD" "$REMOTE_USER" "$n"
+`;
+
 const DEFAULT_LOCATIONS: ApacheLocation[] = [
   { path: '/public/', auth: false },
   { path: '/private/', auth: true },
@@ -136,7 +149,7 @@ function waitForPort(
 
 function locationBlock(loc: ApacheLocation, docroot: string, delegDir: string | undefined): string {
   const lines: string[] = [];
-  if (loc.echo) {
+  if (loc.echo || loc.sink) {
     lines.push('SetHandler cgi-script', 'Options +ExecCGI');
   }
   if (loc.auth ?? true) {
@@ -146,7 +159,7 @@ function locationBlock(loc: ApacheLocation, docroot: string, delegDir: string | 
       'GssapiBasicAuth Off',
       'GssapiAllowedMech krb5',
       `GssapiCredStore keytab:${join(docroot, '..', 'http.keytab')}`,
-      'Require valid-user',
+      `Require ${loc.require ?? 'valid-user'}`,
     );
     if (delegDir) lines.push(`GssapiDelegCcacheDir ${delegDir}`);
   } else lines.push('Require all granted');
@@ -198,6 +211,8 @@ async function startApacheOn(opts: ApacheOptions, port: number): Promise<Apache>
   }
   const cgi = join(dir, 'echo.cgi');
   writeFileSync(cgi, ECHO_CGI, { mode: 0o755 });
+  const sinkCgi = join(dir, 'sink.cgi');
+  writeFileSync(sinkCgi, SINK_CGI, { mode: 0o755 });
 
   const locations = new Map<string, ApacheLocation>();
   for (const l of [...DEFAULT_LOCATIONS, ...(opts.locations ?? [])]) locations.set(l.path, l);
@@ -205,6 +220,7 @@ async function startApacheOn(opts: ApacheOptions, port: number): Promise<Apache>
   const aliases: string[] = [];
   for (const l of locations.values()) {
     if (l.echo) aliases.push(`ScriptAlias "${l.path}" "${cgi}"`);
+    else if (l.sink) aliases.push(`ScriptAlias "${l.path}" "${sinkCgi}"`);
     else {
       const name = l.path.replace(/^\/+|\/+$/g, '') || 'index';
       const sub = join(docroot, name);
