@@ -72,6 +72,9 @@ export function directTlsAvailable(): boolean {
   }
 }
 
+/** How a kept-alive socket the server has just closed fails a request sent on it. */
+const STALE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 /** A connection to `origin`; no socket is opened before it is needed. */
 export function openDirect(origin: URL, tls: DirectTlsOptions): DirectConnection {
   const https = builtin<typeof NodeHttps>('node:https');
@@ -164,34 +167,46 @@ export function openDirect(origin: URL, tls: DirectTlsOptions): DirectConnection
       headers['host'] = url.host;
       const body = leg.body;
       if (body instanceof ArrayBuffer) headers['content-length'] = String(body.byteLength);
-      const req: ClientRequest = https.request({
-        host,
-        port,
-        method: leg.method,
-        path: `${url.pathname}${url.search}`,
-        headers,
-        agent,
-        ...(leg.signal ? { signal: leg.signal } : {}),
-      });
-      return new Promise<Response>((resolve, reject) => {
-        req.once('response', (msg: IncomingMessage) => {
-          try {
-            resolve(toResponse(msg, url.href, leg.method, true));
-          } catch (e) {
-            reject(networkError(e));
-          }
+      const attempt = (retry: boolean): Promise<Response> =>
+        new Promise<Response>((resolve, reject) => {
+          const req: ClientRequest = https.request({
+            host,
+            port,
+            method: leg.method,
+            path: `${url.pathname}${url.search}`,
+            headers,
+            agent,
+            ...(leg.signal ? { signal: leg.signal } : {}),
+          });
+          req.once('response', (msg: IncomingMessage) => {
+            try {
+              resolve(toResponse(msg, url.href, leg.method, true));
+            } catch (e) {
+              reject(networkError(e));
+            }
+          });
+          req.once('error', (e: Error & { code?: string }) => {
+            // As fetch: an abort rejects with the signal's reason; what the guard threw (a
+            // ChannelBindingError) as it is; anything else is a network error.
+            if (leg.signal?.aborted) reject(leg.signal.reason);
+            else if (refused.has(e)) reject(e);
+            // A kept-alive socket the server closed as we reused it (Node's `reusedSocket`
+            // case): once more on a new socket, which the guard checks like any other.
+            else if (
+              retry &&
+              req.reusedSocket &&
+              !(body instanceof ReadableStream) &&
+              STALE.has(e.code ?? '')
+            )
+              attempt(false).then(resolve, reject);
+            else reject(networkError(e));
+          });
+          if (body instanceof ReadableStream) {
+            const { Readable } = builtin<typeof NodeStream>('node:stream');
+            Readable.fromWeb(body as never).pipe(req);
+          } else req.end(body === null ? undefined : Buffer.from(body));
         });
-        req.once('error', (e) => {
-          // As fetch: an abort rejects with the signal's reason; what the guard threw (a
-          // ChannelBindingError) as it is; anything else is a network error.
-          if (leg.signal?.aborted) reject(leg.signal.reason);
-          else reject(refused.has(e) ? e : networkError(e));
-        });
-        if (body instanceof ReadableStream) {
-          const { Readable } = builtin<typeof NodeStream>('node:stream');
-          Readable.fromWeb(body as never).pipe(req);
-        } else req.end(body === null ? undefined : Buffer.from(body));
-      });
+      return attempt(true);
     },
     idle() {
       const free = Object.values(agent.freeSockets).flat();

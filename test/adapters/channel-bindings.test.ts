@@ -270,6 +270,39 @@ for (const [name, make] of Object.entries(clients)) {
       assert.deepEqual(c.factory.made.at(-1)!.req.channelBindings, SERVER_BINDINGS);
     });
 
+    it('a kept-alive connection the server drops as it is reused: the leg goes again on a new one, bound to it', async () => {
+      const perSocket = new WeakMap<object, number>();
+      let dropped = 0;
+      const server = createHttpsServer(SERVER, (req, res) => {
+        const n = (perSocket.get(req.socket) ?? 0) + 1;
+        perSocket.set(req.socket, n);
+        // The first request on a reused socket finds it closed under it.
+        if (n === 3) {
+          dropped++;
+          req.socket.destroy();
+          return;
+        }
+        const t = readAuthorization(req.headers.authorization);
+        req.resume();
+        if (t?.kind !== 'init') {
+          res.writeHead(401, { 'www-authenticate': 'Negotiate', 'content-length': '0' });
+          res.end();
+          return;
+        }
+        res.writeHead(200, {
+          'www-authenticate': `Negotiate ${b64(`final|${t.id}`)}`,
+          'content-length': '2',
+        });
+        res.end('ok');
+      });
+      const url = await listen(server);
+      const c = make({ tls: { ca: CA } });
+      assert.equal(await c.get(`${url}/k1`), 'ok');
+      assert.equal(await c.get(`${url}/k2`), 'ok');
+      assert.equal(dropped, 1);
+      assert.deepEqual(c.factory.made.at(-1)!.req.channelBindings, SERVER_BINDINGS);
+    });
+
     it('a gzip body is decoded, as fetch does', async () => {
       const s = await tlsDouble({ gzip: true });
       const c = make({ tls: { ca: CA } });
