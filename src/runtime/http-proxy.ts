@@ -252,8 +252,11 @@ function openTunnel(
         secured ??= new Promise<Uint8Array | undefined>((done, fail) => {
           const host = url.hostname.replace(/^\[|\]$/g, '');
           // No `session`: a full handshake, so the peer certificate is this connection's own.
+          // `host` names whom the certificate must be for: without it (an IP address, which has
+          // no SNI) Node checks it against the socket's own host, the proxy's name.
           const s = tlsConnect({
             socket,
+            host,
             ...sni(host),
             ALPNProtocols: ['http/1.1'],
             ...(originCa === undefined ? {} : { ca: originCa as NodeTls.ConnectionOptions['ca'] }),

@@ -609,6 +609,24 @@ describe('proxy: channel bindings for the origin behind CONNECT', () => {
     for (const r of backend.requests) assert.equal(r.headers['proxy-authorization'], undefined);
   });
 
+  it("an IP-address origin inside the tunnel is checked against its own address, not the proxy's (no token to a certificate for the proxy)", async () => {
+    // The proxy listens on 127.0.0.1 and the certificate behind it is good for 127.0.0.1 (and
+    // localhost): for https://127.0.0.2/ it is someone else's, whatever the proxy pipes us to.
+    const backend = await startTlsOrigin(SERVER);
+    const proxy = await startProxy({ connect: 'tunnel', backends: [backend.port] });
+    for (const opportunisticAuth of [false, true]) {
+      await assert.rejects(
+        tunnelClient({ proxy: proxy.url, opportunisticAuth })(`https://127.0.0.2:${backend.port}/ip`),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          /ERR_TLS_CERT_ALTNAME_INVALID|127\.0\.0\.2/.test(
+            `${(e.cause as { code?: string })?.code} ${(e.cause as Error)?.message}`,
+          ),
+      );
+    }
+    assert.equal(backend.requests.length, 0, 'no request, no token, to the wrong certificate');
+  });
+
   it('a 407 loop on CONNECT is bounded and typed (PROXY_AUTH_FAILED), the origin never reached', async () => {
     const backend = await startTlsOrigin(SERVER);
     const proxy = await startProxy({ connect: 'tunnel', backends: [backend.port] });
