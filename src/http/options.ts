@@ -58,7 +58,9 @@ export interface NegotiateOptions {
    * requests are forwarded by it, https ones go through CONNECT. A proxy that answers 407 Negotiate is authenticated as `HTTP@<proxy host>`.
    * Default: `https_proxy`/`HTTPS_PROXY` for https URLs, `http_proxy`/`HTTP_PROXY` for http ones,
    * except hosts NO_PROXY names (as curl: names and their subdomains, IP addresses and CIDR
-   * ranges, `*` for all). `false`: no proxy (your own fetch decides).
+   * ranges, `*` for all). In a CGI program (REQUEST_METHOD set) no http proxy comes from the
+   * environment (httpoxy: a request's `Proxy:` header arrives as HTTP_PROXY); pass it here.
+   * `false`: no proxy (your own fetch decides).
    */
   proxy?: string | URL | false;
   /**

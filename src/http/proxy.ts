@@ -81,12 +81,18 @@ const env = (name: string): string | undefined => getEnv(name.toLowerCase()) ?? 
 /**
  * The proxy for `url`: the option when given (`false`: none), else `https_proxy`/`HTTPS_PROXY`
  * for https and `http_proxy`/`HTTP_PROXY` for http; either way, none when NO_PROXY names the host.
+ *
+ * httpoxy (CVE-2016-5385 and kin): a CGI program (REQUEST_METHOD set, RFC 3875 §4.1.12) finds
+ * the request's `Proxy:` header in HTTP_PROXY, so whoever sends it would receive our plain-HTTP
+ * requests and their tokens. There no http proxy is taken from the environment, in either case
+ * (on Windows they are one variable), as Go's net/http; the option still applies.
  */
 export function proxyFor(url: URL, option: ProxyOption): URL | undefined {
   if (option === false) return undefined;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
   if (bypassesProxy(url, env('NO_PROXY'))) return undefined;
   if (option !== undefined) return parseProxy(option, 'the proxy option');
+  if (url.protocol === 'http:' && getEnv('REQUEST_METHOD') !== undefined) return undefined;
   const name = url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY';
   const value = env(name);
   return value === undefined ? undefined : parseProxy(value, name);

@@ -170,7 +170,15 @@ after(async () => {
   for (const p of proxies) await p.close();
 });
 
-const ENV = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'];
+const ENV = [
+  'http_proxy',
+  'HTTP_PROXY',
+  'https_proxy',
+  'HTTPS_PROXY',
+  'no_proxy',
+  'NO_PROXY',
+  'REQUEST_METHOD',
+];
 const savedEnv = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
 afterEach(() => {
   for (const k of ENV) {
@@ -324,6 +332,27 @@ describe('proxy: which requests use it', () => {
     assert.ok(proxyFor(http, undefined), '`*` bypasses only as the whole value, as curl');
     process.env['NO_PROXY'] = 'ample.com,other.example.com';
     assert.ok(proxyFor(http, undefined), 'a suffix that is not a domain boundary does not match');
+  });
+
+  it('httpoxy: in a CGI program (REQUEST_METHOD set) no http proxy comes from the environment', () => {
+    // A CGI request's `Proxy:` header arrives as HTTP_PROXY; on Windows http_proxy is the same
+    // variable. Whoever sends the header would otherwise receive our requests and their tokens.
+    const http = new URL('http://intranet.example.com/x');
+    const https = new URL('https://intranet.example.com/x');
+    process.env['REQUEST_METHOD'] = 'GET';
+    process.env['HTTP_PROXY'] = 'http://attacker.example:3128';
+    assert.equal(proxyFor(http, undefined), undefined, 'HTTP_PROXY');
+    process.env['http_proxy'] = 'http://attacker.example:3128';
+    assert.equal(proxyFor(http, undefined), undefined, 'http_proxy');
+    process.env['HTTPS_PROXY'] = 'http://secure-proxy.example.com:8080';
+    assert.equal(
+      proxyFor(https, undefined)?.host,
+      'secure-proxy.example.com:8080',
+      'no header becomes HTTPS_PROXY',
+    );
+    assert.equal(proxyFor(http, 'http://chosen:1')?.host, 'chosen:1', 'the option is still taken');
+    delete process.env['REQUEST_METHOD'];
+    assert.equal(proxyFor(http, undefined)?.host, 'attacker.example:3128', 'outside CGI, as before');
   });
 
   it('a bad proxy option is a ConfigError at creation; http:// and https:// proxies are taken', () => {
