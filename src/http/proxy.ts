@@ -50,6 +50,11 @@ const MAX_PROXY_LEGS = 6;
 
 export type ProxyOption = string | URL | false | undefined;
 
+/** The proxy URL as an error may quote it: a password in its userinfo is never shown. */
+function quoted(value: string | URL): string {
+  return JSON.stringify(String(value).replace(/^((?:[^/]*\/\/)?[^/@]*?:)[^/]*@/, '$1***@'));
+}
+
 export function parseProxy(value: string | URL, from: string): URL {
   let url: URL;
   try {
@@ -59,7 +64,7 @@ export function parseProxy(value: string | URL, from: string): URL {
         ? value
         : new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
   } catch {
-    throw new SpnegoError('BAD_PROXY', `${from} is not a proxy URL: ${JSON.stringify(String(value))}`, {
+    throw new SpnegoError('BAD_PROXY', `${from} is not a proxy URL: ${quoted(value)}`, {
       hint: 'give it as http://host:port',
     });
   }
@@ -70,7 +75,7 @@ export function parseProxy(value: string | URL, from: string): URL {
       { hint: 'give it as http://host:port, or https://host:port for a proxy reached over TLS' },
     );
   if (url.hostname === '')
-    throw new SpnegoError('BAD_PROXY', `${from} names no host: ${JSON.stringify(String(value))}`, {
+    throw new SpnegoError('BAD_PROXY', `${from} names no host: ${quoted(value)}`, {
       hint: 'give it as http://host:port',
     });
   return url;

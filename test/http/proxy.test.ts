@@ -355,6 +355,29 @@ describe('proxy: which requests use it', () => {
     assert.equal(proxyFor(http, undefined)?.host, 'attacker.example:3128', 'outside CGI, as before');
   });
 
+  it('a proxy URL that cannot be used never puts its password in the error', () => {
+    const https = new URL('https://intranet.example.com/x');
+    for (const bad of [
+      'http://alice:s3cret@[bad:1',
+      'http://alice:s3cret@/',
+      'alice:s3cret@[bad',
+      'socks5://alice:s3cret@h:1',
+    ]) {
+      process.env['HTTPS_PROXY'] = bad;
+      assert.throws(
+        () => proxyFor(https, undefined),
+        (e: unknown) =>
+          e instanceof SpnegoError && e.code === 'BAD_PROXY' && !/s3cret/.test(`${e.message} ${e.hint}`),
+        bad,
+      );
+      assert.throws(
+        () => createNegotiator({ proxy: bad }),
+        (e: unknown) => e instanceof ConfigError && !/s3cret/.test(`${e.message} ${e.hint}`),
+        bad,
+      );
+    }
+  });
+
   it('a bad proxy option is a ConfigError at creation; http:// and https:// proxies are taken', () => {
     for (const ok of ['http://proxy.example.com:3128', 'https://proxy.example.com', 'proxy.example.com:8080'])
       createNegotiator({ proxy: ok });
