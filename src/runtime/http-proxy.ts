@@ -184,7 +184,9 @@ export function createProxyConnections(tls: ProxyTlsOptions = {}): ProxyConnecti
         host: at.host,
         port: at.port,
         method: leg.method,
-        path: url.href,
+        // RFC 9112 §3.2.2 absolute-form: an absolute-URI, so neither a fragment nor (RFC 9110
+        // §4.2.4) userinfo, which a redirect's Location may carry.
+        path: `${url.protocol}//${url.host}${url.pathname}${url.search}`,
         headers,
         ...(leg.signal ? { signal: leg.signal } : {}),
       };

@@ -260,6 +260,14 @@ describe('proxy: plain HTTP forwarded, proxy and origin both Negotiate', () => {
     assert.equal(origin.requests.length, 0, 'nothing reached the origin');
   });
 
+  it('the absolute-form target carries no fragment (RFC 9112 §3.2.2: an absolute-URI)', async () => {
+    const origin = await serve(acceptor());
+    const proxy = await startProxy();
+    const res = await client({ proxy: proxy.url })(`${origin.url}/p?q=1#section`);
+    assert.equal(res.status, 200);
+    assert.deepEqual([...new Set(proxy.seen.map((s) => s.target))], [`${origin.url}/p?q=1`]);
+  });
+
   it('ky hooks go through the proxy too', async () => {
     const origin = await serve(acceptor());
     const proxy = await startProxy();
