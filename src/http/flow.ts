@@ -12,7 +12,10 @@
 // principal of the origin the user asked for goes to no other origin (another scheme or port of
 // the same host, or another host registered under the same principal) unless the caller says
 // `trustSameServiceRedirects` (curl's --location-trusted); the upgrade from http to https of the
-// same host on the default ports (80 to 443, the exemption requests makes too) is not such a move. A redirect to another host, which needs a ticket of its own, is
+// same host on the default ports (80 to 443, the exemption requests makes too) is not such a move.
+// "The same host" is also judged on the principal the ticket names, after DNS canonicalization:
+// another name of the host (a CNAME, its short name) on another scheme or port is refused as the
+// host's own name is. A redirect to another host, which needs a ticket of its own, is
 // authenticated there, as requests-gssapi does.
 //
 // Mutual authentication judges the response the caller gets, as requests-gssapi's handle_other
@@ -22,6 +25,7 @@ import type { Principal } from '../ccache/principal-text.js';
 import { unparsePrincipal } from '../ccache/principal-text.js';
 import {
   ChannelBindingError,
+  KerberosError,
   MutualAuthenticationError,
   SPNEGOExchangeError,
   SpnegoError,
@@ -274,6 +278,35 @@ export class NegotiateFlow {
     const namedPort = hop.url.port;
     const namedService = serviceKey(targetFor(this.o.targetName, hop.url, true));
     let wasHttps = false;
+    // The upgrade of a request made over http to https of the same host on the default ports:
+    // the caller was ready to send this service's token in clear text, and TLS only protects
+    // it better. On another port (http://host:8080 to https://host:8443) whoever listens there
+    // could relay the token to the origin asked for, so that takes the opt-in like any port.
+    const upgrade = (url: URL): boolean =>
+      namedProtocol === 'http:' && namedPort === '' && url.protocol === 'https:' && url.port === '';
+    /** The principal the ticket for the requested origin names (after DNS canonicalization). */
+    let namedPrincipal: Principal | undefined;
+    /**
+     * The same rule on the principal a ticket names, not the name in the URL: another name of the
+     * requested origin's host (a CNAME, the short name; dns_canonicalize_hostname) gets a ticket
+     * for the same principal. On the same scheme and port that is the same server, which holds
+     * the key anyway; on another, whoever listens there could relay the token.
+     */
+    const samePrincipal = async (url: URL, ctx: SecurityContext): Promise<SpnegoError | undefined> => {
+      if (this.o.trustSameServiceRedirects || url.origin === namedOrigin) return undefined;
+      if ((url.protocol === namedProtocol && url.port === namedPort) || upgrade(url)) return undefined;
+      const got = ctx.targetPrincipal;
+      if (got === undefined) return undefined;
+      namedPrincipal ??= await this.principalOf(new URL(namedOrigin), base.signal);
+      if (namedPrincipal === undefined || serviceKey(namedPrincipal) !== serviceKey(got)) return undefined;
+      return new SPNEGOExchangeError(
+        'REDIRECT_SAME_SERVICE',
+        `not sending a token for the service of ${namedOrigin} (${unparsePrincipal(got)}) to ${url.origin}, another name of the same host on another scheme or port`,
+        {
+          hint: 'such a token could be relayed to the origin you asked for; if you trust the redirect, pass trustSameServiceRedirects: true (spnego curl --location-trusted)',
+        },
+      );
+    };
     /** The redirect rules (see the top of this file): undefined when a token may go to `url`. */
     const refusal = (url: URL): SpnegoError | undefined => {
       if (url.origin === namedOrigin) return undefined;
@@ -287,18 +320,7 @@ export class NegotiateFlow {
         );
       if (this.o.trustSameServiceRedirects) return undefined;
       const sameHost = hostOf(url) === namedHost;
-      // The upgrade of a request made over http to https of the same host on the default ports:
-      // the caller was ready to send this service's token in clear text, and TLS only protects
-      // it better. On another port (http://host:8080 to https://host:8443) whoever listens there
-      // could relay the token to the origin asked for, so that takes the opt-in like any port.
-      if (
-        sameHost &&
-        namedProtocol === 'http:' &&
-        namedPort === '' &&
-        url.protocol === 'https:' &&
-        url.port === ''
-      )
-        return undefined;
+      if (sameHost && upgrade(url)) return undefined;
       if (sameHost || serviceKey(targetFor(this.o.targetName, url, false)) === namedService)
         return new SPNEGOExchangeError(
           'REDIRECT_SAME_SERVICE',
@@ -331,13 +353,20 @@ export class NegotiateFlow {
     const landed = (res: Response, redirects: number): Response =>
       redirects === 0 ? res : Object.defineProperty(res, 'redirected', { value: true });
     for (let redirects = 0; ; redirects++) {
+      const named = hop.url.origin === namedOrigin;
       const { res, ctx } = await this.exchange(
         hop,
-        hop.url.origin === namedOrigin,
+        named,
         refusal(hop.url),
         base.signal,
         (a) => send(hop.url.href, init(hop, a)),
         hooks,
+        named
+          ? (c) => {
+              namedPrincipal ??= c.targetPrincipal;
+              return Promise.resolve(undefined);
+            }
+          : (c) => samePrincipal(hop.url, c),
       );
       const location = res.headers.get('location');
       if (!follow || !REDIRECTS.has(res.status) || location === null)
@@ -422,6 +451,27 @@ export class NegotiateFlow {
     return tlsServerEndPoint(cert);
   }
 
+  /**
+   * The principal a ticket for the origin `url` would name, from a context made for it and never
+   * sent; undefined when the KDC knows no such service (then no token for it can be relayed).
+   */
+  private async principalOf(url: URL, signal: AbortSignal): Promise<Principal | undefined> {
+    try {
+      return await abortable(signal, async () => {
+        const ctx = await this.createContext({
+          target: targetFor(this.o.targetName, url, true),
+          mutual: false,
+          delegate: false,
+        });
+        await ctx.step();
+        return ctx.targetPrincipal;
+      });
+    } catch (e) {
+      if (e instanceof KerberosError && e.errorName === 'KDC_ERR_S_PRINCIPAL_UNKNOWN') return undefined;
+      throw e;
+    }
+  }
+
   private async newContext(
     url: URL,
     named: boolean,
@@ -463,6 +513,8 @@ export class NegotiateFlow {
     signal: AbortSignal,
     send: (authorization: string | undefined) => Promise<Response>,
     hooks: FlowHooks,
+    /** Asked of each new context before its token goes out: an error keeps the token back. */
+    vet: (ctx: SecurityContext) => Promise<SpnegoError | undefined>,
   ): Promise<{ res: Response; ctx: SecurityContext | undefined }> {
     let ctx: SecurityContext | undefined;
     let authorization: string | undefined;
@@ -471,6 +523,7 @@ export class NegotiateFlow {
     if ((hooks.opportunistic ?? this.o.opportunistic) && named) {
       try {
         const first = await abortable(signal, () => this.newContext(hop.url, named, hooks));
+        await vet(first.ctx);
         ctx = first.ctx;
         authorization = `Negotiate ${base64Encode(first.token)}`;
       } catch (e) {
@@ -538,6 +591,12 @@ export class NegotiateFlow {
       try {
         if (ctx === undefined) {
           const first = await abortable(signal, () => this.newContext(hop.url, named, hooks));
+          const refusedHere = await vet(first.ctx);
+          if (refusedHere !== undefined) {
+            this.log(`${refusedHere.message}: returning the 401`);
+            recordFailure(res, refusedHere);
+            return { res, ctx: undefined };
+          }
           ctx = first.ctx;
           authorization = `Negotiate ${base64Encode(first.token)}`;
         } else {

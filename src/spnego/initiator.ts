@@ -12,6 +12,7 @@ import {
   OID_KRB5,
 } from '../asn1/index.js';
 import { TicketFlag } from '../ccache/flags.js';
+import type { Principal } from '../ccache/principal-text.js';
 import { Asn1Error, SPNEGOExchangeError } from '../errors.js';
 // The mechanism's modules one by one, not its index: the index also carries the acceptor, which
 // a client never needs (the main entry loads it lazily).
@@ -63,6 +64,12 @@ export class InitiatorContext extends PerMessageOps implements SecurityContext {
     return this.negotiatedMech;
   }
 
+  private server: Principal | undefined;
+
+  get targetPrincipal(): Principal | undefined {
+    return this.server;
+  }
+
   /** GSS flags actually requested (RFC 4121 §4.1.1.1), once the first token is built. */
   get flags(): number | undefined {
     return this.krb?.flags;
@@ -111,6 +118,7 @@ export class InitiatorContext extends PerMessageOps implements SecurityContext {
 
   private async first(): Promise<StepResult> {
     const ticket = await this.o.credentials.getServiceTicket(this.o.target);
+    this.server = ticket.server;
     const forwarded = await this.forwardedTgt(ticket.flags);
     this.krb = new Krb5Initiator({
       ticket,

@@ -22,6 +22,11 @@ export interface SecurityContext {
   readonly complete: boolean;
   /** The mechanism actually used: krb5 OID (`1.2.840.113554.1.2.2` or the MS one). */
   readonly mech: string | undefined;
+  /**
+   * An initiator's: the service principal its ticket names, once the first token is made (after
+   * DNS canonicalization of a `service@host` target). Undefined before, and for acceptors.
+   */
+  readonly targetPrincipal?: Principal | undefined;
   /** RFC 4121 per-message tokens; available once complete. */
   getMIC(message: Uint8Array): Uint8Array;
   verifyMIC(message: Uint8Array, token: Uint8Array): void;

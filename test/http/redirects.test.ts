@@ -3,7 +3,7 @@
 // trusts it, curl's --location-trusted), and redirects fetch would refuse (a loop past 20, a
 // Location that does not parse, a non-HTTP scheme) failing as fetch fails, with a TypeError.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import ky, { NetworkError } from 'ky';
 import { curlCommand } from '../../src/cli/curl.js';
 import { SpnegoError } from '../../src/errors.js';
@@ -11,6 +11,8 @@ import { createNegotiator, type FetchLike } from '../../src/http/fetch.js';
 import { MAX_REDIRECTS, negotiateFailure } from '../../src/http/flow.js';
 import { negotiateWith } from '../../src/http/ky.js';
 import { type NegotiateOptions, REQUIRED } from '../../src/http/options.js';
+import { Credentials } from '../../src/krb5/credentials.js';
+import { MiniKdc } from '../../src/testing/index.js';
 import { acceptor, b64, fakeFactory, readAuthorization, type SeenToken, serverPool } from './helpers.js';
 
 const serve = serverPool();
@@ -190,6 +192,95 @@ describe("redirects: the requested origin's service principal goes to no other o
       ...negotiateWith({ trustSameServiceRedirects: true }, { contextFactory: fakeFactory() }),
     });
     assert.equal(await trusted.get('https://app.example/').text(), 'hello HTTP@app.example');
+  });
+});
+
+describe('redirects: another name of the same host (DNS canonicalization) is the same host', () => {
+  // alias.canon.test is a CNAME of web.canon.test: `HTTP@alias.canon.test` gets a ticket for
+  // HTTP/web.canon.test, as MIT's krb5_sname_to_principal makes it (dns_canonicalize_hostname).
+  // A token for the requested origin's principal must not reach another port of that host
+  // under its other name any more than under its own.
+  let kdc: MiniKdc;
+  let creds: Credentials;
+  before(async () => {
+    kdc = await MiniKdc.start({
+      realm: 'CANON.TEST',
+      principals: [{ name: 'alice', password: 'pw' }, 'HTTP/web.canon.test', 'HTTP/other.canon.test'],
+    });
+    creds = await Credentials.fromPassword('alice@CANON.TEST', 'pw', {
+      config: kdc.clientConfig({ libdefaults: { dns_canonicalize_hostname: 'true', rdns: 'false' } }),
+      dns: {
+        resolveSrv: async () => [],
+        resolveTxt: async () => [],
+        canonicalHost: async (host) => (host === 'alias.canon.test' ? 'web.canon.test' : undefined),
+      },
+    });
+  });
+  after(async () => {
+    await kdc?.stop();
+  });
+
+  /** Redirects as `table` says; elsewhere 401 until a token arrives, then 200. */
+  function hosts(table: Record<string, string>): FetchLike & { tokens: string[] } {
+    const tokens: string[] = [];
+    const f = (async (input: string | URL | Request, init?: RequestInit) => {
+      const req = new Request(input, init);
+      const origin = new URL(req.url).origin;
+      const to = table[origin];
+      if (to !== undefined) return new Response(null, { status: 302, headers: { location: to } });
+      if (req.headers.get('authorization') === null)
+        return new Response('denied', { status: 401, headers: { 'www-authenticate': 'Negotiate' } });
+      tokens.push(origin);
+      return new Response('ok');
+    }) as FetchLike & { tokens: string[] };
+    f.tokens = tokens;
+    return f;
+  }
+  const fetchWith =
+    (f: FetchLike, o: NegotiateOptions = {}) =>
+    (url: string) =>
+      createNegotiator({ credentials: creds, ...o }).fetch(url, undefined, f);
+
+  it('http://web → http://alias:8080 (the same principal on another port): refused, as http://web:8080 is', async () => {
+    const f = hosts({ 'http://web.canon.test': 'http://alias.canon.test:8080/' });
+    const res = await fetchWith(f)('http://web.canon.test/');
+    assert.equal(res.status, 401);
+    assert.deepEqual(f.tokens, []);
+    assert.equal(negotiateFailure(res)?.code, 'REDIRECT_SAME_SERVICE');
+    assert.match(negotiateFailure(res)?.message ?? '', /HTTP\/web\.canon\.test/);
+    const trusted = await fetchWith(f, { trustSameServiceRedirects: true })('http://web.canon.test/');
+    assert.equal(trusted.status, 200);
+    assert.deepEqual(f.tokens, ['http://alias.canon.test:8080']);
+  });
+
+  it('the named origin authenticated first (its principal known): the other name on another port is refused too', async () => {
+    const tokens: string[] = [];
+    const f = (async (input: string | URL | Request, init?: RequestInit) => {
+      const req = new Request(input, init);
+      const origin = new URL(req.url).origin;
+      if (req.headers.get('authorization') === null)
+        return new Response('denied', { status: 401, headers: { 'www-authenticate': 'Negotiate' } });
+      tokens.push(origin);
+      return origin === 'http://alias.canon.test'
+        ? new Response(null, { status: 302, headers: { location: 'http://web.canon.test:8080/' } })
+        : new Response('ok');
+    }) as FetchLike;
+    const res = await fetchWith(f)('http://alias.canon.test/');
+    assert.equal(res.status, 401);
+    assert.deepEqual(tokens, ['http://alias.canon.test']);
+    assert.equal(negotiateFailure(res)?.code, 'REDIRECT_SAME_SERVICE');
+  });
+
+  it('the same scheme and port under the other name is the same server: authenticated', async () => {
+    const f = hosts({ 'http://alias.canon.test': 'http://web.canon.test/' });
+    assert.equal((await fetchWith(f)('http://alias.canon.test/')).status, 200);
+    assert.deepEqual(f.tokens, ['http://web.canon.test']);
+  });
+
+  it('another host with a principal of its own, on another port: authenticated there', async () => {
+    const f = hosts({ 'http://web.canon.test': 'http://other.canon.test:8080/' });
+    assert.equal((await fetchWith(f)('http://web.canon.test/')).status, 200);
+    assert.deepEqual(f.tokens, ['http://other.canon.test:8080']);
   });
 });
 
