@@ -10,8 +10,9 @@ import type { KcmOptions, KcmStore } from './kcm-store.js';
 import { type Principal, principalsEqual, unparsePrincipal } from './principal-text.js';
 import { defaultCcacheName, parseCcacheName, type ResolveOptions } from './resolve.js';
 
-/** The KCM client (its protocol and daemon socket) loads only when a KCM: cache is named. */
-const kcm = () => import('./kcm-store.js');
+/** The KCM client (its protocol and daemon socket) loads only when a KCM: cache is named; once. */
+let kcmLoading: Promise<typeof import('./kcm-store.js')> | undefined;
+const kcm = (): Promise<typeof import('./kcm-store.js')> => (kcmLoading ??= import('./kcm-store.js'));
 
 export interface CcacheStore {
   /** Full name as MIT klist prints it: `FILE:/tmp/krb5cc_1000`, `DIR::/dir/tkt`, `MEMORY:x`. */

@@ -11,8 +11,11 @@ import { ProxyClient, ProxySession, type ProxyTransport, parseProxy, proxyFor } 
 
 // The Kerberos engine (Credentials with the ccache, crypto, ASN.1 and KDC exchanges under it; the
 // SPNEGO initiator) loads with the first token, not with the entry: importing spnego stays cheap
-// for a serverless instance, and a request that is never challenged never loads it.
-const engine = () => import('./engine.js');
+// for a serverless instance, and a request that is never challenged never loads it. The promise
+// is kept: every import() goes through the module loader again (and through the customization
+// hooks' worker when a loader such as tsx is registered), about 0.3 ms per token.
+let engineLoading: Promise<typeof import('./engine.js')> | undefined;
+const engine = (): Promise<typeof import('./engine.js')> => (engineLoading ??= import('./engine.js'));
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 

@@ -446,7 +446,8 @@ export class NegotiateFlow {
         },
       );
     this.log(
-      `channel bindings: tls-server-end-point of the certificate ${url.origin} presented (${describeBytes(cert)})`,
+      () =>
+        `channel bindings: tls-server-end-point of the certificate ${url.origin} presented (${describeBytes(cert)})`,
     );
     return tlsServerEndPoint(cert);
   }
@@ -497,8 +498,10 @@ export class NegotiateFlow {
     const first = await ctx.step();
     if (!first.token)
       throw new SPNEGOExchangeError('NO_INITIAL_TOKEN', 'the security context produced no initial token');
-    this.log(`sending initial token (${describeBytes(first.token)})`);
-    return { ctx, token: first.token };
+    const token = first.token;
+    // A function: describeBytes hashes the token, work wasted when the log is off.
+    this.log(() => `sending initial token (${describeBytes(token)})`);
+    return { ctx, token };
   }
 
   /**
@@ -571,7 +574,8 @@ export class NegotiateFlow {
         return { res, ctx };
       }
       this.log(
-        `401 from ${hop.url.origin}: Negotiate${offer.token ? ` with token (${describeBytes(offer.token)})` : ''}`,
+        () =>
+          `401 from ${hop.url.origin}: Negotiate${offer.token ? ` with token (${describeBytes(offer.token)})` : ''}`,
       );
       if (failed) {
         this.warnLocal(hop.url.origin, failure);
@@ -620,8 +624,9 @@ export class NegotiateFlow {
               ),
             );
           }
-          this.log(`continuing the same context (${describeBytes(step.token)})`);
-          authorization = `Negotiate ${base64Encode(step.token)}`;
+          const next = step.token;
+          this.log(() => `continuing the same context (${describeBytes(next)})`);
+          authorization = `Negotiate ${base64Encode(next)}`;
         }
       } catch (e) {
         if (signal.aborted) {

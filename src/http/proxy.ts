@@ -233,14 +233,16 @@ export class ProxyClient {
       const first = await fresh.step();
       if (!first.token)
         throw new SPNEGOExchangeError('NO_INITIAL_TOKEN', 'the proxy context produced no token');
-      this.log(`proxy ${proxy.host}: target HTTP@${hostOf(proxy)}, token (${describeBytes(first.token)})`);
-      return { ctx: fresh, header: `Negotiate ${base64Encode(first.token)}` };
+      const token = first.token;
+      this.log(() => `proxy ${proxy.host}: target HTTP@${hostOf(proxy)}, token (${describeBytes(token)})`);
+      return { ctx: fresh, header: `Negotiate ${base64Encode(token)}` };
     }
     if (!offer?.token) return undefined;
     const step = await ctx.step(offer.token);
-    if (!step.token) return undefined;
-    this.log(`proxy ${proxy.host}: continuing (${describeBytes(step.token)})`);
-    return { ctx, header: `Negotiate ${base64Encode(step.token)}` };
+    const token = step.token;
+    if (!token) return undefined;
+    this.log(() => `proxy ${proxy.host}: continuing (${describeBytes(token)})`);
+    return { ctx, header: `Negotiate ${base64Encode(token)}` };
   }
 
   /**

@@ -36,7 +36,9 @@ export interface NetIo {
 }
 
 // The HTTPS client of a KDC proxy (MS-KKDCP) loads only when krb5.conf names an https:// KDC.
-const httpsClient = () => import('../runtime/https-post.js');
+let httpsLoading: Promise<typeof import('../runtime/https-post.js')> | undefined;
+const httpsClient = (): Promise<typeof import('../runtime/https-post.js')> =>
+  (httpsLoading ??= import('../runtime/https-post.js'));
 export const defaultNetIo: NetIo = {
   connectTcp,
   udpExchange,

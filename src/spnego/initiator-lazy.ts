@@ -6,7 +6,11 @@
 import type { InitiatorContext } from './initiator.js';
 import type { InitiatorOptions } from './types.js';
 
+// Kept once loaded: a repeated import() costs a trip through the module loader per context.
+let loading: Promise<typeof import('./initiator.js')> | undefined;
+
 /** An RFC 4178 SPNEGO initiator context (see ./initiator.ts), its code loaded on the first call. */
 export async function createInitiatorContext(opts: InitiatorOptions): Promise<InitiatorContext> {
-  return (await import('./initiator.js')).createInitiatorContext(opts);
+  loading ??= import('./initiator.js');
+  return (await loading).createInitiatorContext(opts);
 }
