@@ -4,12 +4,16 @@
 // composed on an Agent), spnego/axios, spnego/got, native npm `kerberos`+fetch, python
 // requests-kerberos and curl.
 //
-//   node --import tsx bench/http.ts [N]     (default 1000; BENCH_WARMUP untimed requests per row, default 50)
+//   node --import tsx bench/http.ts [N]     (default 1000; BENCH_WARMUP untimed requests per row
+//                                            and round, default 50; BENCH_ROUNDS, default 5)
+//
+// The clients compared with the native addon run interleaved: BENCH_ROUNDS rounds of N/ROUNDS
+// requests per row, each row's figure the median of its rounds (the range is in the note).
 //
 // The native `kerberos` package is benchmark-only: install it outside the project first,
 //   mkdir -p /tmp/spnego-bench-native && cd /tmp/spnego-bench-native && npm install kerberos@7
 // (or point SPNEGO_BENCH_NATIVE_DIR at another directory). Rows whose tool is missing are skipped.
-// curl runs all N URLs in one process (connection reused) but cannot send the token up front, so
+// curl runs a round's URLs in one process (connection reused) but cannot send the token up front, so
 // it makes two requests per URL; python uses requests.Session with force_preemptive.
 //
 // Two more rows, side by side with their reference: through Squid (negotiate_kerberos_auth) in
@@ -39,6 +43,8 @@ import { makeTestCa } from '../test/interop/helpers/tls.js';
 const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 1000);
 /** Untimed requests before each row (JIT, connection pool, the client's own caches). */
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 50);
+/** Rounds of the side-by-side rows (BENCH_ROUNDS, default 5): see below. */
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 5));
 /** Untimed requests before the first row, so Apache's workers and replay cache are warm for all rows alike. */
 const SERVER_WARMUP = 1000;
 const nativeDir = process.env['SPNEGO_BENCH_NATIVE_DIR'] ?? '/tmp/spnego-bench-native';
@@ -137,85 +143,137 @@ try {
   const warm = negotiateFetch(options);
   for (let i = 0; i < SERVER_WARMUP; i++) await (await warm(url)).arrayBuffer();
 
+  // The rows compared with the native addon run side by side: ROUNDS rounds, each giving every
+  // row N/ROUNDS requests in turn, and a row's figure is its median round. On a machine shared
+  // with other work a load that comes and goes then falls on every row alike, not on whichever
+  // row happened to run during it.
+  const per = Math.max(1, Math.round(N / ROUNDS));
+  const inProcess =
+    (once: () => Promise<void>) =>
+    async (n: number): Promise<number> => {
+      for (let i = 0; i < WARMUP; i++) await once();
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await once();
+      return (performance.now() - t0) / n;
+    };
+  const child = (label: string, cmd: string, script: string[], cwd?: string) => async (n: number) => {
+    const r = await run(cmd, [...script, url, String(n), String(WARMUP)], {
+      env,
+      ...(cwd === undefined ? {} : { cwd }),
+      timeoutMs: 600_000,
+    });
+    if (r.code !== 0) throw new Error(`${label}: ${r.stderr.trim().slice(-200)}`);
+    return JSON.parse(r.stdout).ms as number;
+  };
   const api = ky.extend(negotiate(options));
-  rows.push({ name: 'spnego + ky', ms: await timeIt(async () => void (await api.get(url).text())) });
   const f = negotiateFetch(options);
-  rows.push({
-    name: 'spnego + fetch',
-    ms: await timeIt(async () => {
-      const res = await f(url);
-      if (res.status !== 200) throw new Error(`spnego fetch: ${res.status}`);
-      await res.text();
-    }),
-  });
-
   const d1 = new NegotiateDispatcher(options);
-  try {
-    rows.push({
+  const composed = new Agent().compose(negotiateInterceptor(options));
+  const ax = negotiateAxios(axios.create({ responseType: 'text' }), options);
+  const gt = got.extend(negotiateGot(options), { retry: { limit: 0 } });
+  const nativeScript = join(nativeDir, 'bench-native.mjs');
+  const haveNative = existsSync(join(nativeDir, 'node_modules', 'kerberos'));
+  if (haveNative) writeFileSync(nativeScript, NATIVE);
+  const sideBySide: Array<{ name: string; note?: string; measure?: (n: number) => Promise<number> }> = [
+    {
+      name: 'fetch, no authentication (/public/)',
+      note: 'the floor: the same server without Negotiate',
+      measure: inProcess(async () => {
+        const res = await fetch(`${apache.url}/public/`);
+        if (res.status !== 200) throw new Error(`fetch: ${res.status}`);
+        await res.text();
+      }),
+    },
+    { name: 'spnego + ky', measure: inProcess(async () => void (await api.get(url).text())) },
+    {
+      name: 'spnego + fetch',
+      measure: inProcess(async () => {
+        const res = await f(url);
+        if (res.status !== 200) throw new Error(`spnego fetch: ${res.status}`);
+        await res.text();
+      }),
+    },
+    {
       name: 'spnego/undici dispatcher + undici.request',
-      ms: await timeIt(async () => {
+      measure: inProcess(async () => {
         const r = await request(url, { dispatcher: d1 });
         if (r.statusCode !== 200) throw new Error(`undici: ${r.statusCode}`);
         await r.body.text();
       }),
-    });
-  } finally {
-    await d1.destroy();
-  }
-  const composed = new Agent().compose(negotiateInterceptor(options));
-  try {
-    rows.push({
+    },
+    {
       name: 'spnego/undici interceptor + undici.request',
-      ms: await timeIt(async () => {
+      measure: inProcess(async () => {
         const r = await request(url, { dispatcher: composed });
         if (r.statusCode !== 200) throw new Error(`undici interceptor: ${r.statusCode}`);
         await r.body.text();
       }),
-    });
+    },
+    { name: 'spnego/axios', measure: inProcess(async () => void (await ax.get(url))) },
+    { name: 'spnego/got', measure: inProcess(async () => void (await gt.get(url).text())) },
+    haveNative
+      ? {
+          name: 'native kerberos + fetch',
+          note: 'a process per round',
+          measure: child('native', process.execPath, [nativeScript], nativeDir),
+        }
+      : { name: 'native kerberos + fetch', note: `not installed in ${nativeDir}` },
+    {
+      name: 'python requests-kerberos',
+      note: 'a process per round',
+      measure: child('python', '/usr/bin/python3', ['-c', PYTHON]),
+    },
+    {
+      name: 'curl --negotiate',
+      note: 'a process per round, 2 requests/URL',
+      measure: async (n) => {
+        const t0 = performance.now();
+        const c = await run(
+          'curl',
+          ['-sf', '--negotiate', '-u', ':', ...Array.from({ length: n }, () => url)],
+          {
+            env,
+            timeoutMs: 600_000,
+          },
+        );
+        if (c.code !== 0) throw new Error(`curl: ${c.stderr.slice(0, 200)}`);
+        return (performance.now() - t0) / n;
+      },
+    },
+  ];
+  const samples = new Map<string, number[]>();
+  const failed = new Map<string, string>();
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const row of sideBySide) {
+        if (row.measure === undefined || failed.has(row.name)) continue;
+        try {
+          const ms = await row.measure(per);
+          samples.set(row.name, [...(samples.get(row.name) ?? []), ms]);
+        } catch (e) {
+          failed.set(row.name, String(e).slice(0, 200));
+        }
+      }
+    }
   } finally {
+    await d1.destroy();
     await composed.close();
   }
-  const ax = negotiateAxios(axios.create({ responseType: 'text' }), options);
-  rows.push({ name: 'spnego/axios', ms: await timeIt(async () => void (await ax.get(url))) });
-  const gt = got.extend(negotiateGot(options), { retry: { limit: 0 } });
-  rows.push({ name: 'spnego/got', ms: await timeIt(async () => void (await gt.get(url).text())) });
-
-  if (existsSync(join(nativeDir, 'node_modules', 'kerberos'))) {
-    const script = join(nativeDir, 'bench-native.mjs');
-    writeFileSync(script, NATIVE);
-    const r = await run(process.execPath, [script, url, String(N), String(WARMUP)], {
-      env,
-      cwd: nativeDir,
-      timeoutMs: 600_000,
+  const median = (xs: number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    const mid = v.length >> 1;
+    return v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+  };
+  for (const row of sideBySide) {
+    const xs = samples.get(row.name);
+    const spread =
+      xs && xs.length > 1 ? `rounds ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}` : undefined;
+    rows.push({
+      name: row.name,
+      ms: failed.has(row.name) || !xs ? undefined : median(xs),
+      note: [failed.get(row.name) ?? row.note, spread].filter(Boolean).join('; '),
     });
-    rows.push(
-      r.code === 0
-        ? { name: 'native kerberos + fetch', ms: JSON.parse(r.stdout).ms }
-        : { name: 'native kerberos + fetch', ms: undefined, note: r.stderr.trim().slice(0, 200) },
-    );
-  } else rows.push({ name: 'native kerberos + fetch', ms: undefined, note: `not installed in ${nativeDir}` });
-
-  const py = await run('/usr/bin/python3', ['-c', PYTHON, url, String(N), String(WARMUP)], {
-    env,
-    timeoutMs: 600_000,
-  });
-  rows.push(
-    py.code === 0
-      ? { name: 'python requests-kerberos', ms: JSON.parse(py.stdout).ms }
-      : { name: 'python requests-kerberos', ms: undefined, note: py.stderr.trim().slice(-200) },
-  );
-
-  const t0 = performance.now();
-  const c = await run('curl', ['-sf', '--negotiate', '-u', ':', ...Array.from({ length: N }, () => url)], {
-    env,
-    timeoutMs: 600_000,
-  });
-  const curlMs = (performance.now() - t0) / N;
-  rows.push(
-    c.code === 0
-      ? { name: 'curl --negotiate', ms: curlMs, note: 'one process, 2 requests/URL' }
-      : { name: 'curl --negotiate', ms: undefined, note: c.stderr.slice(0, 200) },
-  );
+  }
 
   // Through the Negotiate proxy: proxy token + origin token per request, to the proxy over plain
   // TCP and over TLS (its https_port).
