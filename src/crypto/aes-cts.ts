@@ -2,52 +2,97 @@
 // vector: Kerberos AES profiles never carry cipher state between messages (RFC 4121 does not
 // either), so the IV is always the all-zero "initial cipher state".
 //
-// Built on @noble/ciphers' raw block functions so the expanded key schedule is computed once per
-// derived key (and cached with it) instead of once per message, and whole blocks move as 32-bit
-// words without per-block allocations of byte arrays.
-import { unsafe } from '@noble/ciphers/aes.js';
+// Two engines. Where the platform has AES (node:crypto on Node, Bun, Deno, Workers with
+// nodejs_compat: src/runtime/native-aes.ts), every operation goes through it; one block (DK/DR,
+// the RFC 3962 PRF) is CBC of one block under the zero IV, which is ECB. Elsewhere (Vercel Edge,
+// Workers without nodejs_compat) @noble/ciphers' raw block functions do the work, with the
+// expanded key schedule computed once per derived key. @noble/ciphers is imported only there,
+// with import() (aesReady(), awaited by every asynchronous way into Kerberos crypto:
+// Credentials' factories, the initiator, the acceptor, MiniKdc.start): evaluating it builds
+// 64K-entry lookup tables, ~10 ms of a serverless start that a platform with AES never needs.
+// Once loaded, the pure-JS code also takes inputs shorter than BACKEND_MIN, where a native call
+// costs more than it saves.
+import type { unsafe as NobleAes } from '@noble/ciphers/aes.js';
 import { CryptoError } from '../errors.js';
+import { nativeAesCbc } from '../runtime/native-aes.js';
+
+/** The raw block functions of the pure-JS AES. */
+export type PureAes = typeof NobleAes;
+let pure: PureAes | undefined;
+
+/** Loads the pure-JS AES (@noble/ciphers); every AES operation can then run without a backend. */
+export async function loadPureAes(): Promise<void> {
+  pure ??= (await import('@noble/ciphers/aes.js')).unsafe;
+}
+
+/** Sets (or, with undefined, removes) the pure-JS AES: loadPureAes() does, tests do both. */
+export function setPureAes(aes: PureAes | undefined): void {
+  pure = aes;
+}
+
+/** Resolves once AES can run: at once with a native backend, else when the pure-JS AES has loaded. */
+export function aesReady(): Promise<void> {
+  return backend !== undefined || pure !== undefined ? Promise.resolve() : loadPureAes();
+}
+
+function pureAes(): PureAes {
+  if (pure === undefined)
+    throw new CryptoError(
+      'AES_NOT_LOADED',
+      'no AES: the platform has none and the pure-JS AES is not loaded',
+      {
+        hint: 'await aesReady() (src/crypto) before the first AES operation where node:crypto is absent',
+      },
+    );
+  return pure;
+}
 
 export const AES_BLOCK = 16;
 
 /**
  * AES-CBC with a zero IV and no padding, over whole blocks, from the platform (node:crypto's
- * AES-NI code where there is one). Injected from above (src/crypto imports nothing but
- * @noble): when set, long messages go through it — CTS is CBC with the last two blocks swapped
- * and the final one truncated — and the pure-JS code below stays the fallback and the path for
- * short inputs, where a native call costs more than it saves.
+ * AES-NI code where there is one). CTS is CBC with the last two blocks swapped and the final one
+ * truncated.
  */
 export interface AesCbcBackend {
   encrypt(key: Uint8Array, blocks: Uint8Array): Uint8Array;
   decrypt(key: Uint8Array, blocks: Uint8Array): Uint8Array;
 }
 
-let backend: AesCbcBackend | undefined;
+let backend: AesCbcBackend | undefined = nativeAesCbc();
 /** Inputs at least this long use the backend. */
 const BACKEND_MIN = 256;
 
-/** Sets (or, with undefined, removes) the native AES-CBC used for long messages. */
+/** Sets (or, with undefined, removes) the native AES-CBC (tests compare the two engines). */
 export function setAesCbcBackend(b: AesCbcBackend | undefined): void {
   backend = b;
 }
 
-/** An AES key with its expanded schedules; the decryption schedule is built on first use. */
+/** An AES key with its expanded schedules for the pure-JS AES, each built on first use. */
 export class AesKey {
-  readonly enc: Uint32Array;
   readonly #raw: Uint8Array;
   /** The key bytes, for a native backend. */
   get raw(): Uint8Array {
     return this.#raw;
   }
+  #enc: Uint32Array | undefined;
   #dec: Uint32Array | undefined;
   constructor(raw: Uint8Array) {
     this.#raw = raw;
-    this.enc = unsafe.expandKeyLE(raw);
+  }
+  get enc(): Uint32Array {
+    this.#enc ??= pureAes().expandKeyLE(this.#raw);
+    return this.#enc;
   }
   get dec(): Uint32Array {
-    this.#dec ??= unsafe.expandKeyDecLE(this.#raw);
+    this.#dec ??= pureAes().expandKeyDecLE(this.#raw);
     return this.#dec;
   }
+}
+
+/** The native backend takes this input: always when the pure-JS AES is not loaded. */
+function useBackend(len: number): AesCbcBackend | undefined {
+  return backend !== undefined && (len >= BACKEND_MIN || pure === undefined) ? backend : undefined;
 }
 
 // AES state words are little-endian 32-bit reads of the block (what expandKeyLE expects).
@@ -62,7 +107,9 @@ function wr(b: Uint8Array, o: number, w: number): void {
 
 /** One AES block (ECB), e.g. for DR/DK and the RFC 3962 PRF. */
 export function aesEncryptBlock(key: AesKey, block: Uint8Array): Uint8Array {
-  const o = unsafe.encrypt(key.enc, rd(block, 0), rd(block, 4), rd(block, 8), rd(block, 12));
+  const b = useBackend(AES_BLOCK);
+  if (b) return b.encrypt(key.raw, block.subarray(0, AES_BLOCK)).slice();
+  const o = pureAes().encrypt(key.enc, rd(block, 0), rd(block, 4), rd(block, 8), rd(block, 12));
   const out = new Uint8Array(AES_BLOCK);
   wr(out, 0, o.s0);
   wr(out, 4, o.s1);
@@ -77,7 +124,14 @@ export function aesEncryptBlock(key: AesKey, block: Uint8Array): Uint8Array {
  * zero-padded to one block as RFC 3962 §5 allows, so the caller must leave room for 16 bytes.
  */
 export function ctsEncryptInPlace(key: AesKey, buf: Uint8Array, len: number): number {
-  if (backend && len >= BACKEND_MIN) return nativeCtsEncrypt(backend, key, buf, len);
+  const b = useBackend(len);
+  if (b && len <= AES_BLOCK) {
+    buf.fill(0, len, AES_BLOCK);
+    buf.set(b.encrypt(key.raw, buf.subarray(0, AES_BLOCK)));
+    return AES_BLOCK;
+  }
+  if (b) return nativeCtsEncrypt(b, key, buf, len);
+  const unsafe = pureAes();
   const xk = key.enc;
   if (len <= AES_BLOCK) {
     buf.fill(0, len, AES_BLOCK);
@@ -137,7 +191,10 @@ export function ctsDecrypt(key: AesKey, src: Uint8Array): Uint8Array {
   if (len < AES_BLOCK) {
     throw new CryptoError('BAD_LENGTH', `AES-CTS ciphertext must be at least 16 bytes, got ${len}`);
   }
-  if (backend && len >= BACKEND_MIN) return nativeCtsDecrypt(backend, key, src);
+  const b = useBackend(len);
+  if (b && len === AES_BLOCK) return b.decrypt(key.raw, src).slice();
+  if (b) return nativeCtsDecrypt(b, key, src);
+  const unsafe = pureAes();
   const xk = key.dec;
   const out = new Uint8Array(len);
   if (len === AES_BLOCK) {
@@ -223,19 +280,8 @@ function nativeCtsDecrypt(b: AesCbcBackend, key: AesKey, src: Uint8Array): Uint8
   const lastOff = (blocks - 1) * AES_BLOCK;
   const prevOff = lastOff - AES_BLOCK;
   const tail = len - lastOff;
-  const xk = key.dec;
-  const o = unsafe.decrypt(
-    xk,
-    rd(src, prevOff),
-    rd(src, prevOff + 4),
-    rd(src, prevOff + 8),
-    rd(src, prevOff + 12),
-  );
-  const d = new Uint8Array(AES_BLOCK);
-  wr(d, 0, o.s0);
-  wr(d, 4, o.s1);
-  wr(d, 8, o.s2);
-  wr(d, 12, o.s3);
+  // One block of CBC under the zero IV is ECB.
+  const d = b.decrypt(key.raw, src.subarray(prevOff, lastOff)).slice();
   const cbc = new Uint8Array(lastOff);
   cbc.set(src.subarray(0, prevOff));
   cbc.set(src.subarray(lastOff, len), prevOff);

@@ -7,7 +7,14 @@ import { getEnctype } from './registry.js';
 import type { EnctypeProfile, Key, StringToKeyPlan } from './types.js';
 import { MAX_PBKDF2_ITERATIONS, toBytes } from './util.js';
 
-export { type AesCbcBackend, setAesCbcBackend } from './aes-cts.js';
+export {
+  type AesCbcBackend,
+  aesReady,
+  loadPureAes,
+  type PureAes,
+  setAesCbcBackend,
+  setPureAes,
+} from './aes-cts.js';
 export { checksumSize, makeChecksum, verifyChecksum } from './checksum.js';
 export { CksumType, Enctype, MIT_DEFAULT_ENCTYPES } from './constants.js';
 export { type HmacBackend, type HmacHash, setHmacBackend } from './key-cache.js';

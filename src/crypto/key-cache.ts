@@ -3,6 +3,7 @@
 // encryptions or HMACs per call), plus keyed-HMAC instances whose ipad/opad state is precomputed.
 import { hmac } from '@noble/hashes/hmac.js';
 import type { CHash } from '@noble/hashes/utils.js';
+import { nativeHmac } from '../runtime/native-aes.js';
 import type { Key } from './types.js';
 import { constantTimeEqual } from './util.js';
 
@@ -58,14 +59,14 @@ export class UsageMap<V> {
 export type HmacHash = 'md5' | 'sha1' | 'sha256' | 'sha384';
 
 /**
- * HMAC from the platform (node:crypto), injected from above as AesCbcBackend is: long inputs go
- * through it, short ones stay in @noble/hashes (a native call costs more than it saves there).
+ * HMAC from the platform (node:crypto, src/runtime/native-aes.ts) where there is one: long inputs
+ * go through it, short ones stay in @noble/hashes (a native call costs more than it saves there).
  */
 export interface HmacBackend {
   hmac(hash: HmacHash, key: Uint8Array, a: Uint8Array, b?: Uint8Array): Uint8Array;
 }
 
-let hmacBackend: HmacBackend | undefined;
+let hmacBackend: HmacBackend | undefined = nativeHmac();
 const HMAC_BACKEND_MIN = 512;
 
 /** Sets (or, with undefined, removes) the native HMAC used for long inputs. */

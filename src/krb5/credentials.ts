@@ -22,7 +22,7 @@ import {
 } from '../ccache/principal-text.js';
 import { defaultCcacheName } from '../ccache/resolve.js';
 import { type CcacheStore, findCcacheForPrincipal, openCcache, type StoreOptions } from '../ccache/store.js';
-import { isEnctypeSupported } from '../crypto/index.js';
+import { aesReady, isEnctypeSupported } from '../crypto/index.js';
 import { CredentialsError, KerberosError } from '../errors.js';
 import { type DnsResolver, systemDns } from '../runtime/dns.js';
 import { isWritePermissionDenied } from '../runtime/fs.js';
@@ -206,6 +206,7 @@ export class Credentials {
     name?: string,
     opts: CredentialsOptions & { principal?: string } = {},
   ): Promise<Credentials> {
+    await aesReady();
     const config = opts.config ?? (await loadConfig());
     const ccName = name ?? defaultCcacheName({ defaultCcacheName: config.libdefaults.defaultCcacheName });
     let store: CcacheStore;
@@ -239,6 +240,7 @@ export class Credentials {
     ccache: Ccache | Uint8Array,
     opts: CredentialsOptions = {},
   ): Promise<Credentials> {
+    await aesReady();
     const config = opts.config ?? (await loadConfig());
     const parsed = ccache instanceof Uint8Array ? parseCcache(ccache) : ccache;
     const c = new Credentials({ ...parsed, credentials: [...parsed.credentials] }, config, opts);
@@ -293,6 +295,7 @@ export class Credentials {
     keytab?: string | Keytab,
     opts: AcquireOptions = {},
   ): Promise<Credentials> {
+    await aesReady();
     const config = opts.config ?? (await loadConfig());
     const client = clientPrincipal(principal, config, opts.enterprise === true);
     const kt =
@@ -308,6 +311,7 @@ export class Credentials {
     password: string,
     opts: AcquireOptions = {},
   ): Promise<Credentials> {
+    await aesReady();
     const config = opts.config ?? (await loadConfig());
     const client = clientPrincipal(principal, config, opts.enterprise === true);
     const maxIterations =

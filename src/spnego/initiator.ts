@@ -13,6 +13,7 @@ import {
 } from '../asn1/index.js';
 import { TicketFlag } from '../ccache/flags.js';
 import type { Principal } from '../ccache/principal-text.js';
+import { aesReady } from '../crypto/index.js';
 import { Asn1Error, SPNEGOExchangeError } from '../errors.js';
 // The mechanism's modules one by one, not its index: the index also carries the acceptor, which
 // a client never needs (the main entry loads it lazily).
@@ -224,5 +225,6 @@ export class InitiatorContext extends PerMessageOps implements SecurityContext {
 }
 
 export async function createInitiatorContext(opts: InitiatorOptions): Promise<InitiatorContext> {
+  await aesReady();
   return new InitiatorContext(opts);
 }

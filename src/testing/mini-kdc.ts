@@ -10,7 +10,7 @@
 import type { PrincipalName } from '../asn1/types.js';
 import { serializeKeytab } from '../ccache/keytab.js';
 import { parsePrincipal, unparsePrincipal } from '../ccache/principal-text.js';
-import { Enctype } from '../crypto/index.js';
+import { aesReady, Enctype } from '../crypto/index.js';
 import { ConfigError } from '../errors.js';
 import type { Krb5Config } from '../krb5/config.js';
 import { parseConfig } from '../krb5/config.js';
@@ -143,6 +143,7 @@ export class MiniKdc {
 
   /** Starts a KDC: `await MiniKdc.start({ principals: [{ name: 'alice', password: 'pw' }, 'HTTP/localhost'] })`. */
   static async start(opts: MiniKdcOptions = {}): Promise<MiniKdc> {
+    await aesReady();
     const kdc = new MiniKdc(opts);
     await kdc.listen();
     kdc.log(`MiniKdc for ${kdc.realms.join(', ')} on ${kdc.host}:${kdc.port}`);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { build } from 'esbuild';
+import { ENTRIES } from '../../scripts/entries.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -86,5 +87,26 @@ describe('the main entry loads lazily what the first request does not need', () 
       'src/errors.ts',
     ])
       assert.ok(first.has(m), `${m} should load with the entry`);
+  });
+});
+
+describe('@noble/ciphers loads only where the platform has no AES', () => {
+  it('no entry imports it statically: node:crypto does AES on Node, Bun and Deno, import() brings the pure-JS AES elsewhere', async () => {
+    const r = await build({
+      entryPoints: ENTRIES.map(([, src]) => join(ROOT, src)),
+      bundle: true,
+      splitting: true,
+      write: false,
+      metafile: true,
+      outdir: join(ROOT, '.lazy-loading-out'),
+      format: 'esm',
+      platform: 'node',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    const imports = Object.values(r.metafile.outputs).flatMap((o) => o.imports);
+    const ciphers = imports.filter((i) => i.path.startsWith('@noble/ciphers'));
+    assert.ok(ciphers.length > 0, '@noble/ciphers is not reachable at all');
+    for (const i of ciphers) assert.equal(i.kind, 'dynamic-import', `${i.path} is imported statically`);
   });
 });

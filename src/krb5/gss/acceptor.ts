@@ -20,6 +20,7 @@ import { TicketFlag } from '../../ccache/flags.js';
 import type { Keytab, KeytabEntry } from '../../ccache/keytab.js';
 import { type Principal, principalsEqual, unparsePrincipal } from '../../ccache/principal-text.js';
 import {
+  aesReady,
   constantTimeEqual,
   decrypt,
   Enctype,
@@ -255,6 +256,7 @@ export class ClientRejectedError extends GssError {}
  * record). Async because a replay cache may be shared (a file, Redis).
  */
 export async function acceptApReq(token: Uint8Array, o: Krb5AcceptorOptions): Promise<Krb5Accepted> {
+  await aesReady();
   const now = (o.now ?? Date.now)();
   const skewMs = (o.clockskew ?? 300) * 1000;
   const t = decodeKrb5Token(token);

@@ -11,22 +11,14 @@ import {
   encrypt,
   type Key,
   makeChecksum,
-  setAesCbcBackend,
-  setHmacBackend,
 } from '../../crypto/index.js';
 import { CryptoError } from '../../errors.js';
-import { nativeAesCbc, nativeHmac } from '../../runtime/native-aes.js';
 import { KeyUsage, TokenFlag, TokenId } from './constants.js';
 import { GssError } from './errors.js';
 import { rc4GetMic, rc4Unwrap, rc4VerifyMic, rc4Wrap } from './per-message-rc4.js';
 import { SequenceWindow } from './sequence.js';
 
 const HEADER = 16;
-
-// Long Wrap tokens (SASL buffers of up to 64 KiB and more) use the platform's AES and HMAC where
-// it has them; the pure-JS code stays for short inputs and where there is no node:crypto.
-setAesCbcBackend(nativeAesCbc());
-setHmacBackend(nativeHmac());
 
 export interface ProtectionOptions {
   isAcceptor: boolean;
