@@ -52,6 +52,12 @@ interface Connection {
   busy: boolean;
   /** The socket whose context completed, and whether the server's AP-REP was verified. */
   authenticated: { socket: number; verified: boolean } | undefined;
+  /**
+   * The socket on which the server, after a context completed, challenged a request sent without
+   * a token: it authenticates requests, not the connection (Apache's default), so tokens go up
+   * front again there instead of every request paying a 401 first.
+   */
+  perRequest: number | undefined;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
@@ -176,6 +182,7 @@ export class NegotiateDispatcher extends Dispatcher {
         boundTo: undefined,
         busy: true,
         authenticated: undefined,
+        perRequest: undefined,
         client: undefined as unknown as Client,
       };
       (conn as { client: Client }).client = new Client(origin, {
@@ -239,6 +246,12 @@ export class NegotiateDispatcher extends Dispatcher {
       ...(init.signal ? { signal: init.signal } : {}),
     });
     const socket = conn.socket;
+    if (
+      r.statusCode === 401 &&
+      headers['authorization'] === undefined &&
+      conn.authenticated?.socket === socket
+    )
+      conn.perRequest = socket;
     const h = new Headers();
     for (const [k, v] of Object.entries(r.headers)) {
       if (v === undefined) continue;
@@ -296,7 +309,9 @@ export class NegotiateDispatcher extends Dispatcher {
         },
         {
           // No token up front on a connection authenticated earlier: it needs none.
-          ...((named.authenticated !== undefined && named.authenticated.socket === named.socket) ||
+          ...((named.authenticated !== undefined &&
+            named.authenticated.socket === named.socket &&
+            named.perRequest !== named.socket) ||
           // A bound token needs the certificate, which a connection not yet opened has not shown:
           // the first leg goes without one.
           (url.protocol === 'https:' &&

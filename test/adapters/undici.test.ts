@@ -36,8 +36,11 @@ interface IisDouble {
   close(): Promise<void>;
 }
 
-/** Authenticates the connection, as IIS does: after one good token, no more challenges on it. */
-async function iis(): Promise<IisDouble> {
+/**
+ * Authenticates the connection, as IIS does: after one good token, no more challenges on it.
+ * `perRequest`: authenticates each request instead, as Apache does by default.
+ */
+async function iis({ perRequest = false } = {}): Promise<IisDouble> {
   const seen: IisDouble['seen'] = [];
   const authed = new WeakSet<Socket>();
   const ids = new WeakMap<Socket, number>();
@@ -60,7 +63,7 @@ async function iis(): Promise<IisDouble> {
         res.end();
         return;
       }
-      authed.add(sock);
+      if (!perRequest) authed.add(sock);
       res.writeHead(200, { 'www-authenticate': `Negotiate ${b64(`final|${t.id}`)}` });
       res.end(`welcome on ${ids.get(sock)}`);
     });
@@ -150,6 +153,27 @@ describe('spnego/undici: a connection-bound server (IIS)', () => {
       assert.equal(d.factory.made.length, 1, 'one context');
       assert.equal(server.seen.filter((x) => x.token).length, 1, 'one token on the wire');
       assert.equal(server.seen.length, 6, 'a 401, then five requests');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a server that authenticates requests, not the connection: one 401 on the connection, then tokens up front', async () => {
+    const server = await iis({ perRequest: true });
+    try {
+      const d = dispatcher({ mutualAuthentication: REQUIRED, opportunisticAuth: true, connections: 1 });
+      for (let i = 0; i < 5; i++) {
+        const r = await request(`${server.url}/r${i}`, { dispatcher: d });
+        assert.equal(r.statusCode, 200);
+        assert.equal(await r.body.text(), 'welcome on 0');
+      }
+      // The second request tries the connection without a token and learns it is challenged;
+      // after that every request carries its token (before: a 401 first, every time).
+      assert.deepEqual(
+        server.seen.map((x) => x.token),
+        [true, false, true, true, true, true],
+      );
+      assert.equal(d.factory.made.length, 5);
     } finally {
       await server.close();
     }
