@@ -72,7 +72,8 @@ async function entrySizes(
   });
   const outputs = r.metafile?.outputs ?? {};
   const rel = (p: string) => p.replace(/^.*\.bench-size-out\//, '');
-  const entry = Object.keys(outputs).find((o) => outputs[o]?.entryPoint !== undefined);
+  // The entry's own output: modules reached by import() are entry points of their chunks too.
+  const entry = Object.keys(outputs).find((o) => outputs[o]?.entryPoint === src);
   const first = new Set<string>();
   const queue = entry ? [entry] : [];
   while (queue.length > 0) {
