@@ -171,6 +171,8 @@ try {
   const composed = new Agent().compose(negotiateInterceptor(options));
   const ax = negotiateAxios(axios.create({ responseType: 'text' }), options);
   const gt = got.extend(negotiateGot(options), { retry: { limit: 0 } });
+  const ax0 = axios.create({ responseType: 'text' });
+  const gt0 = got.extend({ retry: { limit: 0 } });
   const nativeScript = join(nativeDir, 'bench-native.mjs');
   const haveNative = existsSync(join(nativeDir, 'node_modules', 'kerberos'));
   if (haveNative) writeFileSync(nativeScript, NATIVE);
@@ -210,7 +212,17 @@ try {
       }),
     },
     { name: 'spnego/axios', measure: inProcess(async () => void (await ax.get(url))) },
+    {
+      name: 'axios, no authentication (/public/)',
+      note: "axios's own cost over fetch",
+      measure: inProcess(async () => void (await ax0.get(`${apache.url}/public/`))),
+    },
     { name: 'spnego/got', measure: inProcess(async () => void (await gt.get(url).text())) },
+    {
+      name: 'got, no authentication (/public/)',
+      note: "got's own cost over fetch",
+      measure: inProcess(async () => void (await gt0.get(`${apache.url}/public/`).text())),
+    },
     haveNative
       ? {
           name: 'native kerberos + fetch',
