@@ -90,9 +90,23 @@ export class AesKey {
   }
 }
 
+/**
+ * Short inputs that went through a native call because the pure-JS AES was not loaded, before it
+ * is loaded after all. A native call costs ~2 µs whatever the size, the pure-JS block ~0.4 µs:
+ * a start or a serverless instance makes a handful of AES calls and should not pay ~10 ms of
+ * table building for them, while a process that wraps many short messages (SASL) earns that back
+ * within a few thousand. The load runs in the background; until it lands, native serves.
+ */
+const SHORT_NATIVE_BEFORE_PURE = 1024;
+let shortNative = 0;
+
 /** The native backend takes this input: always when the pure-JS AES is not loaded. */
 function useBackend(len: number): AesCbcBackend | undefined {
-  return backend !== undefined && (len >= BACKEND_MIN || pure === undefined) ? backend : undefined;
+  if (backend === undefined) return undefined;
+  if (len >= BACKEND_MIN) return backend;
+  if (pure !== undefined) return undefined;
+  if (++shortNative === SHORT_NATIVE_BEFORE_PURE) loadPureAes().catch(() => undefined);
+  return backend;
 }
 
 // AES state words are little-endian 32-bit reads of the block (what expandKeyLE expects).

@@ -12,8 +12,8 @@ import {
   setAesCbcBackend,
   setPureAes,
 } from '../../src/crypto/aes-cts.js';
-import { nativeAesCbc } from '../../src/runtime/native-aes.js';
 import { CryptoError } from '../../src/errors.js';
+import { nativeAesCbc } from '../../src/runtime/native-aes.js';
 import { hex, loadVectors, toHex } from './helpers.js';
 
 interface Cts {
@@ -142,5 +142,33 @@ describe('where the platform has no AES', () => {
     const v = cts.vectors[1]!;
     setAesCbcBackend(undefined);
     assert.throws(() => enc(key, hex(v.input)), { code: 'AES_NOT_LOADED' });
+  });
+});
+
+describe('the pure-JS AES beside node:crypto', () => {
+  after(() => {
+    setAesCbcBackend(nativeAesCbc());
+    setPureAes(undefined);
+  });
+  it('is loaded in the background once many short inputs went through native calls, and then takes them', async () => {
+    setAesCbcBackend(nativeAesCbc());
+    setPureAes(undefined);
+    const key = new AesKey(hex(cts.key));
+    const v = cts.vectors[1]!;
+    for (let i = 0; i < 1100; i++) assert.equal(toHex(enc(key, hex(v.input))), v.output);
+    // Once it has landed, AES runs without the backend: the pure-JS engine is there.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      setAesCbcBackend(undefined);
+      try {
+        assert.equal(toHex(enc(key, hex(v.input))), v.output);
+        break;
+      } catch (e) {
+        if (!(e instanceof CryptoError && e.code === 'AES_NOT_LOADED') || Date.now() > deadline) throw e;
+      } finally {
+        setAesCbcBackend(nativeAesCbc());
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
   });
 });
