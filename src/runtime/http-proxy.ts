@@ -8,11 +8,10 @@ import type * as NodeHttp from 'node:http';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type * as NodeHttps from 'node:https';
 import type { Socket } from 'node:net';
-import type * as NodeStream from 'node:stream';
 import type * as NodeTls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
-import type * as NodeZlib from 'node:zlib';
 import { builtin } from './builtin.js';
+import { headerRecord, headersOf, networkError, peerCertificate, sni, toResponse } from './node-incoming.js';
 
 const httpRequest = (options: NodeHttp.RequestOptions): ClientRequest =>
   builtin<typeof NodeHttp>('node:http').request(options);
@@ -20,7 +19,6 @@ const httpsRequest = (options: NodeHttps.RequestOptions): ClientRequest =>
   builtin<typeof NodeHttps>('node:https').request(options);
 const tlsConnect = (options: NodeTls.ConnectionOptions): TLSSocket =>
   builtin<typeof NodeTls>('node:tls').connect(options);
-const Readable = () => builtin<typeof NodeStream>('node:stream').Readable;
 
 /** One request as the flow builds it: the body already buffered. */
 export interface ProxyLeg {
@@ -52,79 +50,6 @@ export interface ProxyTlsOptions {
   originCa?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
 }
 
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-
-export function headersOf(msg: IncomingMessage): Headers {
-  const h = new Headers();
-  const raw = msg.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    try {
-      h.append(raw[i] as string, raw[i + 1] as string);
-    } catch {
-      // a header value fetch would refuse (control characters): dropped, as undici does
-    }
-  }
-  return h;
-}
-
-/**
- * The body with its Content-Encoding undone, as fetch does (WHATWG Fetch §4.6 step 16):
- * gzip, deflate and br; any other coding is left as it came.
- */
-function decoded(msg: IncomingMessage): NodeStream.Readable {
-  const coding = String(msg.headers['content-encoding'] ?? '')
-    .trim()
-    .toLowerCase();
-  const zlib = (): typeof NodeZlib => builtin<typeof NodeZlib>('node:zlib');
-  const decoder =
-    coding === 'gzip' || coding === 'x-gzip'
-      ? zlib().createGunzip({ finishFlush: zlib().constants.Z_SYNC_FLUSH })
-      : coding === 'deflate'
-        ? zlib().createInflate({ finishFlush: zlib().constants.Z_SYNC_FLUSH })
-        : coding === 'br'
-          ? zlib().createBrotliDecompress({ finishFlush: zlib().constants.BROTLI_OPERATION_FLUSH })
-          : undefined;
-  if (decoder === undefined) return msg;
-  msg.on('error', (e) => decoder.destroy(e));
-  return msg.pipe(decoder);
-}
-
-/**
- * An IncomingMessage as a WHATWG Response whose body streams from the socket; with `decode`,
- * the body is decoded as fetch would (the headers stay as the server sent them).
- */
-export function toResponse(msg: IncomingMessage, url: string, method: string, decode = false): Response {
-  const status = msg.statusCode ?? 0;
-  const nullBody = NULL_BODY.has(status) || method === 'HEAD';
-  if (nullBody) msg.resume();
-  const body = nullBody
-    ? null
-    : (Readable().toWeb(decode ? decoded(msg) : msg) as unknown as ReadableStream<Uint8Array>);
-  let res: Response;
-  try {
-    res = new Response(body, { status, statusText: msg.statusMessage ?? '', headers: headersOf(msg) });
-  } catch (e) {
-    msg.destroy();
-    throw new TypeError('fetch failed', { cause: e });
-  }
-  Object.defineProperty(res, 'url', { value: url });
-  return res;
-}
-
-export function networkError(e: unknown): TypeError {
-  return e instanceof TypeError && e.message === 'fetch failed'
-    ? e
-    : new TypeError('fetch failed', { cause: e });
-}
-
-export function headerRecord(h: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  h.forEach((v, k) => {
-    out[k] = v;
-  });
-  return out;
-}
-
 function send(req: ClientRequest, body: ArrayBuffer | null, url: string, method: string): Promise<Response> {
   return new Promise((resolve, reject) => {
     req.once('response', (msg) => {
@@ -139,11 +64,6 @@ function send(req: ClientRequest, body: ArrayBuffer | null, url: string, method:
   });
 }
 
-/** SNI only for names (RFC 6066 §3), never for an IP address. */
-export function sni(host: string): { servername?: string } {
-  return /^[\d.]+$|:/.test(host) ? {} : { servername: host };
-}
-
 /** Where the proxy listens, and the TLS options when it is an `https://` proxy. */
 function endpoint(proxy: URL, tls: ProxyTlsOptions) {
   const host = proxy.hostname.replace(/^\[|\]$/g, '');
@@ -153,12 +73,6 @@ function endpoint(proxy: URL, tls: ProxyTlsOptions) {
     ? { ...sni(host), ...(tls.ca === undefined ? {} : { ca: tls.ca as NodeTls.ConnectionOptions['ca'] }) }
     : {};
   return { host, port, secure, tlsOptions };
-}
-
-/** DER of the certificate the TLS peer presented, undefined when it shows none. */
-export function peerCertificate(socket: TLSSocket): Uint8Array | undefined {
-  const raw = socket.getPeerCertificate(false)?.raw as Uint8Array | undefined;
-  return raw && raw.length > 0 ? new Uint8Array(raw) : undefined;
 }
 
 /** The bytes and sockets of one negotiator's proxies: its keep-alive pools, its proxy TLS options. */

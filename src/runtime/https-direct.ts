@@ -15,7 +15,7 @@ import type * as NodeStream from 'node:stream';
 import type * as NodeTls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { builtin, hasBuiltins } from './builtin.js';
-import { headerRecord, networkError, peerCertificate, sni, toResponse } from './http-proxy.js';
+import { headerRecord, networkError, peerCertificate, sni, toResponse } from './node-incoming.js';
 
 /** TLS for origins reached on our own connections: trust anchors instead of Node's store. */
 export interface DirectTlsOptions {

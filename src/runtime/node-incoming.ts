@@ -1,0 +1,96 @@
+// Node's HTTP client objects as fetch's: an IncomingMessage as a WHATWG Response (body streamed,
+// optionally decoded as fetch decodes it), network failures as fetch's TypeError, and the DER
+// certificate a TLS peer presented. Shared by the proxy transport and the adapters' own
+// connections; kept apart so that the types of neither leak Node's into the main entry's
+// declarations (a fetch-only user may have no @types/node).
+import type { IncomingMessage } from 'node:http';
+import type * as NodeStream from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type * as NodeZlib from 'node:zlib';
+import { builtin } from './builtin.js';
+
+const Readable = () => builtin<typeof NodeStream>('node:stream').Readable;
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+export function headersOf(msg: IncomingMessage): Headers {
+  const h = new Headers();
+  const raw = msg.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    try {
+      h.append(raw[i] as string, raw[i + 1] as string);
+    } catch {
+      // a header value fetch would refuse (control characters): dropped, as undici does
+    }
+  }
+  return h;
+}
+
+/**
+ * The body with its Content-Encoding undone, as fetch does (WHATWG Fetch §4.6 step 16):
+ * gzip, deflate and br; any other coding is left as it came.
+ */
+function decoded(msg: IncomingMessage): NodeStream.Readable {
+  const coding = String(msg.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  const zlib = (): typeof NodeZlib => builtin<typeof NodeZlib>('node:zlib');
+  const decoder =
+    coding === 'gzip' || coding === 'x-gzip'
+      ? zlib().createGunzip({ finishFlush: zlib().constants.Z_SYNC_FLUSH })
+      : coding === 'deflate'
+        ? zlib().createInflate({ finishFlush: zlib().constants.Z_SYNC_FLUSH })
+        : coding === 'br'
+          ? zlib().createBrotliDecompress({ finishFlush: zlib().constants.BROTLI_OPERATION_FLUSH })
+          : undefined;
+  if (decoder === undefined) return msg;
+  msg.on('error', (e) => decoder.destroy(e));
+  return msg.pipe(decoder);
+}
+
+/**
+ * An IncomingMessage as a WHATWG Response whose body streams from the socket; with `decode`,
+ * the body is decoded as fetch would (the headers stay as the server sent them).
+ */
+export function toResponse(msg: IncomingMessage, url: string, method: string, decode = false): Response {
+  const status = msg.statusCode ?? 0;
+  const nullBody = NULL_BODY.has(status) || method === 'HEAD';
+  if (nullBody) msg.resume();
+  const body = nullBody
+    ? null
+    : (Readable().toWeb(decode ? decoded(msg) : msg) as unknown as ReadableStream<Uint8Array>);
+  let res: Response;
+  try {
+    res = new Response(body, { status, statusText: msg.statusMessage ?? '', headers: headersOf(msg) });
+  } catch (e) {
+    msg.destroy();
+    throw new TypeError('fetch failed', { cause: e });
+  }
+  Object.defineProperty(res, 'url', { value: url });
+  return res;
+}
+
+export function networkError(e: unknown): TypeError {
+  return e instanceof TypeError && e.message === 'fetch failed'
+    ? e
+    : new TypeError('fetch failed', { cause: e });
+}
+
+export function headerRecord(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  h.forEach((v, k) => {
+    out[k] = v;
+  });
+  return out;
+}
+
+/** SNI only for names (RFC 6066 §3), never for an IP address. */
+export function sni(host: string): { servername?: string } {
+  return /^[\d.]+$|:/.test(host) ? {} : { servername: host };
+}
+
+/** DER of the certificate the TLS peer presented, undefined when it shows none. */
+export function peerCertificate(socket: TLSSocket): Uint8Array | undefined {
+  const raw = socket.getPeerCertificate(false)?.raw as Uint8Array | undefined;
+  return raw && raw.length > 0 ? new Uint8Array(raw) : undefined;
+}
