@@ -229,9 +229,10 @@ describe('spnego/ws → Apache mod_auth_gssapi + mod_proxy_wstunnel → a ws ech
     );
   });
 
-  it('GssapiConnectionBound On: the upgrade authenticates its own connection (one leg, one socket)', async () => {
-    // Each handshake attempt of `ws` is a connection of its own and the tunnel carries no further
-    // HTTP request, so a connection-bound location behaves as any other: one token, one 101.
+  it('GssapiConnectionBound On: the tokened upgrade authenticates the connection it arrives on', async () => {
+    // Each handshake attempt of `ws` is a connection of its own (the 401 on one, the token on the
+    // next) and the tunnel carries no further HTTP request, so a connection-bound location
+    // behaves as any other: one token, one 101, one socket.
     const ws = await negotiateWebSocket(WebSocket, wsUrl('wss', '/bound/x'), {
       credentials: alice,
       mutualAuthentication: OPTIONAL,
