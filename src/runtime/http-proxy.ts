@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type * as NodeTls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { builtin } from './builtin.js';
-import { headerRecord, headersOf, networkError, peerCertificate, sni, toResponse } from './node-incoming.js';
+import { headerRecord, headersOf, networkError, sni, toResponse, whenSecured } from './node-incoming.js';
 
 const httpRequest = (options: NodeHttp.RequestOptions): ClientRequest =>
   builtin<typeof NodeHttp>('node:http').request(options);
@@ -178,22 +178,7 @@ function openTunnel(
             ...(originCa === undefined ? {} : { ca: originCa as NodeTls.ConnectionOptions['ca'] }),
           });
           tls = s;
-          // An origin that never completes the handshake must not outlive the caller's signal.
-          const onAbort = (): void => {
-            s.destroy();
-            socket.destroy();
-            fail(signal?.reason);
-          };
-          if (signal?.aborted) return onAbort();
-          signal?.addEventListener('abort', onAbort, { once: true });
-          s.once('error', (e) => {
-            signal?.removeEventListener('abort', onAbort);
-            fail(networkError(e));
-          });
-          s.once('secureConnect', () => {
-            signal?.removeEventListener('abort', onAbort);
-            done(peerCertificate(s));
-          });
+          whenSecured(s, signal, done, fail, socket);
         });
         return secured;
       };

@@ -15,7 +15,7 @@ import type * as NodeStream from 'node:stream';
 import type * as NodeTls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { builtin, hasBuiltins } from './builtin.js';
-import { headerRecord, networkError, peerCertificate, sni, toResponse } from './node-incoming.js';
+import { headerRecord, networkError, sni, toResponse, whenSecured } from './node-incoming.js';
 
 /** TLS for origins reached on our own connections: trust anchors instead of Node's store. */
 export interface DirectTlsOptions {
@@ -102,33 +102,24 @@ export function openDirect(origin: URL, tls: DirectTlsOptions): DirectConnection
         ...(tls.ca === undefined ? {} : { ca: tls.ca as NodeTls.ConnectionOptions['ca'] }),
         ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
       });
-      const onAbort = (): void => {
-        s.destroy();
-        fail(signal?.reason);
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // `on`, not `once`: a socket waiting for its leg must not crash the process when it fails;
-      // the leg on it sees the failure through its request.
-      s.on('error', (e) => {
-        signal?.removeEventListener('abort', onAbort);
-        fail(networkError(e));
-      });
-      s.once('secureConnect', () => {
-        signal?.removeEventListener('abort', onAbort);
-        const c = peerCertificate(s);
-        try {
-          self.guard(c);
-        } catch (e) {
-          s.destroy();
-          if (typeof e === 'object' && e !== null) refused.add(e);
-          fail(e);
-          return;
-        }
-        cert = c;
-        live = s;
-        done(s);
-      });
+      whenSecured(
+        s,
+        signal,
+        (c) => {
+          try {
+            self.guard(c);
+          } catch (e) {
+            s.destroy();
+            if (typeof e === 'object' && e !== null) refused.add(e);
+            fail(e);
+            return;
+          }
+          cert = c;
+          live = s;
+          done(s);
+        },
+        fail,
+      );
     });
 
   // One socket at a time, kept alive between legs; the agent asks for another only when the

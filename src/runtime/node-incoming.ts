@@ -94,3 +94,37 @@ export function peerCertificate(socket: TLSSocket): Uint8Array | undefined {
   const raw = socket.getPeerCertificate(false)?.raw as Uint8Array | undefined;
   return raw && raw.length > 0 ? new Uint8Array(raw) : undefined;
 }
+
+/**
+ * Follows the TLS handshake of `s` under `signal`: `secured` gets the DER certificate the peer
+ * presented, `failed` fetch's TypeError or the signal's reason (an origin that never completes
+ * the handshake must not outlive the caller's signal; `s` and `under`, a tunnel's socket, are
+ * destroyed then). Errors stay listened to (`on`, not `once`): a socket waiting for its request
+ * must not crash the process when it fails; the request on it sees the failure.
+ */
+export function whenSecured(
+  s: TLSSocket,
+  signal: AbortSignal | null | undefined,
+  secured: (certificate: Uint8Array | undefined) => void,
+  failed: (e: unknown) => void,
+  under?: { destroy(): void },
+): void {
+  const onAbort = (): void => {
+    s.destroy();
+    under?.destroy();
+    failed(signal?.reason);
+  };
+  if (signal?.aborted) {
+    onAbort();
+    return;
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  s.on('error', (e) => {
+    signal?.removeEventListener('abort', onAbort);
+    failed(networkError(e));
+  });
+  s.once('secureConnect', () => {
+    signal?.removeEventListener('abort', onAbort);
+    secured(peerCertificate(s));
+  });
+}

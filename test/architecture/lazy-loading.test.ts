@@ -36,21 +36,26 @@ const LAZY = [
   'src/krb5/s4u.ts',
 ];
 
+/** The outputs esbuild makes of `entryPoints` bundled with splitting, as the build does (not written). */
+async function bundledOutputs(entryPoints: string[]) {
+  const r = await build({
+    entryPoints,
+    bundle: true,
+    splitting: true,
+    write: false,
+    metafile: true,
+    outdir: join(ROOT, '.lazy-loading-out'),
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'silent',
+  });
+  return r.metafile.outputs;
+}
+
 describe('the main entry loads lazily what the first request does not need', () => {
   it('its static graph leaves out the Kerberos engine, the acceptor, KCM, KDC proxy, AS and S4U; dynamic imports reach them', async () => {
-    const r = await build({
-      entryPoints: [join(ROOT, 'src/index.ts')],
-      bundle: true,
-      splitting: true,
-      write: false,
-      metafile: true,
-      outdir: join(ROOT, '.lazy-loading-out'),
-      format: 'esm',
-      platform: 'node',
-      packages: 'external',
-      logLevel: 'silent',
-    });
-    const outputs = r.metafile.outputs;
+    const outputs = await bundledOutputs([join(ROOT, 'src/index.ts')]);
     // The entry's own output: modules reached by import() are entry points of their chunks too.
     const entry = Object.keys(outputs).find((o) => outputs[o]?.entryPoint === 'src/index.ts');
     assert.ok(entry);
@@ -93,19 +98,9 @@ describe('the main entry loads lazily what the first request does not need', () 
 
 describe('@noble/ciphers loads only where the platform has no AES', () => {
   it('no entry imports it statically: node:crypto does AES on Node, Bun and Deno, import() brings the pure-JS AES elsewhere', async () => {
-    const r = await build({
-      entryPoints: ENTRIES.map(([, src]) => join(ROOT, src)),
-      bundle: true,
-      splitting: true,
-      write: false,
-      metafile: true,
-      outdir: join(ROOT, '.lazy-loading-out'),
-      format: 'esm',
-      platform: 'node',
-      packages: 'external',
-      logLevel: 'silent',
-    });
-    const imports = Object.values(r.metafile.outputs).flatMap((o) => o.imports);
+    const imports = Object.values(await bundledOutputs(ENTRIES.map(([, src]) => join(ROOT, src)))).flatMap(
+      (o) => o.imports,
+    );
     const ciphers = imports.filter((i) => i.path.startsWith('@noble/ciphers'));
     assert.ok(ciphers.length > 0, '@noble/ciphers is not reachable at all');
     for (const i of ciphers) assert.equal(i.kind, 'dynamic-import', `${i.path} is imported statically`);
