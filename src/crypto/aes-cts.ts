@@ -25,9 +25,14 @@ export async function loadPureAes(): Promise<void> {
   pure ??= (await import('@noble/ciphers/aes.js')).unsafe;
 }
 
-/** Sets (or, with undefined, removes) the pure-JS AES: loadPureAes() does, tests do both. */
+/**
+ * Sets (or, with undefined, removes) the pure-JS AES: loadPureAes() does, tests do both. Removing
+ * it starts the count of short native calls afresh (a runner that keeps one process for all test
+ * files, as `bun test`, would otherwise never reach the count again).
+ */
 export function setPureAes(aes: PureAes | undefined): void {
   pure = aes;
+  if (aes === undefined) shortNative = 0;
 }
 
 /** Resolves once AES can run: at once with a native backend, else when the pure-JS AES has loaded. */

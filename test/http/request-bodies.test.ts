@@ -20,13 +20,23 @@ function client(options: NegotiateOptions, factory = fakeFactory()) {
 describe('request bodies', () => {
   it('opportunistic: the body streams — chunk k is produced only after the server has seen chunk k-1', async () => {
     const seen: Buffer[] = [];
-    let notify: (() => void) | undefined;
-    const arrived = (): Promise<void> => new Promise((r) => (notify = r));
+    let bytes = 0;
+    const waiting: Array<() => void> = [];
+    // Resolves once the server has read `n` bytes (data events may split or join our chunks).
+    const serverHas = (n: number): Promise<void> =>
+      new Promise((r) => {
+        const check = (): void => {
+          if (bytes >= n) r();
+          else waiting.push(check);
+        };
+        check();
+      });
     const { createServer } = await import('node:http');
     const server = createServer((req, res) => {
       req.on('data', (c: Buffer) => {
         seen.push(c);
-        notify?.();
+        bytes += c.length;
+        for (const w of waiting.splice(0)) w();
       });
       req.on('end', () => {
         const t = readAuthorization(req.headers.authorization);
@@ -40,7 +50,7 @@ describe('request bodies', () => {
       let k = 0;
       const body = new ReadableStream<Uint8Array>({
         async pull(c) {
-          if (k > 0) await arrived();
+          if (k > 0) await serverHas(k * 1000);
           if (k === 5) c.close();
           else c.enqueue(new Uint8Array(1000).fill(65 + k));
           k++;
