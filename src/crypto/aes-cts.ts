@@ -22,7 +22,7 @@ let pure: PureAes | undefined;
 
 /** Loads the pure-JS AES (@noble/ciphers); every AES operation can then run without a backend. */
 export async function loadPureAes(): Promise<void> {
-  pure ??= (await import('@noble/ciphers/aes.js')).unsafe;
+  pure ??= (await import('./noble-aes.js')).unsafe;
 }
 
 /**
