@@ -17,7 +17,7 @@
 // Redirects are followed by whoever drives the dispatcher (fetch, undici's redirect
 // interceptor): each hop reaches dispatch() as a request of its own.
 import { buildConnector, Client, Dispatcher } from 'undici';
-import { ChannelBindingError } from '../errors.js';
+import { ChannelBindingError, ConfigError } from '../errors.js';
 import { createNegotiator, type NegotiateInternals } from '../http/fetch.js';
 import type { ConnectionInfo } from '../http/flow.js';
 import { DISABLED, type NegotiateOptions } from '../http/options.js';
@@ -86,6 +86,22 @@ function headerPairs(h: DispatchOptions['headers']): Array<[string, string]> {
     else out.push([k, String(v)]);
   }
   return out;
+}
+
+/**
+ * The URL a dispatch is for. `path` is the request-target undici writes to `origin` (origin-form,
+ * RFC 9112 §3.2.1), not a reference to resolve against it: resolved, '//other.example/x' (the path
+ * fetch dispatches for https://a.example//other.example/x) or '/\other.example/x' named another
+ * host, and the request with its token went there instead of to `origin`.
+ */
+function dispatchTarget(origin: DispatchOptions['origin'], path: string): URL {
+  const o = new URL(String(origin ?? '')).origin;
+  const url = new URL(`${o}${path}`);
+  if (!path.startsWith('/') || url.origin !== o)
+    throw new ConfigError('BAD_REQUEST_TARGET', `the path ${JSON.stringify(path)} is not a path on ${o}`, {
+      hint: 'give undici the origin and a path starting with a single "/" (absolute-form targets are for proxies)',
+    });
+  return url;
 }
 
 async function bufferBody(body: DispatchOptions['body']): Promise<Uint8Array | null> {
@@ -279,7 +295,7 @@ export class NegotiateDispatcher extends Dispatcher {
   private async run(opts: DispatchOptions, handler: DispatchHandler, signal: AbortSignal): Promise<void> {
     if (this.closed) throw new Error('the dispatcher is closed');
     const origin = String(opts.origin ?? '');
-    const url = new URL(opts.path, origin);
+    const url = dispatchTarget(origin, opts.path);
     const method = opts.method;
     const body = await bufferBody(opts.body);
     const request = new Request(url, {
@@ -633,13 +649,20 @@ export function negotiateInterceptorWith(
     function negotiateDispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
       // Upgrades, CONNECT and methods a Request cannot carry pass through untouched.
       const method = String(opts.method).toUpperCase();
-      if (opts.upgrade || method === 'CONNECT' || method === 'TRACE' || method === 'TRACK')
+      // A path that is not origin-form (a proxy's absolute-form target) goes untouched too, without a token.
+      if (
+        opts.upgrade ||
+        method === 'CONNECT' ||
+        method === 'TRACE' ||
+        method === 'TRACK' ||
+        !String(opts.path).startsWith('/')
+      )
         return dispatch(opts, handler);
       const aborter = new AbortController();
       const caller = callerOf(handler as AnyHandler, (e) => aborter.abort(e));
       void (async () => {
         caller.start();
-        const url = new URL(opts.path, String(opts.origin ?? ''));
+        const url = dispatchTarget(opts.origin, opts.path);
         const body = await bufferBody(opts.body);
         const request = new Request(url, {
           method: opts.method,

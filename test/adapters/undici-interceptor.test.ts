@@ -123,4 +123,29 @@ describe('spnego/undici negotiateInterceptor', () => {
     setTimeout(() => ac.abort(new Error('stop')), 50);
     await assert.rejects(pending, (e: unknown) => e instanceof Error && /stop|abort/i.test(e.message));
   });
+
+  it("a path that reads as another host ('//other/x', fetch's path of https://a//b/x) stays on the dispatched origin", async () => {
+    const good = await serve(acceptor());
+    const other = await serve(acceptor());
+    const d = composed();
+    const res = await undiciFetch(`${good.url}//${new URL(other.url).host}/x?q`, { dispatcher: d });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const viaRequest = await d.request({
+      origin: good.url,
+      path: `/\\${new URL(other.url).host}/y`,
+      method: 'GET',
+    });
+    await viaRequest.body.text();
+    assert.equal(other.requests.length, 0, 'nothing went to the other host');
+    assert.deepEqual(
+      good.requests.map((r) => r.url),
+      [
+        `//${new URL(other.url).host}/x?q`,
+        `//${new URL(other.url).host}/x?q`,
+        `//${new URL(other.url).host}/y`,
+        `//${new URL(other.url).host}/y`,
+      ],
+    );
+  });
 });

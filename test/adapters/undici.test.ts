@@ -138,6 +138,21 @@ describe('spnego/undici: the dispatcher under undici clients', () => {
     assert.ok(seen[0]?.connection, 'connection info given');
     assert.equal(seen[0]?.connection?.peerCertificate(), undefined);
   });
+
+  it("a path that reads as another host ('//other/x', fetch's path of https://a//b/x) stays on the dispatched origin", async () => {
+    const good = await serve(acceptor());
+    const other = await serve(acceptor());
+    const d = dispatcher();
+    const host = new URL(other.url).host;
+    const res = await undiciFetch(`${good.url}//${host}/x?q`, { dispatcher: d });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const viaRequest = await d.request({ origin: good.url, path: `/\\${host}/y`, method: 'GET' });
+    await viaRequest.body.text();
+    assert.equal(other.requests.length, 0, 'nothing went to the other host');
+    assert.ok(good.requests.length >= 2);
+    assert.ok(good.requests.every((r) => r.url === `//${host}/x?q` || r.url === `//${host}/y`));
+  });
 });
 
 describe('spnego/undici: a connection-bound server (IIS)', () => {
