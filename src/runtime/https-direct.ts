@@ -75,6 +75,12 @@ export function directTlsAvailable(): boolean {
 /** How a kept-alive socket the server has just closed fails a request sent on it. */
 const STALE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
+/**
+ * Methods a client may send again on its own (RFC 9110 §9.2.2): a reset on a reused socket may
+ * come after the server acted on the request, and a POST sent twice is a payment made twice.
+ */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
 /** A connection to `origin`; no socket is opened before it is needed. */
 export function openDirect(origin: URL, tls: DirectTlsOptions): DirectConnection {
   const https = builtin<typeof NodeHttps>('node:https');
@@ -182,10 +188,12 @@ export function openDirect(origin: URL, tls: DirectTlsOptions): DirectConnection
             if (leg.signal?.aborted) reject(leg.signal.reason);
             else if (refused.has(e)) reject(e);
             // A kept-alive socket the server closed as we reused it (Node's `reusedSocket`
-            // case): once more on a new socket, which the guard checks like any other.
+            // case): an idempotent leg once more on a new socket, which the guard checks like
+            // any other; any other fails, as with fetch.
             else if (
               retry &&
               req.reusedSocket &&
+              IDEMPOTENT.has(leg.method.toUpperCase()) &&
               !(body instanceof ReadableStream) &&
               STALE.has(e.code ?? '')
             )

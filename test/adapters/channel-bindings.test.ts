@@ -303,6 +303,41 @@ for (const [name, make] of Object.entries(clients)) {
       assert.deepEqual(c.factory.made.at(-1)!.req.channelBindings, SERVER_BINDINGS);
     });
 
+    it('a POST on a kept-alive connection the server drops after reading it is not sent again (RFC 9110 §9.2.2)', async () => {
+      const perSocket = new WeakMap<object, number>();
+      const posted: string[] = [];
+      const server = createHttpsServer(SERVER, (req, res) => {
+        const n = (perSocket.get(req.socket) ?? 0) + 1;
+        perSocket.set(req.socket, n);
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          if (req.method === 'POST') posted.push(Buffer.concat(chunks).toString());
+          // The server acted on the POST, then lost the connection before it answered.
+          if (n === 3) {
+            req.socket.destroy();
+            return;
+          }
+          const t = readAuthorization(req.headers.authorization);
+          if (t?.kind !== 'init') {
+            res.writeHead(401, { 'www-authenticate': 'Negotiate', 'content-length': '0' });
+            res.end();
+            return;
+          }
+          res.writeHead(200, {
+            'www-authenticate': `Negotiate ${b64(`final|${t.id}`)}`,
+            'content-length': '2',
+          });
+          res.end('ok');
+        });
+      });
+      const url = await listen(server);
+      const c = make({ tls: { ca: CA } });
+      assert.equal(await c.get(`${url}/k1`), 'ok');
+      await assert.rejects(c.post(`${url}/pay`, 'once'));
+      assert.deepEqual(posted, ['once']);
+    });
+
     it('a gzip body is decoded, as fetch does', async () => {
       const s = await tlsDouble({ gzip: true });
       const c = make({ tls: { ca: CA } });
