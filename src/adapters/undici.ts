@@ -19,7 +19,7 @@
 import { buildConnector, Client, Dispatcher } from 'undici';
 import { ChannelBindingError, ConfigError } from '../errors.js';
 import { createNegotiator, type NegotiateInternals } from '../http/fetch.js';
-import type { ConnectionInfo } from '../http/flow.js';
+import type { ConnectionInfo, RedirectChain } from '../http/flow.js';
 import { DISABLED, type NegotiateOptions } from '../http/options.js';
 import { collectBody } from './body.js';
 
@@ -155,10 +155,58 @@ async function deliver(res: Response, handler: DispatchHandler, abort: (e?: Erro
  * and semantics of negotiate(). Use it as `fetch(url, { dispatcher })`, `undici.request(url,
  * { dispatcher })` or `setGlobalDispatcher(...)`.
  */
+/** How long a delivered redirect waits for its hop, and how many wait at most. */
+const REDIRECT_HOP_MS = 60_000;
+const REDIRECTS_REMEMBERED = 256;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The redirects this dispatcher delivered lately. Whoever follows them (fetch, undici's redirect
+ * interceptor) dispatches each hop as a request of its own; without this memory a hop from https
+ * to http, or to another port of the same host, got a token there, which the flow's redirect
+ * rules refuse (CLEARTEXT_AFTER_HTTPS, REDIRECT_SAME_SERVICE): whoever listens there could relay
+ * it to the origin asked for. A hop to a remembered Location is judged as a hop of its chain.
+ */
+class RedirectMemory {
+  private readonly pending = new Map<string, RedirectChain & { at: number }>();
+
+  /** The chain `url` is a hop of, when a redirect to it was delivered lately (taken once). */
+  take(url: URL): RedirectChain | undefined {
+    const c = this.pending.get(url.href);
+    if (c === undefined) return undefined;
+    this.pending.delete(url.href);
+    return Date.now() - c.at <= REDIRECT_HOP_MS ? { named: c.named, wasHttps: c.wasHttps } : undefined;
+  }
+
+  /** `res`, the answer to `url` (a hop of `chain`, if any), is about to be delivered. */
+  remember(url: URL, chain: RedirectChain | undefined, res: Response): void {
+    const location = res.headers.get('location');
+    if (!REDIRECT_STATUSES.has(res.status) || location === null) return;
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      return;
+    }
+    next.hash = '';
+    this.pending.delete(next.href);
+    this.pending.set(next.href, {
+      named: chain?.named ?? url,
+      wasHttps: (chain?.wasHttps ?? false) || url.protocol === 'https:',
+      at: Date.now(),
+    });
+    if (this.pending.size > REDIRECTS_REMEMBERED) {
+      const oldest = this.pending.keys().next().value;
+      if (oldest !== undefined) this.pending.delete(oldest);
+    }
+  }
+}
+
 export class NegotiateDispatcher extends Dispatcher {
   private readonly pools = new Map<string, Connection[]>();
   private readonly waiting = new Map<string, Array<() => void>>();
   private readonly negotiator: ReturnType<typeof createNegotiator>;
+  private readonly redirects = new RedirectMemory();
   private readonly max: number;
   private readonly connector: buildConnector.connector;
   private closed = false;
@@ -316,6 +364,7 @@ export class NegotiateDispatcher extends Dispatcher {
     };
     const named = await connFor(url.origin);
     const mutual = this.options.mutualAuthentication ?? DISABLED;
+    const chain = this.redirects.take(url);
     try {
       const res = await this.negotiator.run(
         request,
@@ -324,6 +373,7 @@ export class NegotiateDispatcher extends Dispatcher {
           return this.leg(await connFor(u.origin), u, init);
         },
         {
+          ...(chain === undefined ? {} : { redirectChain: chain }),
           // No token up front on a connection authenticated earlier: it needs none.
           ...((named.authenticated !== undefined &&
             named.authenticated.socket === named.socket &&
@@ -358,6 +408,7 @@ export class NegotiateDispatcher extends Dispatcher {
           },
         },
       );
+      this.redirects.remember(url, chain, res);
       await deliver(res, handler, (e) => {
         void res.body?.cancel(e).catch(() => undefined);
       });
@@ -645,6 +696,7 @@ export function negotiateInterceptorWith(
 ): Dispatcher.DispatcherComposeInterceptor {
   // Options are validated here, once, as by the dispatcher's constructor.
   const negotiator = createNegotiator(options, internals);
+  const redirects = new RedirectMemory();
   return (dispatch) =>
     function negotiateDispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
       // Upgrades, CONNECT and methods a Request cannot carry pass through untouched.
@@ -671,9 +723,13 @@ export function negotiateInterceptorWith(
           redirect: 'manual',
           signal: aborter.signal,
         });
-        const res = await negotiator.run(request, (legUrl, init) =>
-          legVia(dispatch, opts, new URL(legUrl), init, aborter.signal),
+        const chain = redirects.take(url);
+        const res = await negotiator.run(
+          request,
+          (legUrl, init) => legVia(dispatch, opts, new URL(legUrl), init, aborter.signal),
+          chain === undefined ? {} : { redirectChain: chain },
         );
+        redirects.remember(url, chain, res);
         await caller.deliver(res);
       })().catch((e: unknown) => caller.fail(e));
       return true;

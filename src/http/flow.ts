@@ -76,6 +76,17 @@ export interface FlowHooks {
    * be made (a client may open the connection then, as the proxy tunnel does).
    */
   connection?(url: URL): ConnectionInfo | undefined | Promise<ConnectionInfo | undefined>;
+  /**
+   * This request is a hop of a redirect its client follows itself (undici's redirect interceptor,
+   * fetch over a composed dispatcher): `named` is the URL the chain began with, `wasHttps` whether
+   * a hop before was on https. The redirect rules judge it as a hop of that chain.
+   */
+  redirectChain?: RedirectChain;
+}
+/** Where a chain of redirects began, for a client that follows them itself. */
+export interface RedirectChain {
+  named: URL;
+  wasHttps: boolean;
 }
 export type ContextFactory = (req: ContextRequest) => Promise<SecurityContext>;
 /** A fetch: the flow hands it a URL and a full RequestInit, so the request is built only once, there. */
@@ -272,12 +283,13 @@ export class NegotiateFlow {
             : await bufferBody(base.body, this.o.maxBufferedBody),
       consumed: false,
     };
-    const namedOrigin = hop.url.origin;
-    const namedHost = hostOf(hop.url);
-    const namedProtocol = hop.url.protocol;
-    const namedPort = hop.url.port;
-    const namedService = serviceKey(targetFor(this.o.targetName, hop.url, true));
-    let wasHttps = false;
+    const namedUrl = hooks.redirectChain?.named ?? hop.url;
+    const namedOrigin = namedUrl.origin;
+    const namedHost = hostOf(namedUrl);
+    const namedProtocol = namedUrl.protocol;
+    const namedPort = namedUrl.port;
+    const namedService = serviceKey(targetFor(this.o.targetName, namedUrl, true));
+    let wasHttps = hooks.redirectChain?.wasHttps ?? false;
     // The upgrade of a request made over http to https of the same host on the default ports:
     // the caller was ready to send this service's token in clear text, and TLS only protects
     // it better. On another port (http://host:8080 to https://host:8443) whoever listens there

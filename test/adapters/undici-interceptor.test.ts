@@ -97,7 +97,7 @@ describe('spnego/undici negotiateInterceptor', () => {
   });
 
   it("undici's redirect interceptor after it: each hop is a request of its own, authenticated there", async () => {
-    const target = await serve(acceptor());
+    const target = await serve(acceptor(), '127.0.0.1');
     const s = await serve((req, res) => {
       if (req.url === '/old') {
         res.writeHead(302, { location: `${target.url}/new` });
@@ -110,8 +110,29 @@ describe('spnego/undici negotiateInterceptor', () => {
     const d = composed({}, fakeFactory(), true);
     const r = await request(`${s.url}/old`, { dispatcher: d });
     assert.equal(r.statusCode, 200);
-    assert.equal(await r.body.text(), 'ok GET HTTP@localhost ');
+    assert.equal(await r.body.text(), 'ok GET HTTP@127.0.0.1 ');
     assert.equal(target.requests.at(-1)?.url, '/new');
+  });
+
+  it('a hop the client follows to another port of the same host gets no token (REDIRECT_SAME_SERVICE), by the redirect interceptor or fetch', async () => {
+    const target = await serve(acceptor());
+    const s = await serve((_req, res) => {
+      res.writeHead(302, { location: `${target.url}/new` });
+      res.end();
+    });
+    const d = composed({}, fakeFactory(), true);
+    const r = await request(`${s.url}/old`, { dispatcher: d });
+    assert.equal(r.statusCode, 401);
+    await r.body.text();
+    const f = await undiciFetch(`${s.url}/old2`, { dispatcher: composed() });
+    assert.equal(f.status, 401);
+    await f.arrayBuffer();
+    assert.equal(target.requests.length, 2);
+    assert.ok(target.requests.every((x) => x.headers.authorization === undefined));
+    // Asked for directly, the same URL is authenticated.
+    const direct = await request(`${target.url}/new`, { dispatcher: d });
+    assert.equal(direct.statusCode, 200);
+    await direct.body.text();
   });
 
   it('an abort during the exchange ends the request with the reason', async () => {

@@ -139,6 +139,22 @@ describe('spnego/undici: the dispatcher under undici clients', () => {
     assert.equal(seen[0]?.connection?.peerCertificate(), undefined);
   });
 
+  it('a hop fetch follows to another port of the same host gets no token (REDIRECT_SAME_SERVICE); to another host it does', async () => {
+    const target = await serve(acceptor());
+    const other = await serve(acceptor(), '127.0.0.1');
+    const s = await serve((req, res) => {
+      res.writeHead(302, { location: req.url === '/same' ? `${target.url}/new` : `${other.url}/new` });
+      res.end();
+    });
+    const d = dispatcher();
+    const same = await undiciFetch(`${s.url}/same`, { dispatcher: d });
+    assert.equal(same.status, 401);
+    await same.arrayBuffer();
+    assert.ok(target.requests.every((x) => x.headers.authorization === undefined));
+    const elsewhere = await undiciFetch(`${s.url}/other`, { dispatcher: d });
+    assert.equal(await elsewhere.text(), 'ok GET HTTP@127.0.0.1 ');
+  });
+
   it("a path that reads as another host ('//other/x', fetch's path of https://a//b/x) stays on the dispatched origin", async () => {
     const good = await serve(acceptor());
     const other = await serve(acceptor());
