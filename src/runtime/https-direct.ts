@@ -201,8 +201,13 @@ export function openDirect(origin: URL, tls: DirectTlsOptions): DirectConnection
             else reject(networkError(e));
           });
           if (body instanceof ReadableStream) {
-            const { Readable } = builtin<typeof NodeStream>('node:stream');
-            Readable.fromWeb(body as never).pipe(req);
+            // pipeline, not pipe: a body that fails as it is read ends the request and the leg
+            // fails as fetch fails, instead of an 'error' no one listens to, which ended the
+            // process (pipeline aborts a request without an error of its own: settled here).
+            const { Readable, pipeline } = builtin<typeof NodeStream>('node:stream');
+            pipeline(Readable.fromWeb(body as never), req, (e) => {
+              if (e) reject(leg.signal?.aborted ? leg.signal.reason : refused.has(e) ? e : networkError(e));
+            });
           } else req.end(body === null ? undefined : Buffer.from(body));
         });
       return attempt(true);
