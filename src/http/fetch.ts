@@ -67,10 +67,13 @@ function onlyExtras(init: RequestInit, extra: Record<string, unknown> | undefine
 }
 
 function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
+  // Read once, here: the caller's options object changed later (or a getter) must not turn the
+  // checked choice into something that falls through to the default ccache.
+  const chosen = o.credentials;
   // Anything else (a plain object, a Credentials of a second installed copy of this package)
   // would otherwise fall through to the default ccache: the request would go out as whoever
   // ran kinit last, not as the identity the caller chose.
-  if (o.credentials !== undefined && typeof o.credentials !== 'string' && !isCredentials(o.credentials)) {
+  if (chosen !== undefined && typeof chosen !== 'string' && !isCredentials(chosen)) {
     throw new ConfigError('BAD_OPTION', 'credentials must be a Credentials or a principal name', {
       hint: "build it with Credentials.fromCcache/fromKeytab/fromPassword from 'spnego/krb5'; two installed copies of spnego do not share the class",
     });
@@ -85,11 +88,11 @@ function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
   }
   let pending: Promise<Credentials> | undefined;
   return () => {
-    if (isCredentials(o.credentials)) return Promise.resolve(o.credentials);
+    if (isCredentials(chosen)) return Promise.resolve(chosen);
     if (!pending) {
       pending = engine().then(({ Credentials }) =>
         Credentials.fromEnvironment({
-          ...(typeof o.credentials === 'string' ? { principal: o.credentials } : {}),
+          ...(typeof chosen === 'string' ? { principal: chosen } : {}),
           ...(o.logger === undefined ? {} : { logger: o.logger }),
           ...(o.config === undefined ? {} : { config: o.config }),
         }),

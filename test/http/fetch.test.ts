@@ -8,12 +8,12 @@ import {
   KerberosError,
   MutualAuthenticationError,
 } from '../../src/errors.js';
-import { createNegotiator, negotiateFetch } from '../../src/http/fetch.js';
+import { createNegotiator, defaultContextFactory, negotiateFetch } from '../../src/http/fetch.js';
 import { type ContextFactory, MAX_LEGS } from '../../src/http/flow.js';
 import { negotiate } from '../../src/http/ky.js';
 import { DISABLED, type NegotiateOptions, OPTIONAL, REQUIRED } from '../../src/http/options.js';
 import { type Credentials, Credentials as CredentialsClass } from '../../src/krb5/credentials.js';
-import { mint } from '../gss/helpers.js';
+import { mint, service } from '../gss/helpers.js';
 import { acceptor, b64, fakeFactory, readAuthorization, serverPool } from './helpers.js';
 
 function client(options: NegotiateOptions = {}, factory = fakeFactory()) {
@@ -466,6 +466,25 @@ describe('credentials option', () => {
       () => negotiateFetch({ credentials: hollow }),
       (e: unknown) => e instanceof ConfigError && e.code === 'BAD_OPTION',
     );
+  });
+
+  it('the credentials checked at creation are the ones used: the options object changed later does not send requests as the default ccache', async () => {
+    const { credentials } = await mint();
+    const o: NegotiateOptions = { credentials };
+    const contexts = defaultContextFactory(o);
+    o.credentials = { principal: 'mallory@GSS.TEST' } as unknown as Credentials;
+    const saved = process.env['KRB5CCNAME'];
+    process.env['KRB5CCNAME'] = 'FILE:/nonexistent/spnego-test-ccache';
+    try {
+      const ctx = await contexts({ target: service, mutual: false, delegate: false });
+      assert.ok(
+        ((await ctx.step()).token?.length ?? 0) > 0,
+        "a token from the chosen Credentials (alice's ticket)",
+      );
+    } finally {
+      if (saved === undefined) delete process.env['KRB5CCNAME'];
+      else process.env['KRB5CCNAME'] = saved;
+    }
   });
 });
 
