@@ -23,6 +23,12 @@ interface Handshake {
 const asHttp = (u: URL): URL => new URL(u.href.replace(/^ws/, 'http'));
 const asWs = (u: string): string => u.replace(/^http/, 'ws');
 
+/**
+ * How much of a refused upgrade's body is kept (a 401's page, or the final answer the caller
+ * gets as `response`): the server decides its length, and an endless one grew without bound.
+ */
+const ANSWER_LIMIT = 1024 * 1024;
+
 /** Marks a Response as the stand-in for a 101 (a Response cannot carry 101 itself). */
 const upgraded = new WeakMap<Response, WebSocket>();
 
@@ -67,8 +73,8 @@ function handshake(
     });
     ws.once('unexpected-response', (req, msg) => {
       const chunks: Buffer[] = [];
-      msg.on('data', (c: Buffer) => chunks.push(c));
-      msg.on('end', () => {
+      let size = 0;
+      const answered = (): void => {
         const status = msg.statusCode ?? 502;
         const res = new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), {
           status: status >= 200 && status <= 599 ? status : 502,
@@ -77,6 +83,16 @@ function handshake(
         });
         req.destroy();
         resolve({ res });
+      };
+      msg.on('data', (c: Buffer) => {
+        if (size >= ANSWER_LIMIT) return;
+        chunks.push(c.subarray(0, ANSWER_LIMIT - size));
+        size += c.length;
+        // Enough: the rest is not read (the connection is closed).
+        if (size >= ANSWER_LIMIT) answered();
+      });
+      msg.on('end', () => {
+        if (size < ANSWER_LIMIT) answered();
       });
       msg.on('error', reject);
     });

@@ -154,4 +154,33 @@ describe('spnego/ws: the WebSocket upgrade', () => {
       (e: unknown) => e instanceof Error && (e as Error & { status?: number }).status === 403,
     );
   });
+
+  it('a refused upgrade with an endless body: the answer is read up to a bound, not into memory without end', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer();
+    server.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
+      sockets.push(socket);
+      socket.write('HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n');
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const more = (): void => {
+        while (!socket.destroyed && socket.write(`${chunk.length.toString(16)}\r\n${chunk.toString()}\r\n`));
+        if (!socket.destroyed) socket.once('drain', more);
+      };
+      more();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `ws://localhost:${(server.address() as AddressInfo).port}/chat`;
+      await assert.rejects(
+        negotiateWebSocket(WebSocket, url, {}, { contextFactory: fakeFactory() }),
+        (e: unknown) => {
+          const err = e as Error & { status?: number; response?: Response };
+          return err.status === 403 && err.response instanceof Response;
+        },
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
 });
