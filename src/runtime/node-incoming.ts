@@ -45,6 +45,12 @@ function decoded(msg: IncomingMessage): NodeStream.Readable {
           : undefined;
   if (decoder === undefined) return msg;
   msg.on('error', (e) => decoder.destroy(e));
+  // A decoder ended before the message (its reader cancelled, or the coding broken) takes the
+  // message down with it, as a cancelled plain body does: otherwise the socket stays busy under
+  // a response no one reads, never back in the pool and never closed.
+  decoder.on('close', () => {
+    if (!msg.complete) msg.destroy();
+  });
   return msg.pipe(decoder);
 }
 
