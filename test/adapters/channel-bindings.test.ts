@@ -112,6 +112,18 @@ async function tlsDouble(opts: { closeAfter401?: () => void; gzip?: boolean } = 
   return { url, server, seen };
 }
 
+/** A 401 without a token, or `ok` with the final (mutual) token answering the client's. */
+function answerOk(req: IncomingMessage, res: ServerResponse): void {
+  const t = readAuthorization(req.headers.authorization);
+  if (t?.kind !== 'init') {
+    res.writeHead(401, { 'www-authenticate': 'Negotiate', 'content-length': '0' });
+    res.end();
+    return;
+  }
+  res.writeHead(200, { 'www-authenticate': `Negotiate ${b64(`final|${t.id}`)}`, 'content-length': '2' });
+  res.end('ok');
+}
+
 const clients = {
   axios(options: NegotiateOptions & { tls?: object }, factory = fakeFactory(), fetchImpl?: typeof fetch) {
     const instance = axios.create({ responseType: 'text' });
@@ -282,18 +294,8 @@ for (const [name, make] of Object.entries(clients)) {
           req.socket.destroy();
           return;
         }
-        const t = readAuthorization(req.headers.authorization);
         req.resume();
-        if (t?.kind !== 'init') {
-          res.writeHead(401, { 'www-authenticate': 'Negotiate', 'content-length': '0' });
-          res.end();
-          return;
-        }
-        res.writeHead(200, {
-          'www-authenticate': `Negotiate ${b64(`final|${t.id}`)}`,
-          'content-length': '2',
-        });
-        res.end('ok');
+        answerOk(req, res);
       });
       const url = await listen(server);
       const c = make({ tls: { ca: CA } });
@@ -318,17 +320,7 @@ for (const [name, make] of Object.entries(clients)) {
             req.socket.destroy();
             return;
           }
-          const t = readAuthorization(req.headers.authorization);
-          if (t?.kind !== 'init') {
-            res.writeHead(401, { 'www-authenticate': 'Negotiate', 'content-length': '0' });
-            res.end();
-            return;
-          }
-          res.writeHead(200, {
-            'www-authenticate': `Negotiate ${b64(`final|${t.id}`)}`,
-            'content-length': '2',
-          });
-          res.end('ok');
+          answerOk(req, res);
         });
       });
       const url = await listen(server);
