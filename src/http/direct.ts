@@ -15,16 +15,9 @@ import {
   directTlsAvailable,
   openDirect,
 } from '../runtime/https-direct.js';
-import type { ConnectionInfo } from './flow.js';
+import { type ConnectionInfo, sameBytes } from './flow.js';
 
 export type { DirectTlsOptions };
-
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Whether https legs can go over our own connections on this platform (Node). */
 export const ownConnectionsAvailable = directTlsAvailable;

@@ -4,16 +4,18 @@ import { ConfigError } from '../errors.js';
 import type { Credentials } from '../krb5/credentials.js';
 import { isCredentials } from '../krb5/credentials-brand.js';
 import { createLog, createWarn, type NamespacedLog } from '../runtime/log.js';
+import { createInitiatorContext } from '../spnego/initiator-lazy.js';
 import { DirectPool, DirectSession, type DirectTlsOptions, ownConnectionsAvailable } from './direct.js';
 import { type ContextFactory, type FlowHooks, NegotiateFlow, type Send } from './flow.js';
 import { type NegotiateOptions, resolveOptions } from './options.js';
 import { ProxyClient, ProxySession, type ProxyTransport, parseProxy, proxyFor } from './proxy.js';
 
-// The Kerberos engine (Credentials with the ccache, crypto, ASN.1 and KDC exchanges under it; the
-// SPNEGO initiator) loads with the first token, not with the entry: importing spnego stays cheap
-// for a serverless instance, and a request that is never challenged never loads it. The promise
-// is kept: every import() goes through the module loader again (and through the customization
-// hooks' worker when a loader such as tsx is registered), about 0.3 ms per token.
+// The Kerberos engine (Credentials with the ccache, crypto, ASN.1 and KDC exchanges under it) loads
+// with the first token, as the initiator does (src/spnego/initiator-lazy.ts), not with the entry:
+// importing spnego stays cheap for a serverless instance, and a request that is never challenged
+// never loads it. The promise is kept: every import() goes through the module loader again (and
+// through the customization hooks' worker when a loader such as tsx is registered), about 0.3 ms
+// per token.
 let engineLoading: Promise<typeof import('./engine.js')> | undefined;
 const engine = (): Promise<typeof import('./engine.js')> => (engineLoading ??= import('./engine.js'));
 
@@ -108,17 +110,15 @@ function credentialSource(o: NegotiateOptions): () => Promise<Credentials> {
 /** Contexts from the options' credentials (default: the default ccache, loaded once, lazily). */
 export function defaultContextFactory(o: NegotiateOptions): ContextFactory {
   const credentials = credentialSource(o);
-  return async (req) => {
-    const [{ createInitiatorContext }, creds] = await Promise.all([engine(), credentials()]);
-    return createInitiatorContext({
-      credentials: creds,
+  return async (req) =>
+    createInitiatorContext({
+      credentials: await credentials(),
       target: req.target,
       mutual: req.mutual,
       delegate: req.delegate,
       ...(req.channelBindings === undefined ? {} : { channelBindings: req.channelBindings }),
       ...(o.logger === undefined ? {} : { logger: o.logger }),
     });
-  };
 }
 
 /**

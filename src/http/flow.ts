@@ -59,6 +59,14 @@ export interface ConnectionInfo {
   peerCertificate(): Uint8Array | undefined;
 }
 
+/** Whether two certificates (DER) are the same bytes; two absent ones are the same. */
+export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Optional hooks for clients that own their connections (spnego/undici); fetch and ky pass none.
  * They let a server that authenticates the connection (IIS, some proxies: a 200 without further

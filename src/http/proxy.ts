@@ -33,7 +33,7 @@ import { describeBytes, type NamespacedLog } from '../runtime/log.js';
 import { base64Encode } from '../spnego/base64.js';
 import type { SecurityContext } from '../spnego/types.js';
 import { type NegotiateOffer, negotiateOffer } from './challenge.js';
-import type { ConnectionInfo } from './flow.js';
+import { type ConnectionInfo, sameBytes } from './flow.js';
 import { bypassesProxy } from './no-proxy.js';
 import { DISABLED, hostOf, type MutualAuthMode, REQUIRED } from './options.js';
 
@@ -113,13 +113,6 @@ function proxyFailure(code: string, message: string, hint: string, cause?: unkno
   return new TypeError('fetch failed', {
     cause: new SpnegoError(code, message, { hint, ...(cause === undefined ? {} : { cause }) }),
   });
-}
-
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 async function discard(res: Response): Promise<void> {

@@ -11,7 +11,8 @@ import { builtin } from './builtin.js';
 
 const Readable = () => builtin<typeof NodeStream>('node:stream').Readable;
 
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+/** Statuses whose response has no body (RFC 9110 §6.4.1, §15.3.5, §15.4.5). */
+export const NULL_BODY: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
 
 export function headersOf(msg: IncomingMessage): Headers {
   const h = new Headers();
