@@ -19,8 +19,9 @@
 import { buildConnector, Client, Dispatcher } from 'undici';
 import { ChannelBindingError, ConfigError } from '../errors.js';
 import { createNegotiator, type NegotiateInternals } from '../http/fetch.js';
-import type { ConnectionInfo, RedirectChain } from '../http/flow.js';
+import { type ConnectionInfo, type RedirectChain, sameBytes } from '../http/flow.js';
 import { DISABLED, type NegotiateOptions } from '../http/options.js';
+import { NULL_BODY } from '../runtime/node-incoming.js';
 import { collectBody } from './body.js';
 
 type DispatchOptions = Dispatcher.DispatchOptions;
@@ -58,12 +59,6 @@ interface Connection {
    * front again there instead of every request paying a 401 first.
    */
   perRequest: number | undefined;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
-  if (b === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Which socket a response came over (set when its headers arrived). */
@@ -126,28 +121,6 @@ function streamOf(
       body.destroy?.(reason instanceof Error ? reason : undefined);
     },
   });
-}
-
-/** The final Response handed to undici's handler, in the handler API it speaks. */
-async function deliver(res: Response, handler: DispatchHandler, abort: (e?: Error) => void): Promise<void> {
-  const legacy = handler as Dispatcher.DispatchHandler & {
-    onConnect?(abort: (e?: Error) => void): void;
-    onHeaders?(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean;
-    onData?(chunk: Buffer): boolean;
-    onComplete?(trailers: Buffer[] | null): void;
-  };
-  const raw: Buffer[] = [];
-  for (const [k, v] of res.headers) raw.push(Buffer.from(k), Buffer.from(v));
-  for (const v of res.headers.getSetCookie?.() ?? []) {
-    // Headers joins set-cookie values; keep them apart as on the wire.
-    raw.push(Buffer.from('set-cookie'), Buffer.from(v));
-  }
-  legacy.onConnect?.(abort);
-  legacy.onHeaders?.(res.status, raw, () => undefined, res.statusText);
-  if (res.body)
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
-      legacy.onData?.(Buffer.from(chunk));
-  legacy.onComplete?.([]);
 }
 
 /**
@@ -334,13 +307,13 @@ export class NegotiateDispatcher extends Dispatcher {
 
   override dispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
     const abortController = new AbortController();
-    this.run(opts, handler, abortController.signal).catch((e: unknown) => {
-      (handler as { onError?(e: Error): void }).onError?.(e instanceof Error ? e : new Error(String(e)));
-    });
+    const caller = callerOf(handler as AnyHandler, (e) => abortController.abort(e));
+    caller.start();
+    this.run(opts, caller, abortController.signal).catch((e: unknown) => caller.fail(e));
     return true;
   }
 
-  private async run(opts: DispatchOptions, handler: DispatchHandler, signal: AbortSignal): Promise<void> {
+  private async run(opts: DispatchOptions, caller: Caller, signal: AbortSignal): Promise<void> {
     if (this.closed) throw new Error('the dispatcher is closed');
     const origin = String(opts.origin ?? '');
     const url = dispatchTarget(origin, opts.path);
@@ -409,9 +382,7 @@ export class NegotiateDispatcher extends Dispatcher {
         },
       );
       this.redirects.remember(url, chain, res);
-      await deliver(res, handler, (e) => {
-        void res.body?.cancel(e).catch(() => undefined);
-      });
+      await caller.deliver(res);
     } finally {
       for (const [o, c] of pinned) this.release(o, c);
     }
@@ -470,8 +441,6 @@ interface ResponseController {
   readonly aborted: boolean;
   readonly reason: Error | null;
 }
-
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /** One leg sent down the chain, as a Response whose body streams with back-pressure. */
 function legVia(
@@ -586,6 +555,7 @@ function legVia(
 }
 
 /** The caller's side: the start of the request, the final response with back-pressure, or a failure. */
+type Caller = ReturnType<typeof callerOf>;
 function callerOf(handler: AnyHandler, abort: (e?: Error) => void) {
   let paused = false;
   let aborted = false;

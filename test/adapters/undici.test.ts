@@ -110,6 +110,19 @@ describe('spnego/undici: the dispatcher under undici clients', () => {
     assert.ok(d.factory.made.every((c) => c.complete));
   });
 
+  it('the response reaches the caller as the server sent it: each Set-Cookie once', async () => {
+    const ok = acceptor();
+    const s = await serve((req, res) => {
+      res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
+      ok(req, res);
+    });
+    const d = dispatcher();
+    const r = await request(`${s.url}/cookies`, { dispatcher: d });
+    assert.equal(r.statusCode, 200);
+    assert.deepEqual(r.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/']);
+    assert.equal(await r.body.text(), 'ok GET HTTP@localhost ');
+  });
+
   it('mutual REQUIRED still holds: an unauthenticated 200 is an error', async () => {
     const s = await serve(acceptor({ finalToken: () => undefined }));
     const d = dispatcher({ mutualAuthentication: REQUIRED });
